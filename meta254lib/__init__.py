@@ -1,0 +1,1 @@
+"""meta254: analytics workbench."""
