@@ -1,0 +1,280 @@
+"""The workspace graph: services as nodes, typed relations as edges.
+
+Nodes are catalog services only. Edges run from the dependent to the dependency (``a -> b`` means
+"a needs b", so a change to ``b`` can break ``a``). Three relations are derived from the tables:
+
+``depends_on``
+    an internal dependency of ``a`` that names catalog service ``b``;
+``consumes_event``
+    ``a`` consumes an event that ``b`` produces (``a != b``); the event ids are in the edge attribute
+    ``events``;
+``shares_contract``
+    ``a`` and ``b`` pin the same spec (any version), in both directions; the specs are in ``specs``.
+
+A :class:`networkx.DiGraph` holds one edge per ordered pair, so every edge carries ``relations`` (the
+sorted tuple of all relations between the pair) and ``relation`` (the primary one, by the precedence
+``depends_on > consumes_event > shares_contract``).
+
+Dependency targets that are not catalog services (``dangling``) and external technologies
+(``externals``, canonical names after alias resolution by the loader) are node attributes, never nodes.
+Self-loops (a service depending on itself, or consuming its own event) are not edges; a
+self-dependency is kept in the node attribute ``self_dependency``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from meta254lib.schema import SERVICES, DEPENDENCIES, EVENTS, CONTRACTS, frame_from_records
+>>> services = frame_from_records(SERVICES, [{"service": "a", "domain": "access"}, {"service": "b"}])
+>>> deps = frame_from_records(DEPENDENCIES, [
+...     {"service": "a", "target": "b", "kind": "internal"},
+...     {"service": "a", "target": "redis", "kind": "external"}])
+>>> G = build_graph(services, deps, frame_from_records(EVENTS, []), frame_from_records(CONTRACTS, []))
+>>> list(G.edges(data="relation")), G.nodes["a"]["externals"]
+([('a', 'b', 'depends_on')], ('redis',))
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from .errors import ParameterError
+from .schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, require_columns
+
+__all__ = [
+    "DEFAULT_RELATIONS",
+    "RELATIONS",
+    "build_graph",
+    "parse_relations",
+    "relation_view",
+]
+
+#: All relations, in precedence order (the first one present on an edge is its primary ``relation``).
+RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event", "shares_contract")
+#: The relations an impact analysis follows unless told otherwise.
+DEFAULT_RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event")
+
+_NODE_ATTRS = ("domain", "team", "maturity", "runtime")
+
+
+def _clean(value: Any) -> Any:
+    """Missing values (NaN, NA, None) become None; everything else is returned as is."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        return value
+    return value
+
+
+def parse_relations(relations: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Validate relation names and return them in precedence order, without duplicates.
+
+    Parameters
+    ----------
+    relations : str or iterable of str or None
+        Relation names, or one comma-separated string (``"depends_on,consumes_event"``).
+        ``None`` means :data:`DEFAULT_RELATIONS`.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ParameterError
+        When a name is not one of :data:`RELATIONS`, or none is given.
+
+    Examples
+    --------
+    >>> parse_relations("consumes_event, depends_on")
+    ('depends_on', 'consumes_event')
+    >>> parse_relations(["uses"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    meta254lib.errors.ParameterError: unknown relation(s) 'uses'; choose from depends_on, ...
+    """
+    if relations is None:
+        return DEFAULT_RELATIONS
+    if isinstance(relations, str):
+        relations = relations.split(",")
+    names = [str(r).strip() for r in relations if str(r).strip()]
+    unknown = sorted({r for r in names if r not in RELATIONS})
+    if unknown:
+        raise ParameterError(
+            f"unknown relation(s) {', '.join(repr(u) for u in unknown)}; choose from {', '.join(RELATIONS)}"
+        )
+    if not names:
+        raise ParameterError(f"no relation chosen; choose from {', '.join(RELATIONS)}")
+    return tuple(r for r in RELATIONS if r in names)
+
+
+def build_graph(
+    services: pd.DataFrame,
+    dependencies: pd.DataFrame,
+    events: pd.DataFrame,
+    contracts: pd.DataFrame,
+) -> nx.DiGraph:
+    """Build the service graph from the catalog tables.
+
+    Parameters
+    ----------
+    services : DataFrame
+        :data:`~meta254lib.schema.SERVICES` rows (``service``, ``domain``, ``team``, ``maturity``,
+        ``runtime`` are used).
+    dependencies : DataFrame
+        :data:`~meta254lib.schema.DEPENDENCIES` rows (``service``, ``target``, ``kind``).
+    events : DataFrame
+        :data:`~meta254lib.schema.EVENTS` rows (``service``, ``event``, ``direction`` in/out).
+    contracts : DataFrame
+        :data:`~meta254lib.schema.CONTRACTS` rows (``service``, ``spec``).
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes are the services, in catalog order, with attributes ``domain``, ``team``, ``maturity``,
+        ``runtime`` (None when missing), ``externals`` and ``dangling`` (sorted tuples of unique names),
+        ``self_dependency`` (bool). Edges are dependent → dependency with ``relations``, ``relation``,
+        ``events`` and ``specs``. Rows naming a service that is not in ``services`` are ignored.
+
+    Raises
+    ------
+    SchemaError
+        When a frame lacks a column used here.
+
+    Examples
+    --------
+    >>> from meta254lib.schema import frame_from_records as rec
+    >>> svc = rec(SERVICES, [{"service": s} for s in ("auth", "gateway", "metrics")])
+    >>> ev = rec(EVENTS, [{"service": "gateway", "event": "m.c.v1", "direction": "out"},
+    ...                   {"service": "metrics", "event": "m.c.v1", "direction": "in"}])
+    >>> con = rec(CONTRACTS, [{"service": "auth", "spec": "core"}, {"service": "gateway", "spec": "core"}])
+    >>> G = build_graph(svc, rec(DEPENDENCIES, []), ev, con)
+    >>> for edge in sorted(G.edges(data="relation")):
+    ...     print(*edge)
+    auth gateway shares_contract
+    gateway auth shares_contract
+    metrics gateway consumes_event
+    >>> G.edges["metrics", "gateway"]["events"]
+    ('m.c.v1',)
+    """
+    require_columns(services, SERVICES, ["service"])
+    require_columns(dependencies, DEPENDENCIES, ["service", "target", "kind"])
+    require_columns(events, EVENTS, ["service", "event", "direction"])
+    require_columns(contracts, CONTRACTS, ["service", "spec"])
+
+    G = nx.DiGraph()
+    for row in services.to_dict("records"):
+        name = _clean(row.get("service"))
+        if name is None or name in G:
+            continue
+        G.add_node(name, **{a: _clean(row.get(a)) for a in _NODE_ATTRS})
+    known = set(G.nodes)
+
+    externals: dict[str, set[str]] = defaultdict(set)
+    dangling: dict[str, set[str]] = defaultdict(set)
+    self_dep: set[str] = set()
+    # (u, v) -> relation -> set of labels (event ids / spec names; empty for depends_on)
+    edges: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+
+    for row in dependencies[["service", "target", "kind"]].to_dict("records"):
+        src, tgt, kind = (_clean(row[c]) for c in ("service", "target", "kind"))
+        if src not in known or tgt is None:
+            continue
+        if kind == "external":
+            externals[src].add(tgt)
+        elif tgt == src:
+            self_dep.add(src)
+        elif tgt in known:
+            edges[(src, tgt)].setdefault("depends_on", set())
+        else:
+            dangling[src].add(tgt)
+
+    producers: dict[str, set[str]] = defaultdict(set)
+    consumers: dict[str, set[str]] = defaultdict(set)
+    for row in events[["service", "event", "direction"]].to_dict("records"):
+        svc, ev, direction = (_clean(row[c]) for c in ("service", "event", "direction"))
+        if svc not in known or ev is None:
+            continue
+        if direction == "out":
+            producers[ev].add(svc)
+        elif direction == "in":
+            consumers[ev].add(svc)
+    for ev, cons in consumers.items():
+        for c in cons:
+            for p in producers.get(ev, ()):
+                if p != c:
+                    edges[(c, p)]["consumes_event"].add(ev)
+
+    pinners: dict[str, set[str]] = defaultdict(set)
+    for row in contracts[["service", "spec"]].to_dict("records"):
+        svc, spec = _clean(row["service"]), _clean(row["spec"])
+        if svc in known and spec is not None:
+            pinners[spec].add(svc)
+    for spec, svcs in pinners.items():
+        for a in svcs:
+            for b in svcs:
+                if a != b:
+                    edges[(a, b)]["shares_contract"].add(spec)
+
+    for n in G.nodes:
+        G.nodes[n]["externals"] = tuple(sorted(externals.get(n, ())))
+        G.nodes[n]["dangling"] = tuple(sorted(dangling.get(n, ())))
+        G.nodes[n]["self_dependency"] = n in self_dep
+    for u, v in sorted(edges):
+        rels = edges[(u, v)]
+        present = tuple(r for r in RELATIONS if r in rels)
+        G.add_edge(
+            u,
+            v,
+            relation=present[0],
+            relations=tuple(sorted(present)),
+            events=tuple(sorted(rels.get("consumes_event", ()))),
+            specs=tuple(sorted(rels.get("shares_contract", ()))),
+        )
+    return G
+
+
+def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT_RELATIONS) -> nx.DiGraph:
+    """A read-only view of ``G`` keeping only edges that have any of the chosen relations.
+
+    Every node is kept, including nodes left without edges.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A graph from :func:`build_graph`.
+    relations : str or iterable of str, optional
+        Relation names (see :func:`parse_relations`); default ``depends_on`` + ``consumes_event``.
+
+    Returns
+    -------
+    networkx.DiGraph
+        A subgraph view (do not mutate it; ``nx.DiGraph(view)`` gives a mutable copy).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown relation name.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_edge("a", "b", relations=("depends_on",))
+    >>> G.add_edge("c", "b", relations=("shares_contract",))
+    >>> H = relation_view(G, ["depends_on"])
+    >>> list(H.edges), sorted(H.nodes)
+    ([('a', 'b')], ['a', 'b', 'c'])
+    """
+    chosen = frozenset(parse_relations(relations))
+
+    def keep(u: str, v: str) -> bool:
+        return not chosen.isdisjoint(G.edges[u, v].get("relations", ()))
+
+    return nx.subgraph_view(G, filter_edge=keep)
