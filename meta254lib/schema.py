@@ -41,6 +41,7 @@ __all__ = [
     "CONTRACTS",
     "DEPENDENCIES",
     "DRIFT_HISTORY",
+    "DRIFT_ISSUES",
     "EVENTS",
     "EXEMPTIONS",
     "INPUTS",
@@ -333,6 +334,35 @@ WARNINGS = _t(
     (MESSAGE, "str", "what was wrong and what was done about it"),
 )
 
+DRIFT_ISSUES = _t(
+    "drift_issues",
+    "One row per drift issue found by `meta254lib.drift.detect_drift` (ordered by severity, service, type, subject).",
+    ("id", "str", "stable issue id (`ids.drift_issue_id(service, type, subject)`), same id week after week"),
+    (SERVICE, "str", "service the issue is about"),
+    (TEAM, "str", "owning team (services.team), empty when unknown"),
+    ("type", "str", "drift type (spec_major_lag, vulnerable_dependency, unknown_event, ...)"),
+    (SEVERITY, "str", "high | medium | low, from the drift policy"),
+    ("category", "str", "runbook category (`Major Version Lag`, `Security Vulnerabilities`, ...)"),
+    ("subject", "str", "spec, dependency or event the issue is about; empty for service-wide issues"),
+    ("current", "str", "current value (pinned version, locked version, age, ...)"),
+    ("expected", "str", "expected value (latest version, pinned version, threshold, ...)"),
+    ("reason", "str", "one line a reviewer understands"),
+    ("remediation", "str", "runbook action for the issue"),
+    ("advisory_ids", "str", "comma-separated OSV advisory ids, empty when none apply"),
+    ("escalation", "str", "runbook escalation level: L1 (low), L2 (medium), L3 (high)"),
+    ("major_behind", "Int64", "majors between current and expected (version issues), else NA"),
+    ("minor_behind", "Int64", "minors behind (semver distance, Renovate sense), else NA"),
+    ("patch_behind", "Int64", "patches behind, else NA"),
+    ("libyear", "float64", "years between the release dates of current and expected (spec lags), else NaN"),
+    ("age_days", "Int64", "staleness: days between last_update and as_of, else NA"),
+    ("exempt", "bool", "an active exemption covers the issue: shown, not counted"),
+    ("exemption_reason", "str", "reason of the matching exemption (active or expired), empty if none"),
+    ("exemption_expires", UTC_TS, "expiry of the matching exemption, NA if none or never"),
+    ("exemption_expired", "bool", "a matching exemption exists but expired before as_of (issue counted again)"),
+    ("as_of", UTC_TS, "the as-of time of the detection run"),
+    ("detected_at", UTC_TS, "first report in the drift history with this id, else as_of"),
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -345,6 +375,7 @@ TABLES: dict[str, TableSchema] = {
         SPEC_VERSIONS,
         ADVISORIES,
         DRIFT_HISTORY,
+        DRIFT_ISSUES,
         QUALITY_HISTORY,
         EXEMPTIONS,
         TEAMS,
