@@ -336,7 +336,7 @@ WARNINGS = _t(
 
 DRIFT_ISSUES = _t(
     "drift_issues",
-    "One row per drift issue found by `meta254lib.drift.detect_drift` (ordered by severity, service, type, subject).",
+    "One row per drift issue of `drift.detect_drift` (ordered by severity, service, type, subject).",
     ("id", "str", "stable issue id (`ids.drift_issue_id(service, type, subject)`), same id week after week"),
     (SERVICE, "str", "service the issue is about"),
     (TEAM, "str", "owning team (services.team), empty when unknown"),
@@ -358,7 +358,7 @@ DRIFT_ISSUES = _t(
     ("exempt", "bool", "an active exemption covers the issue: shown, not counted"),
     ("exemption_reason", "str", "reason of the matching exemption (active or expired), empty if none"),
     ("exemption_expires", UTC_TS, "expiry of the matching exemption, NA if none or never"),
-    ("exemption_expired", "bool", "a matching exemption exists but expired before as_of (issue counted again)"),
+    ("exemption_expired", "bool", "a matching exemption expired before as_of (the issue counts again)"),
     ("as_of", UTC_TS, "the as-of time of the detection run"),
     ("detected_at", UTC_TS, "first report in the drift history with this id, else as_of"),
 )
