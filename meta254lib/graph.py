@@ -133,15 +133,17 @@ def build_graph(
     events : DataFrame
         :data:`~meta254lib.schema.EVENTS` rows (``service``, ``event``, ``direction`` in/out).
     contracts : DataFrame
-        :data:`~meta254lib.schema.CONTRACTS` rows (``service``, ``spec``).
+        :data:`~meta254lib.schema.CONTRACTS` rows (``service``, ``spec``, optional ``version``).
 
     Returns
     -------
     networkx.DiGraph
         Nodes are the services, in catalog order, with attributes ``domain``, ``team``, ``maturity``,
         ``runtime`` (None when missing), ``externals`` and ``dangling`` (sorted tuples of unique names),
-        ``self_dependency`` (bool). Edges are dependent → dependency with ``relations``, ``relation``,
-        ``events`` and ``specs``. Rows naming a service that is not in ``services`` are ignored.
+        ``self_dependency`` (bool), ``contracts`` (sorted ``spec@version`` pins, ``spec`` alone when the
+        version is empty), ``events_in`` and ``events_out`` (sorted event ids). Edges are
+        dependent → dependency with ``relations``, ``relation``, ``events`` and ``specs``.
+        Rows naming a service that is not in ``services`` are ignored.
 
     Raises
     ------
@@ -198,14 +200,17 @@ def build_graph(
 
     producers: dict[str, set[str]] = defaultdict(set)
     consumers: dict[str, set[str]] = defaultdict(set)
+    events_of: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in events[["service", "event", "direction"]].to_dict("records"):
         svc, ev, direction = (_clean(row[c]) for c in ("service", "event", "direction"))
         if svc not in known or ev is None:
             continue
         if direction == "out":
             producers[ev].add(svc)
+            events_of[(svc, "out")].add(ev)
         elif direction == "in":
             consumers[ev].add(svc)
+            events_of[(svc, "in")].add(ev)
     for ev, cons in consumers.items():
         for c in cons:
             for p in producers.get(ev, ()):
@@ -213,10 +218,14 @@ def build_graph(
                     edges[(c, p)]["consumes_event"].add(ev)
 
     pinners: dict[str, set[str]] = defaultdict(set)
-    for row in contracts[["service", "spec"]].to_dict("records"):
+    pins: dict[str, set[str]] = defaultdict(set)
+    has_version = "version" in contracts.columns
+    for row in contracts.to_dict("records"):
         svc, spec = _clean(row["service"]), _clean(row["spec"])
         if svc in known and spec is not None:
             pinners[spec].add(svc)
+            version = _clean(row["version"]) if has_version else None
+            pins[svc].add(f"{spec}@{version}" if version else spec)
     for spec, svcs in pinners.items():
         for a in svcs:
             for b in svcs:
@@ -227,6 +236,9 @@ def build_graph(
         G.nodes[n]["externals"] = tuple(sorted(externals.get(n, ())))
         G.nodes[n]["dangling"] = tuple(sorted(dangling.get(n, ())))
         G.nodes[n]["self_dependency"] = n in self_dep
+        G.nodes[n]["contracts"] = tuple(sorted(pins.get(n, ())))
+        G.nodes[n]["events_in"] = tuple(sorted(events_of.get((n, "in"), ())))
+        G.nodes[n]["events_out"] = tuple(sorted(events_of.get((n, "out"), ())))
     for u, v in sorted(edges):
         rels = edges[(u, v)]
         present = tuple(r for r in RELATIONS if r in rels)

@@ -75,6 +75,11 @@ def test_nodes_are_services_with_attributes():
     assert gw["self_dependency"] is False
     assert G.nodes["metrics"]["runtime"] is None
     assert G.nodes["search"]["self_dependency"] is True
+    assert gw["contracts"] == ("auth-core@2.0.0",)
+    assert gw["events_in"] == ("auth.x.y.v1",)
+    assert gw["events_out"] == ("metrics.request.count.v1",)
+    assert G.nodes["metrics"]["events_in"] == ("metrics.request.count.v1", "nobody.produces.this.v1")
+    assert G.nodes["metrics"]["contracts"] == ()
     assert "connectors" not in G and "redis" not in G and "ghost" not in G
 
 
