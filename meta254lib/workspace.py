@@ -1,0 +1,830 @@
+"""Open a workspace: find its files, read them safely, expose tidy tables and the service graph.
+
+Only the catalog is required; it is read when the workspace is opened, so a missing or unusable
+catalog fails at once with an :class:`~meta254lib.errors.InputError`. Every other table is read on
+first access and cached on the object. A problem in an optional file becomes a warning (see
+:attr:`Workspace.warnings`) and the rest of the workspace still loads.
+
+Files are found under the layout of :data:`meta254lib.settings.LAYOUT`. Links that point outside the
+workspace are never followed, and cache files (``*.cache``, which the platform writes as pickles) are
+never read.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> (root / "catalog").mkdir()
+>>> _ = (root / "catalog" / "service-index.yaml").write_text(
+...     "metadata: {generated_at: '2025-10-09T22:30:38+00:00'}\\n"
+...     "services:\\n- {name: a, repo: https://github.com/254carbon/254carbon-access, dependencies: {internal: [b]}}\\n"
+...     "- {name: b, repo: https://github.com/254carbon/254carbon-core}\\n")
+>>> ws = open_workspace(root)
+>>> ws.services["service"].tolist(), ws.services["team"].tolist(), str(ws.generated_at)
+(['a', 'b'], ['access', 'core'], '2025-10-09 22:30:38+00:00')
+>>> list(ws.graph.edges())
+[('a', 'b')]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from . import loaders as L
+from . import schema as S
+from .errors import InputError, ParameterError
+from .settings import DEFAULT_ESCALATION, DEFAULT_EXTERNAL_ALIASES, LAYOUT
+from .yamlio import WarnList, loads_json, loads_yaml, read_bytes
+
+__all__ = ["Workspace", "open_workspace"]
+
+#: What an absent optional input means for the analyses.
+_ABSENT_NOTES: dict[str, str] = {
+    "dependency_graph": "no graph file to cross-check against the catalog",
+    "latest_quality": "no latest quality snapshot",
+    "release_trains": "no release trains",
+    "manifests": "no collected manifests: manifest/catalog consistency not checked",
+    "collection_summary": "no collection summary",
+    "lockfiles": "no lock files collected: missing-lock and lock-mismatch checks not assessed",
+    "thresholds": "thresholds.yaml absent: the platform's default weights and thresholds are used",
+    "rules": "rules.yaml absent: no domain layers, allowed externals or exemptions",
+    "upgrade_policies": "upgrade-policies.yaml absent: automation classes use the runbook defaults",
+    "events_registry": "no events registry: unknown-event checks not assessed",
+    "spec_registry": "no spec registry: spec lag, deprecation and spec advisories not assessed",
+    "teams": "no teams.yaml: teams derived from repository names; runbook escalation names used",
+    "advisories": "no OSV advisories: vulnerable-dependency checks not assessed",
+    "drift_reports": "no drift report history: drift flow and MTTR not available",
+    "quality_history": "no quality history: trends use the latest snapshot only",
+}
+
+_INPUT_OF_TABLE = {
+    "manifests": "manifests",
+    "lockfiles": "lockfiles",
+    "spec_versions": "spec_registry",
+    "advisories": "advisories",
+    "drift_history": "drift_reports",
+    "quality_history": "quality_history",
+}
+
+
+def _utc_mtime(path: Path) -> pd.Timestamp | None:
+    try:
+        return pd.Timestamp(dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC))
+    except OSError:
+        return None
+
+
+class Workspace:
+    """A loaded workspace. Use :func:`open_workspace` to create one.
+
+    Attributes
+    ----------
+    root : Path
+        The workspace folder.
+    catalog_file : str
+        The catalog file that was read, relative to ``root``.
+    catalog_meta : dict
+        The catalog's ``metadata`` block.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._warnings: WarnList = []
+        self._files: dict[str, dict[str, Any]] = {}
+        self._rows: dict[str, int] = {}
+        self.catalog_file, doc = self._read_catalog()
+        self.catalog_meta, self._entries = L.parse_catalog(doc, self.catalog_file, self._warnings)
+        self._record(self.catalog_file, "catalog", required=True, timestamp=self.catalog_meta.get("generated_at"))
+        self._rows[self.catalog_file] = len(self._entries)
+
+    # --- files -------------------------------------------------------------------------------
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def _inside(self, path: Path) -> bool:
+        real = Path(os.path.realpath(path))
+        root_real = Path(os.path.realpath(self.root))
+        return real == root_real or root_real in real.parents
+
+    def _find(self, key: str) -> list[Path]:
+        """Files of one input, sorted by name; links leaving the workspace are skipped (warned)."""
+        found: list[Path] = []
+        for pattern in LAYOUT[key]:
+            for path in sorted(self.root.glob(pattern)):
+                if key == "manifests" and path.name.endswith(".specs.lock.json"):
+                    continue
+                if key == "drift_reports" and path.name == "latest_drift_report.json":
+                    continue
+                if not self._inside(path):
+                    self._warnings.append((self._rel(path), "", "a link pointing outside the workspace; not read"))
+                    continue
+                if path.is_file():
+                    found.append(path)
+        return found
+
+    def _record(self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None) -> None:
+        path = self.root / rel
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = None
+        self._files[rel] = {
+            "input": input_name,
+            S.FILE: rel,
+            "present": True,
+            "required": required,
+            "modified": _utc_mtime(path),
+            "timestamp": L.parse_timestamp(timestamp),
+            "bytes": size,
+            "note": "",
+        }
+
+    def _load(self, path: Path, input_name: str) -> Any:
+        """Read and parse one optional file; an unusable file becomes a warning and ``None``."""
+        rel = self._rel(path)
+        self._record(rel, input_name)
+        try:
+            data = read_bytes(path, rel, self.root)
+            if path.suffix in (".yaml", ".yml"):
+                return loads_yaml(data, rel, self._warnings)
+            return loads_json(data, rel)
+        except InputError as err:
+            self._warnings.append(
+                (rel, err.field, f"unusable: expected {err.expected}" + (f", found {err.found}" if err.found else ""))
+            )
+            self._files[rel]["note"] = "unusable; see warnings"
+            return None
+
+    def _read_catalog(self) -> tuple[str, Any]:
+        if not self.root.is_dir():
+            raise InputError(str(self.root), "", "a workspace folder", "no such folder")
+        for rel in LAYOUT["catalog"]:
+            path = self.root / rel
+            if path.exists() or path.is_symlink():
+                data = read_bytes(path, rel, self.root)
+                if rel.endswith(".json"):
+                    return rel, loads_json(data, rel)
+                return rel, loads_yaml(data, rel, self._warnings)
+        raise InputError(
+            str(self.root),
+            "catalog/service-index.yaml",
+            "a service catalog (catalog/service-index.yaml or catalog/service-index.json)",
+            "none",
+        )
+
+    def _config(self, key: str) -> dict[str, Any]:
+        paths = self._find(key)
+        if not paths:
+            return {}
+        doc = self._load(paths[0], key)
+        if doc is None:
+            return {}
+        if not isinstance(doc, dict):
+            rel = self._rel(paths[0])
+            self._warnings.append(
+                (rel, "", f"expected a mapping at the top level, found a {type(doc).__name__}; ignored")
+            )
+            return {}
+        return doc
+
+    # --- config --------------------------------------------------------------------------------
+
+    @cached_property
+    def thresholds(self) -> dict[str, Any]:
+        """``config/thresholds.yaml`` as a dict (``{}`` when absent)."""
+        return self._config("thresholds")
+
+    @cached_property
+    def rules(self) -> dict[str, Any]:
+        """``config/rules.yaml`` as a dict (``{}`` when absent)."""
+        return self._config("rules")
+
+    @cached_property
+    def upgrade_policies(self) -> dict[str, Any]:
+        """``config/upgrade-policies.yaml`` as a dict (``{}`` when absent)."""
+        return self._config("upgrade_policies")
+
+    @cached_property
+    def events_registry(self) -> frozenset[str] | None:
+        """Registered event ids, or ``None`` when there is no registry file."""
+        paths = self._find("events_registry")
+        if not paths:
+            return None
+        doc = self._load(paths[0], "events_registry")
+        rel = self._rel(paths[0])
+        if doc is None and self._files[rel]["note"]:
+            return None
+        try:
+            reg = L.parse_events_registry(doc, rel, self._warnings)
+        except InputError as err:
+            self._warnings.append((rel, err.field, str(err)))
+            return None
+        self._rows[rel] = len(reg)
+        return reg
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """External dependency aliases: the defaults, extended by rules.yaml ``dependency.aliases``."""
+        out = dict(DEFAULT_EXTERNAL_ALIASES)
+        dep = self.rules.get("dependency") if isinstance(self.rules.get("dependency"), dict) else {}
+        extra = dep.get("aliases")
+        if isinstance(extra, dict):
+            out.update({str(k).lower(): str(v) for k, v in extra.items() if isinstance(v, str)})
+        elif extra is not None:
+            self._warnings.append(
+                ("config/rules.yaml", "dependency.aliases", "expected a mapping alias: canonical; ignored")
+            )
+        return out
+
+    @cached_property
+    def domain_layers(self) -> dict[str, int]:
+        """rules.yaml ``dependency.domain_layers`` (``{}`` when absent)."""
+        dep = self.rules.get("dependency") if isinstance(self.rules.get("dependency"), dict) else {}
+        layers = dep.get("domain_layers")
+        if not isinstance(layers, dict):
+            return {}
+        return {str(k): int(v) for k, v in layers.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    @cached_property
+    def _teams_doc(self) -> tuple[list[dict], dict[str, dict[str, str]], bool]:
+        paths = self._find("teams")
+        if not paths:
+            return [], {}, False
+        doc = self._load(paths[0], "teams")
+        rel = self._rel(paths[0])
+        try:
+            rows, esc = L.parse_teams(doc, rel, self._warnings)
+        except InputError as err:
+            self._warnings.append((rel, err.field, str(err)))
+            return [], {}, False
+        self._rows[rel] = len(rows)
+        return rows, esc, True
+
+    @cached_property
+    def escalation(self) -> dict[str, dict[str, str]]:
+        """Escalation levels L1–L3 (name, contact, handles): runbook defaults, then teams.yaml."""
+        out = {k: dict(v) for k, v in DEFAULT_ESCALATION.items()}
+        for level, body in self._teams_doc[1].items():
+            out.setdefault(level, {"name": level, "contact": "", "handles": ""}).update(body)
+        return out
+
+    @cached_property
+    def exemptions(self) -> pd.DataFrame:
+        """``drift.exemptions`` of rules.yaml (schema :data:`~meta254lib.schema.EXEMPTIONS`)."""
+        return L.parse_exemptions(self.rules, "config/rules.yaml", self._warnings)
+
+    # --- catalog tables ----------------------------------------------------------------------
+
+    @cached_property
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        teams = self.teams
+        manifests = self.manifests
+        lock_names = None
+        if self._lock_rows is not None:
+            lock_names = {p.name.removesuffix(".specs.lock.json") for p in self._find("lockfiles")}
+        return L.services_tables(
+            self._entries,
+            self.catalog_file,
+            self._warnings,
+            aliases=self.aliases,
+            domains=self.domain_layers.keys(),
+            registry=self.events_registry,
+            teams=teams[teams["source"] == "teams.yaml"],
+            manifest_names=manifests[S.SERVICE].tolist(),
+            lock_names=lock_names,
+        )
+
+    @property
+    def services(self) -> pd.DataFrame:
+        """One row per catalog service (schema :data:`~meta254lib.schema.SERVICES`)."""
+        return self._tables["services"]
+
+    @property
+    def contracts(self) -> pd.DataFrame:
+        """One row per api_contracts pin (schema :data:`~meta254lib.schema.CONTRACTS`)."""
+        return self._tables["contracts"]
+
+    @property
+    def dependencies(self) -> pd.DataFrame:
+        """One row per dependency (schema :data:`~meta254lib.schema.DEPENDENCIES`)."""
+        return self._tables["dependencies"]
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """One row per consumed or produced event (schema :data:`~meta254lib.schema.EVENTS`)."""
+        return self._tables["events"]
+
+    @cached_property
+    def teams(self) -> pd.DataFrame:
+        """Ownership rows: teams.yaml first, then teams derived from repo names for the rest."""
+        rows, _, _ = self._teams_doc
+        owned = {r[S.SERVICE] for r in rows}
+        catalog_names = {e["name"] for e in self._entries}
+        for r in rows:
+            if r[S.SERVICE] not in catalog_names:
+                self._warnings.append(
+                    ("config/teams.yaml", f"teams.{r[S.TEAM]}.services", f"{r[S.SERVICE]!r} is not a catalog service")
+                )
+        derived = []
+        for e in self._entries:
+            if e["name"] not in owned:
+                repo = e.get("repo") if isinstance(e.get("repo"), str) else None
+                derived.append(
+                    {
+                        S.TEAM: L._team_from_repo(repo),
+                        S.SERVICE: e["name"],
+                        "contact": "",
+                        "slack": "",
+                        "source": "repo",
+                    }
+                )
+        return S.frame_from_records(S.TEAMS, rows + derived)
+
+    # --- optional tables -----------------------------------------------------------------------
+
+    @cached_property
+    def manifests(self) -> pd.DataFrame:
+        """Collected manifests (schema :data:`~meta254lib.schema.MANIFESTS`)."""
+        by_name = {e["name"]: e for e in self._entries}
+        rows = []
+        for path in self._find("manifests"):
+            rel = self._rel(path)
+            doc = self._load(path, "manifests")
+            if doc is None and self._files[rel]["note"]:
+                continue
+            man = L.parse_manifest(doc, rel, self._warnings)
+            if man is None:
+                continue
+            name = man.get("name") if isinstance(man.get("name"), str) else path.stem
+            entry = by_name.get(name)
+            differs = []
+            if entry is not None:
+                for key in (
+                    "repo",
+                    "domain",
+                    "version",
+                    "maturity",
+                    "runtime",
+                    "api_contracts",
+                    "dependencies",
+                    "events_in",
+                    "events_out",
+                ):
+                    if key in man and man.get(key) != entry.get(key):
+                        differs.append(key)
+            else:
+                self._warnings.append((rel, "name", f"manifest for {name!r}, which is not in the catalog"))
+            contracts = man.get("api_contracts") if isinstance(man.get("api_contracts"), list) else []
+            rows.append(
+                {
+                    S.SERVICE: name,
+                    S.FILE: rel,
+                    S.DOMAIN: L._to_str(man.get("domain"), rel, "domain", self._warnings),
+                    S.VERSION: L._to_str(man.get("version"), rel, "version", self._warnings),
+                    S.MATURITY: L._to_str(man.get("maturity"), rel, "maturity", self._warnings),
+                    S.RUNTIME: L._to_str(man.get("runtime"), rel, "runtime", self._warnings),
+                    "api_contracts": tuple(str(c) for c in contracts),
+                    "in_catalog": entry is not None,
+                    "differs_from_catalog": ",".join(differs),
+                    "modified": self._files[rel]["modified"],
+                }
+            )
+            self._rows[rel] = 1
+        return S.frame_from_records(S.MANIFESTS, rows)
+
+    @cached_property
+    def _lock_rows(self) -> list[dict] | None:
+        paths = self._find("lockfiles")
+        if not paths:
+            return None
+        rows: list[dict] = []
+        for path in paths:
+            rel = self._rel(path)
+            doc = self._load(path, "lockfiles")
+            if doc is None and self._files[rel]["note"]:
+                continue
+            got = L.parse_lockfile(doc, path.name.removesuffix(".specs.lock.json"), rel, self._warnings)
+            self._rows[rel] = len(got)
+            rows.extend(got)
+        return rows
+
+    @property
+    def lockfiles(self) -> pd.DataFrame:
+        """Collected lock-file entries (schema :data:`~meta254lib.schema.LOCKFILES`)."""
+        return S.frame_from_records(S.LOCKFILES, self._lock_rows or [])
+
+    @cached_property
+    def spec_versions(self) -> pd.DataFrame:
+        """The spec registry (schema :data:`~meta254lib.schema.SPEC_VERSIONS`)."""
+        paths = self._find("spec_registry")
+        if not paths:
+            return S.empty_frame(S.SPEC_VERSIONS)
+        rel = self._rel(paths[0])
+        doc = self._load(paths[0], "spec_registry")
+        if doc is None:
+            return S.empty_frame(S.SPEC_VERSIONS)
+        try:
+            df = L.parse_spec_registry(doc, rel, self._warnings)
+        except InputError as err:
+            self._warnings.append((rel, err.field, str(err)))
+            return S.empty_frame(S.SPEC_VERSIONS)
+        self._rows[rel] = len(df)
+        return df
+
+    @cached_property
+    def advisories(self) -> pd.DataFrame:
+        """OSV advisories, one row per affected package (schema :data:`~meta254lib.schema.ADVISORIES`)."""
+        rows: list[dict] = []
+        for path in self._find("advisories"):
+            rel = self._rel(path)
+            doc = self._load(path, "advisories")
+            if doc is None:
+                continue
+            records = doc if isinstance(doc, list) else [doc]
+            if isinstance(doc, list):
+                self._warnings.append((rel, "", "a list of OSV records; each read separately"))
+            got = []
+            for rec in records:
+                got.extend(L.parse_advisory(rec, rel, self._warnings, self.aliases))
+            self._rows[rel] = len(got)
+            rows.extend(got)
+        rows.sort(key=lambda r: (r["advisory_id"], r["package"], r[S.FILE]))
+        return S.frame_from_records(S.ADVISORIES, rows)
+
+    @cached_property
+    def drift_history(self) -> pd.DataFrame:
+        """Every issue of every drift report (schema :data:`~meta254lib.schema.DRIFT_HISTORY`).
+
+        ``latest_drift_report.json`` is read only when it is not a byte copy of an archived report.
+        """
+        paths = self._find("drift_reports")
+        latest = self.root / "analysis/reports/drift/latest_drift_report.json"
+        digests = set()
+        rows: list[dict] = []
+        for path in paths:
+            rel = self._rel(path)
+            try:
+                digests.add(hashlib.sha256(read_bytes(path, rel, self.root)).hexdigest())
+            except InputError:
+                pass
+        candidates = list(paths)
+        if latest.is_file() and self._inside(latest):
+            rel = self._rel(latest)
+            try:
+                same = hashlib.sha256(read_bytes(latest, rel, self.root)).hexdigest() in digests
+            except InputError:
+                same = False
+            if same:
+                self._record(rel, "drift_reports")
+                self._files[rel]["note"] = "a copy of an archived report; not counted twice"
+            else:
+                candidates.append(latest)
+        for path in candidates:
+            rel = self._rel(path)
+            doc = self._load(path, "drift_reports")
+            if doc is None:
+                continue
+            try:
+                got = L.parse_drift_report(
+                    doc, rel, self._warnings, report_time=L.timestamp_from_filename(path.name), aliases=self.aliases
+                )
+            except InputError as err:
+                self._warnings.append((rel, err.field, str(err)))
+                continue
+            meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
+            self._files[rel]["timestamp"] = L.parse_timestamp(meta.get("generated_at")) or L.timestamp_from_filename(
+                path.name
+            )
+            self._rows[rel] = len(got)
+            rows.extend(got)
+        df = S.frame_from_records(S.DRIFT_HISTORY, rows)
+        if len(df):
+            df = df.sort_values(["report_time", "report", "source_issue", S.SERVICE], kind="stable").reset_index(
+                drop=True
+            )
+        return df
+
+    @cached_property
+    def quality_history(self) -> pd.DataFrame:
+        """Every service of every quality snapshot (schema :data:`~meta254lib.schema.QUALITY_HISTORY`).
+
+        ``catalog/latest_quality_snapshot.json`` joins the history unless a historical snapshot has the
+        same bytes or the same snapshot time.
+        """
+        rows: list[dict] = []
+        seen_times: set[pd.Timestamp] = set()
+        digests: set[str] = set()
+        paths = self._find("quality_history")
+        latest = self._find("latest_quality")
+        for path in paths + latest:
+            rel = self._rel(path)
+            try:
+                digest = hashlib.sha256(read_bytes(path, rel, self.root)).hexdigest()
+            except InputError:
+                digest = ""
+            if path in latest and digest in digests:
+                self._record(rel, "latest_quality")
+                self._files[rel]["note"] = "a copy of a historical snapshot; not counted twice"
+                continue
+            digests.add(digest)
+            doc = self._load(path, "quality_history" if path not in latest else "latest_quality")
+            if doc is None:
+                continue
+            try:
+                got = L.parse_quality_snapshot(
+                    doc, rel, self._warnings, snapshot_time=L.timestamp_from_filename(path.name)
+                )
+            except InputError as err:
+                self._warnings.append((rel, err.field, str(err)))
+                continue
+            when = got[0]["snapshot_time"] if got else None
+            if when is not None:
+                self._files[rel]["timestamp"] = when
+            if path in latest and when in seen_times:
+                self._files[rel]["note"] = "same snapshot time as a historical snapshot; not counted twice"
+                continue
+            if when is not None:
+                seen_times.add(when)
+            self._rows[rel] = len(got)
+            rows.extend(got)
+        maturity = dict(zip(self.services[S.SERVICE], self.services[S.MATURITY], strict=True))
+        for r in rows:
+            if r[S.MATURITY] is None:
+                r[S.MATURITY] = maturity.get(r[S.SERVICE])
+        df = S.frame_from_records(S.QUALITY_HISTORY, rows)
+        if len(df):
+            df = df.sort_values(["snapshot_time", S.SERVICE], kind="stable").reset_index(drop=True)
+        return df
+
+    @cached_property
+    def dependency_graph_diff(self) -> dict[str, Any] | None:
+        """How ``catalog/dependency-graph.yaml`` disagrees with the catalog (``None`` when absent)."""
+        paths = self._find("dependency_graph")
+        if not paths:
+            return None
+        rel = self._rel(paths[0])
+        doc = self._load(paths[0], "dependency_graph")
+        if not isinstance(doc, dict):
+            return None
+        nodes_doc = doc.get("nodes")
+        nodes: set[str] = set()
+        if isinstance(nodes_doc, dict):
+            for members in nodes_doc.values():
+                if isinstance(members, list):
+                    nodes.update(str(m) for m in members)
+        elif isinstance(nodes_doc, list):
+            nodes.update(str(n.get("name", n)) if isinstance(n, dict) else str(n) for n in nodes_doc)
+        edges = set()
+        for e in doc.get("edges") or []:
+            if isinstance(e, dict) and "from" in e and "to" in e:
+                edges.add((str(e["from"]), str(e["to"])))
+        names = set(self.services[S.SERVICE])
+        dep = self.dependencies
+        cat_edges = set(
+            zip(
+                dep.loc[dep[S.KIND] == "internal", S.SERVICE], dep.loc[dep[S.KIND] == "internal", S.TARGET], strict=True
+            )
+        )
+        cat_edges = {(a, b) for a, b in cat_edges if b in names}
+        diff = {
+            "file": rel,
+            "graph_nodes": len(nodes),
+            "catalog_services": len(names),
+            "nodes_not_in_catalog": sorted(nodes - names),
+            "services_not_in_graph": sorted(names - nodes),
+            "graph_edges": len(edges),
+            "catalog_edges": len(cat_edges),
+            "edges_not_in_catalog": sorted(edges - cat_edges),
+            "edges_not_in_graph": sorted(cat_edges - edges),
+        }
+        diff["agrees"] = not (
+            diff["nodes_not_in_catalog"]
+            or diff["services_not_in_graph"]
+            or diff["edges_not_in_catalog"]
+            or diff["edges_not_in_graph"]
+        )
+        self._rows[rel] = len(nodes)
+        if not diff["agrees"]:
+            self._warnings.append(
+                (
+                    rel,
+                    "",
+                    f"disagrees with the catalog: {len(nodes)} graph nodes vs {len(names)} services "
+                    f"({len(diff['nodes_not_in_catalog'])} not in the catalog, {len(diff['services_not_in_graph'])} "
+                    f"services missing), {len(edges)} edges vs {len(cat_edges)} catalog edges",
+                )
+            )
+        return diff
+
+    # --- derived -------------------------------------------------------------------------------
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The service graph (see :func:`meta254lib.graph.build_graph`)."""
+        from .graph import build_graph
+
+        return build_graph(self.services, self.dependencies, self.events, self.contracts)
+
+    @cached_property
+    def generated_at(self) -> pd.Timestamp | None:
+        """The catalog's ``metadata.generated_at`` in UTC: the default ``as_of`` of every analysis."""
+        return L.parse_timestamp(self.catalog_meta.get("generated_at"))
+
+    def resolve_as_of(self, as_of: Any = None) -> pd.Timestamp:
+        """The analysis date: ``as_of`` when given, else the catalog's ``generated_at``.
+
+        Never the wall clock. Without either, the newest ``last_update`` in the catalog is used.
+
+        Raises
+        ------
+        ParameterError
+            ``as_of`` is not a date, or no date can be derived from the workspace.
+        """
+        if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
+            ts = (
+                L.parse_timestamp(as_of)
+                if not isinstance(as_of, pd.Timestamp)
+                else (as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC"))
+            )
+            if ts is None:
+                raise ParameterError(f"as_of: expected a date like 2025-10-10, found {as_of!r}")
+            return ts
+        if self.generated_at is not None:
+            return self.generated_at
+        latest = self.services["last_update"].max()
+        if pd.isna(latest):
+            raise ParameterError(
+                f"as_of: {self.catalog_file} has no metadata.generated_at and no last_update; pass as_of explicitly"
+            )
+        return latest
+
+    def has_input(self, name: str) -> bool:
+        """Whether an optional input is present (``lockfiles``, ``advisories``, ``spec_registry``, ...).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "catalog").mkdir()
+        >>> _ = (root / "catalog" / "service-index.yaml").write_text("services: []\\n")
+        >>> open_workspace(root).has_input("lockfiles")
+        False
+        """
+        key = {"drift_history": "drift_reports", "quality": "quality_history"}.get(name, name)
+        if key not in LAYOUT:
+            raise ParameterError(f"unknown input {name!r} (known: {', '.join(sorted(LAYOUT))})")
+        if key == "quality_history":
+            return bool(self._find("quality_history") or self._find("latest_quality"))
+        return bool(self._find(key))
+
+    def teams_of(self, services: Iterable[str]) -> list[str]:
+        """The sorted teams owning ``services``."""
+        wanted = set(services)
+        s = self.services
+        return sorted(set(s.loc[s[S.SERVICE].isin(wanted), S.TEAM].dropna()))
+
+    def team_scope(self, team: str | None, relations: Iterable[str] = ("depends_on", "consumes_event")) -> set[str]:
+        """The services a per-team report covers: the team's own services and everything depending on them.
+
+        ``None`` or ``""`` means the whole platform.
+
+        Raises
+        ------
+        ParameterError
+            The team owns no catalog service.
+        """
+        names = set(self.services[S.SERVICE])
+        if not team:
+            return names
+        own = set(self.services.loc[self.services[S.TEAM] == team, S.SERVICE])
+        if not own:
+            known = sorted(set(self.services[S.TEAM].dropna()))
+            raise ParameterError(f"team: {team!r} owns no catalog service (known teams: {', '.join(known)})")
+        from .graph import relation_view
+
+        view = relation_view(self.graph, tuple(relations))
+        scope = set(own)
+        for svc in own:
+            scope |= nx.ancestors(view, svc)
+        return scope
+
+    def load_all(self) -> Workspace:
+        """Read every optional input now (the tables are otherwise read on first access)."""
+        for name in (
+            "thresholds",
+            "rules",
+            "upgrade_policies",
+            "events_registry",
+            "escalation",
+            "services",
+            "manifests",
+            "lockfiles",
+            "spec_versions",
+            "advisories",
+            "drift_history",
+            "quality_history",
+            "exemptions",
+            "dependency_graph_diff",
+        ):
+            getattr(self, name)
+        for rel, info in self._files.items():
+            if info["input"] in ("thresholds", "rules", "upgrade_policies") and rel not in self._rows:
+                doc = {"thresholds": self.thresholds, "rules": self.rules, "upgrade_policies": self.upgrade_policies}
+                self._rows[rel] = len(doc[info["input"]])
+        if self.catalog_file.endswith(".yaml") and (self.root / "catalog/service-index.json").is_file():
+            rel = "catalog/service-index.json"
+            if rel not in self._files:
+                self._record(rel, "catalog_mirror")
+                self._files[rel]["note"] = "JSON mirror of the YAML catalog; the YAML is read"
+                self._rows[rel] = None
+        for key in ("release_trains", "collection_summary"):
+            for path in self._find(key):
+                rel = self._rel(path)
+                if rel not in self._files:
+                    doc = self._load(path, key)
+                    self._rows[rel] = len(doc) if isinstance(doc, (list, dict)) else 0
+        return self
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """Every problem found while loading (schema :data:`~meta254lib.schema.WARNINGS`)."""
+        self.load_all()
+        rows = [{S.FILE: f, S.FIELD: fld, S.MESSAGE: m} for f, fld, m in self._warnings]
+        return S.frame_from_records(S.WARNINGS, rows).drop_duplicates(ignore_index=True)
+
+    @property
+    def inputs(self) -> pd.DataFrame:
+        """Each input file found (timestamps, rows, warnings) and each optional input that is absent."""
+        warn_counts = self.warnings[S.FILE].value_counts().to_dict()
+        rows = []
+        for rel, info in sorted(self._files.items()):
+            row = dict(info)
+            row["rows"] = self._rows.get(rel, 0 if not info["note"] else None)
+            row["warnings"] = int(warn_counts.get(rel, 0))
+            rows.append(row)
+        present = {info["input"] for info in self._files.values()}
+        for key, patterns in LAYOUT.items():
+            if key == "catalog" or key in present:
+                continue
+            rows.append(
+                {
+                    "input": key,
+                    S.FILE: patterns[0],
+                    "present": False,
+                    "required": False,
+                    "warnings": 0,
+                    "note": _ABSENT_NOTES.get(key, ""),
+                }
+            )
+        caches = (
+            sorted(p for p in self.root.glob("**/*.cache") if p.is_file())
+            if (self.root / "cache_fallback").exists() or any(self.root.glob("*/*.cache"))
+            else []
+        )
+        if caches:
+            rows.append(
+                {
+                    "input": "ignored_caches",
+                    S.FILE: f"{len(caches)} *.cache file(s)",
+                    "present": True,
+                    "required": False,
+                    "warnings": 0,
+                    "note": "never read: the platform's caches may be pickles, and pickles are never loaded",
+                }
+            )
+        return S.frame_from_records(S.INPUTS, rows)
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.root} services={len(self._entries)}>"
+
+
+def open_workspace(path: str | os.PathLike[str]) -> Workspace:
+    """Open the workspace at ``path``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A folder laid out like the meta repository (see the README, "Workspace").
+
+    Returns
+    -------
+    Workspace
+
+    Raises
+    ------
+    InputError
+        The folder or its catalog is missing or unusable; the message names the file, the field and
+        what was expected.
+    """
+    return Workspace(Path(path).expanduser().resolve())
