@@ -105,6 +105,11 @@ class Workspace:
         self._record(self.catalog_file, "catalog", required=True, timestamp=self.catalog_meta.get("generated_at"))
         self._rows[self.catalog_file] = len(self._entries)
 
+    @property
+    def catalog_entries(self) -> tuple[dict, ...]:
+        """The catalog's service entries as read (after duplicates and malformed entries were dropped)."""
+        return tuple(self._entries)
+
     # --- files -------------------------------------------------------------------------------
 
     def _rel(self, path: Path) -> str:

@@ -1,0 +1,54 @@
+"""The ``meta254`` command line: a thin shell over the library.
+
+Each command lives in its own ``cli_<area>.py`` module and is registered here. Exit codes: 0 ok,
+1 findings or a failed report page, 2 unusable input, 3 internal error (see :mod:`meta254lib.errors`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from . import __version__
+from .cli_common import debug_option, format_option, open_ws, render, run_command, workspace_option
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="meta254")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors (any command).")
+@click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")
+def main(debug: bool, verbose: bool) -> None:
+    """meta254: drift, impact, quality trends and remediation plans for the 254Carbon Meta platform."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@main.command("validate")
+@workspace_option
+@format_option
+@debug_option
+@run_command
+def validate_command(workspace, fmt, debug):
+    """Check manifests and catalog entries against the service-manifest JSON Schema.
+
+    Exit code 0 means clean, 1 means findings, 2 means unusable input.
+    """
+    from .validate import validate_workspace
+
+    ws = open_ws(workspace)
+    findings = validate_workspace(ws)
+    counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
+    payload = {
+        "workspace": str(workspace),
+        "summary": {
+            "findings": len(findings),
+            "errors": int(counts.get("error", 0)),
+            "warnings": int(counts.get("warning", 0)),
+        },
+        "findings": findings,
+    }
+    title = f"{len(findings)} finding(s): {counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s)"
+    click.echo(render(findings, payload, fmt, title=title))
+    return 1 if len(findings) else 0
