@@ -1,0 +1,1129 @@
+"""Change impact: what a set of changes reaches, why, how much it weighs, and how to roll it out.
+
+A *change set* mixes four kinds of change (:func:`parse_change`):
+
+``service:NAME``
+    the service itself changes; everything that transitively depends on it is impacted.
+``spec:NAME@VERSION``
+    a spec upgrade: every service pinning the spec is hit directly (hop ``pins_spec``), then
+    everything downstream of those.
+``event:ID``
+    an event schema change: every consumer of the event is hit directly (hop ``consumes_event``),
+    then their dependents. Whether the event has a producer in the catalog is reported.
+``external:NAME@VERSION``
+    an external technology upgrade: every service using it after alias resolution is hit directly
+    (hop ``uses_external``), then their dependents.
+
+The walk is the full reverse transitive closure over the chosen relations (a breadth-first search
+from the change, so each service gets its shortest distance), bounded only by ``max_depth``; cycles
+are fine. A service named by a ``service:`` change is the change itself and never listed as impacted.
+Ties between equally short why-paths are broken by change order, then by service name.
+
+Weighted impact (weights are parameters, see :class:`ImpactWeights`)::
+
+    weight = M[maturity] × (1 + a·(1 − Q/100) + b·min(D, Dcap)/Dcap) × decay^(distance − 1)
+
+``M`` ranks maturity (stable > beta > experimental), ``Q`` is the latest quality score (a missing
+score counts as risk ``q_missing``), ``D`` the open drift issues (the term is 0 when no drift counts
+are given), and the weight halves (``decay``) with every hop beyond the first.
+
+Examples
+--------
+>>> G = nx.DiGraph()
+>>> for n, m in [("auth", "stable"), ("gateway", "stable"), ("metrics", "beta")]:
+...     G.add_node(n, domain="access", team="access", maturity=m, externals=(), contracts=(),
+...                events_in=(), events_out=())
+>>> G.add_edge("gateway", "auth", relation="depends_on", relations=("depends_on",))
+>>> G.add_edge("metrics", "gateway", relation="consumes_event", relations=("consumes_event",))
+>>> r = analyse_impact(G, ["service:auth"])
+>>> r.impacted[["service", "distance", "why"]].values.tolist()
+[['gateway', 1, 'gateway -depends_on-> auth'], ['metrics', 2, 'metrics -consumes_event-> gateway -depends_on-> auth']]
+>>> r.summary["blast_radius"], r.summary["weighted_blast_radius"], r.summary["severity"]
+(2, 1.6875, 'medium')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from .errors import ParameterError, UnknownServiceError
+from .graph import DEFAULT_RELATIONS, parse_relations, relation_view
+from .structure import canonical_external
+
+__all__ = [
+    "CHANGE_KINDS",
+    "Change",
+    "ImpactResult",
+    "ImpactWeights",
+    "RolloutPlan",
+    "SeverityRule",
+    "analyse_impact",
+    "drift_counts",
+    "impact_figure",
+    "latest_quality",
+    "parse_change",
+    "parse_changes",
+    "rollout_plan",
+]
+
+CHANGE_KINDS: tuple[str, ...] = ("service", "spec", "event", "external")
+_ORIGIN_HOP = {"spec": "pins_spec", "event": "consumes_event", "external": "uses_external"}
+_CONTRACT_HOPS = frozenset({"consumes_event", "shares_contract", "pins_spec"})
+_SEVERITY_ORDER = ("none", "low", "medium", "high", "critical")
+
+
+# --- changes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a change set.
+
+    Attributes
+    ----------
+    kind : str
+        ``service``, ``spec``, ``event`` or ``external``.
+    name : str
+        Service name, spec name, event id or external name.
+    version : str
+        The new version (``spec``/``external``; optional), ``""`` when none.
+
+    Examples
+    --------
+    >>> c = Change("spec", "gateway-core", "2.0.0")
+    >>> c.label, c.target
+    ('spec:gateway-core@2.0.0', 'gateway-core@2.0.0')
+    """
+
+    kind: str
+    name: str
+    version: str = ""
+
+    @property
+    def target(self) -> str:
+        """The changed thing as written in a why-path (``name`` or ``name@version``)."""
+        return f"{self.name}@{self.version}" if self.version else self.name
+
+    @property
+    def label(self) -> str:
+        """``kind:target``: how the change is named in outputs (``caused_by``)."""
+        return f"{self.kind}:{self.target}"
+
+
+def parse_change(text: str | Change) -> Change:
+    """Parse one change written ``kind:value`` (canonical) or as on the CLI (``--kind value``).
+
+    Parameters
+    ----------
+    text : str or Change
+        ``service:auth``, ``spec:gateway-core@2.0.0``, ``event:pricing.curve.updates.v1``,
+        ``external:redis@8``; equally ``--service auth`` or ``--spec=gateway-core@2.0.0``.
+
+    Returns
+    -------
+    Change
+
+    Raises
+    ------
+    ParameterError
+        For an unknown kind or an empty value.
+
+    Examples
+    --------
+    >>> parse_change("--external redis@8")
+    Change(kind='external', name='redis', version='8')
+    >>> parse_change("event:pricing.curve.updates.v1").label
+    'event:pricing.curve.updates.v1'
+    >>> parse_change("team:x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    meta254lib.errors.ParameterError: change 'team:x': expected KIND:VALUE with KIND one of service, ...
+    """
+    if isinstance(text, Change):
+        if text.kind not in CHANGE_KINDS:
+            raise ParameterError(f"change kind {text.kind!r}: expected one of {', '.join(CHANGE_KINDS)}")
+        return text
+    raw = str(text).strip()
+    m = re.fullmatch(r"--([a-z]+)(?:\s+|=)(.+)", raw) or re.fullmatch(r"([a-z]+):(.+)", raw)
+    if not m or m.group(1) not in CHANGE_KINDS:
+        raise ParameterError(f"change {raw!r}: expected KIND:VALUE with KIND one of {', '.join(CHANGE_KINDS)}")
+    kind, value = m.group(1), m.group(2).strip()
+    if kind == "event":
+        name, version = value, ""
+    else:
+        name, _, version = value.partition("@")
+        name, version = name.strip(), version.strip()
+    if not name:
+        raise ParameterError(f"change {raw!r}: the {kind} name is empty")
+    return Change(kind, name, version)
+
+
+def parse_changes(items: str | Change | Iterable[str | Change]) -> tuple[Change, ...]:
+    """Parse a change set, dropping exact duplicates and keeping the given order.
+
+    Raises
+    ------
+    ParameterError
+        When the set is empty or an item cannot be parsed.
+
+    Examples
+    --------
+    >>> [c.label for c in parse_changes(["service:auth", "--service auth", "external:postgres@16"])]
+    ['service:auth', 'external:postgres@16']
+    """
+    if isinstance(items, (str, Change)):
+        items = [items]
+    out: list[Change] = []
+    for it in items:
+        c = parse_change(it)
+        if c not in out:
+            out.append(c)
+    if not out:
+        raise ParameterError("no change given: name at least one --service, --spec, --event or --external")
+    return tuple(out)
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _default_maturity() -> dict[str, float]:
+    return {"stable": 1.0, "beta": 0.7, "experimental": 0.4, "deprecated": 0.5}
+
+
+@dataclass(frozen=True)
+class ImpactWeights:
+    """Weights of the weighted impact (see the module docstring for the formula).
+
+    Attributes
+    ----------
+    maturity : dict
+        ``M``: weight per maturity (stable 1.0 > beta 0.7 > experimental 0.4; deprecated 0.5).
+    maturity_other : float
+        ``M`` for a maturity not listed (or missing).
+    quality : float
+        ``a``: weight of quality risk ``1 − Q/100``.
+    q_missing : float
+        Quality risk used when a service has no score.
+    drift : float
+        ``b``: weight of drift risk ``min(D, Dcap)/Dcap``.
+    drift_cap : int
+        ``Dcap``: drift issues beyond this add no more risk.
+    decay : float
+        Multiplier per hop beyond the first (0 < decay ≤ 1).
+
+    Examples
+    --------
+    >>> ImpactWeights().weight("stable", 80.0, 0, 1, drift_given=True)
+    1.1
+    >>> ImpactWeights(decay=0.0)
+    Traceback (most recent call last):
+    ...
+    meta254lib.errors.ParameterError: weights: decay must be in (0, 1], found 0.0
+    """
+
+    maturity: dict[str, float] = field(default_factory=_default_maturity)
+    maturity_other: float = 0.7
+    quality: float = 0.5
+    q_missing: float = 0.5
+    drift: float = 0.5
+    drift_cap: int = 5
+    decay: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("maturity_other", "quality", "q_missing", "drift"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or math.isnan(v):
+                raise ParameterError(f"weights: {name} must be a number ≥ 0, found {v!r}")
+        for k, v in self.maturity.items():
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+                raise ParameterError(f"weights: maturity[{k!r}] must be a number ≥ 0, found {v!r}")
+        if not (isinstance(self.decay, (int, float)) and 0 < self.decay <= 1):
+            raise ParameterError(f"weights: decay must be in (0, 1], found {self.decay!r}")
+        if not isinstance(self.drift_cap, int) or isinstance(self.drift_cap, bool) or self.drift_cap < 1:
+            raise ParameterError(f"weights: drift_cap must be an integer ≥ 1, found {self.drift_cap!r}")
+
+    def weight(
+        self, maturity: str | None, quality: float | None, drift: int | None, distance: int, *, drift_given: bool
+    ) -> float:
+        """The weighted impact of one service (rounded to 4 decimals)."""
+        m = self.maturity.get(maturity, self.maturity_other) if maturity is not None else self.maturity_other
+        if quality is None or pd.isna(quality):
+            q_risk = self.q_missing
+        else:
+            q_risk = 1.0 - min(max(float(quality), 0.0), 100.0) / 100.0
+        d_risk = min(int(drift or 0), self.drift_cap) / self.drift_cap if drift_given else 0.0
+        w = m * (1.0 + self.quality * q_risk + self.drift * d_risk) * self.decay ** max(distance - 1, 0)
+        return round(w, 4)
+
+    def formula(self) -> str:
+        """The formula with the weights written in.
+
+        Examples
+        --------
+        >>> print(ImpactWeights().formula())  # doctest: +NORMALIZE_WHITESPACE
+        weight = M[maturity] × (1 + 0.5·(1 − Q/100) + 0.5·min(D, 5)/5) × 0.5^(distance − 1);
+        M: stable 1, beta 0.7, deprecated 0.5, experimental 0.4, other 0.7;
+        Q = latest quality score (missing → quality risk 0.5); D = open drift issues (term 0 when not given)
+        """
+        ms = ", ".join(f"{k} {v:g}" for k, v in sorted(self.maturity.items(), key=lambda kv: (-kv[1], kv[0])))
+        return (
+            f"weight = M[maturity] × (1 + {self.quality:g}·(1 − Q/100) + {self.drift:g}·min(D, {self.drift_cap})"
+            f"/{self.drift_cap}) × {self.decay:g}^(distance − 1); M: {ms}, other {self.maturity_other:g}; "
+            f"Q = latest quality score (missing → quality risk {self.q_missing:g}); "
+            "D = open drift issues (term 0 when not given)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The weights as a JSON-ready dict."""
+        return {
+            "maturity": dict(sorted(self.maturity.items())),
+            "maturity_other": self.maturity_other,
+            "quality": self.quality,
+            "q_missing": self.q_missing,
+            "drift": self.drift,
+            "drift_cap": self.drift_cap,
+            "decay": self.decay,
+        }
+
+
+@dataclass(frozen=True)
+class SeverityRule:
+    """Overall severity from the weighted blast radius ``W``.
+
+    ``none`` when nothing is impacted; otherwise ``critical`` if ``W ≥ critical``, ``high`` if
+    ``W ≥ high``, ``medium`` if ``W ≥ medium``, else ``low``.
+
+    Examples
+    --------
+    >>> SeverityRule().classify(3.6, 4)
+    ('high', 'high: weighted blast radius 3.6 ≥ 3 (critical needs ≥ 6)')
+    >>> SeverityRule().classify(0.0, 0)[0]
+    'none'
+    """
+
+    critical: float = 6.0
+    high: float = 3.0
+    medium: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.medium <= self.high <= self.critical):
+            raise ParameterError(
+                f"severity thresholds must satisfy 0 ≤ medium ≤ high ≤ critical, found "
+                f"{self.medium}, {self.high}, {self.critical}"
+            )
+
+    def text(self) -> str:
+        """The rule as one sentence."""
+        return (
+            f"severity by weighted blast radius W: critical if W ≥ {self.critical:g}, high if W ≥ {self.high:g}, "
+            f"medium if W ≥ {self.medium:g}, low if W < {self.medium:g}, none if nothing is impacted"
+        )
+
+    def classify(self, weighted: float, count: int) -> tuple[str, str]:
+        """``(severity, the rule instance that produced it)``."""
+        w = round(float(weighted), 4)
+        if count == 0:
+            return "none", "none: no service is impacted"
+        if w >= self.critical:
+            return "critical", f"critical: weighted blast radius {w:g} ≥ {self.critical:g}"
+        if w >= self.high:
+            return "high", f"high: weighted blast radius {w:g} ≥ {self.high:g} (critical needs ≥ {self.critical:g})"
+        if w >= self.medium:
+            return "medium", f"medium: weighted blast radius {w:g} ≥ {self.medium:g} (high needs ≥ {self.high:g})"
+        return "low", f"low: weighted blast radius {w:g} < {self.medium:g}"
+
+
+# --- side inputs: quality and drift --------------------------------------------------------------
+
+
+def latest_quality(quality_history: pd.DataFrame | None, as_of: Any = None) -> pd.Series:
+    """Scores of the newest quality snapshot at or before ``as_of`` (all snapshots when None).
+
+    Parameters
+    ----------
+    quality_history : DataFrame or None
+        :data:`~meta254lib.schema.QUALITY_HISTORY` rows (``snapshot_time``, ``service``, ``score``).
+    as_of : timestamp-like, optional
+
+    Returns
+    -------
+    pandas.Series
+        service → score (``Float64``) of that one snapshot, sorted by service; empty when there is none.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"snapshot_time": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-02-01"], utc=True),
+    ...                   "service": ["a", "a", "b"], "score": [80.0, 90.0, 70.0]})
+    >>> latest_quality(h).to_dict(), latest_quality(h, as_of="2025-01-15").to_dict()
+    ({'a': 90.0, 'b': 70.0}, {'a': 80.0})
+    """
+    empty = pd.Series([], dtype="Float64", name="score", index=pd.Index([], name="service", dtype=object))
+    if quality_history is None or len(quality_history) == 0:
+        return empty
+    h = quality_history.dropna(subset=["snapshot_time"])
+    if as_of is not None:
+        ts = pd.Timestamp(as_of)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+        h = h[h["snapshot_time"] <= ts]
+    if len(h) == 0:
+        return empty
+    newest = h[h["snapshot_time"] == h["snapshot_time"].max()]
+    s = newest.drop_duplicates("service", keep="last").set_index("service")["score"].astype("Float64")
+    s.index = pd.Index(s.index.astype(object), name="service", dtype=object)
+    return s.sort_index()
+
+
+def drift_counts(drift_issues: pd.DataFrame | None, as_of: Any = None) -> pd.Series | None:
+    """Open drift issues per service in the newest drift report at or before ``as_of``.
+
+    Accepts :data:`~meta254lib.schema.DRIFT_HISTORY` rows (``report_time``, ``service``, ``exempt``);
+    rows marked exempt are not counted. Returns None when there is no report (so the weight's drift
+    term is left out rather than taken as zero).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"report_time": pd.to_datetime(["2025-01-01"] * 3, utc=True),
+    ...                   "service": ["a", "a", "b"], "exempt": [pd.NA, pd.NA, True]})
+    >>> drift_counts(h).to_dict()
+    {'a': 2}
+    """
+    if drift_issues is None or len(drift_issues) == 0:
+        return None
+    h = drift_issues.dropna(subset=["report_time"])
+    if as_of is not None:
+        ts = pd.Timestamp(as_of)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+        h = h[h["report_time"] <= ts]
+    if len(h) == 0:
+        return None
+    h = h[h["report_time"] == h["report_time"].max()]
+    if "exempt" in h.columns:
+        h = h[~h["exempt"].astype("boolean").fillna(False).astype(bool)]
+    counts = h.groupby(h["service"].astype(object)).size().astype("int64")
+    counts.index.name = "service"
+    return counts.sort_index()
+
+
+# --- the analysis --------------------------------------------------------------------------------
+
+
+def _hop(H: nx.DiGraph, u: Any, v: Any, chosen: tuple[str, ...]) -> str:
+    rels = H.edges[u, v].get("relations", ())
+    return next((r for r in chosen if r in rels), H.edges[u, v].get("relation", "depends_on"))
+
+
+def _bfs(
+    H: nx.DiGraph, starts: Sequence[Any], start_dist: int, max_depth: int | None, chosen: tuple[str, ...]
+) -> tuple[dict[Any, int], dict[Any, Any], dict[Any, str]]:
+    dist = {s: start_dist for s in starts}
+    parent: dict[Any, Any] = {s: None for s in starts}
+    hop: dict[Any, str] = {}
+    frontier = sorted(starts, key=str)
+    d = start_dist
+    while frontier and (max_depth is None or d < max_depth):
+        nxt = []
+        for u in frontier:
+            for p in sorted(H.predecessors(u), key=str):
+                if p not in dist:
+                    dist[p] = d + 1
+                    parent[p] = u
+                    hop[p] = _hop(H, p, u, chosen)
+                    nxt.append(p)
+        frontier = sorted(nxt, key=str)
+        d += 1
+    return dist, parent, hop
+
+
+def _resolve(G: nx.DiGraph, change: Change, aliases: Mapping[str, str] | None) -> dict[str, Any]:
+    """Directly hit services of a change, plus facts for the changes table."""
+    info: dict[str, Any] = {"direct": (), "producers": (), "pinned": (), "note": ""}
+    if change.kind == "service":
+        if change.name not in G:
+            raise UnknownServiceError(change.name, [str(n) for n in G.nodes])
+        info["direct"] = (change.name,)
+        return info
+    if change.kind == "spec":
+        pins = []
+        for n in G.nodes:
+            for pin in G.nodes[n].get("contracts", ()):
+                spec, _, ver = str(pin).partition("@")
+                if spec == change.name:
+                    pins.append((n, ver))
+        info["direct"] = tuple(sorted({n for n, _ in pins}, key=str))
+        info["pinned"] = tuple(sorted(f"{n}@{v}" if v else str(n) for n, v in pins))
+        if not pins:
+            info["note"] = f"no catalog service pins spec {change.name}"
+        elif change.version and all(v == change.version for _, v in pins):
+            info["note"] = f"every pinner already pins {change.version}"
+        return info
+    if change.kind == "event":
+        consumers = sorted((n for n in G.nodes if change.name in G.nodes[n].get("events_in", ())), key=str)
+        producers = sorted((n for n in G.nodes if change.name in G.nodes[n].get("events_out", ())), key=str)
+        info["direct"] = tuple(consumers)
+        info["producers"] = tuple(producers)
+        notes = []
+        if not producers:
+            notes.append("no producer in the catalog")
+        if not consumers:
+            notes.append("no consumer in the catalog")
+        info["note"] = "; ".join(notes)
+        return info
+    canon = canonical_external(change.name, aliases)
+    users = sorted(
+        (n for n in G.nodes if canon in {canonical_external(e, aliases) for e in G.nodes[n].get("externals", ())}),
+        key=str,
+    )
+    info["direct"] = tuple(users)
+    info["canonical"] = canon
+    notes = []
+    if canon != change.name.lower():
+        notes.append(f"{change.name} resolves to {canon}")
+    if not users:
+        notes.append(f"no catalog service uses {canon}")
+    info["note"] = "; ".join(notes)
+    return info
+
+
+@dataclass(frozen=True)
+class ImpactResult:
+    """The outcome of :func:`analyse_impact`.
+
+    Attributes
+    ----------
+    changes : DataFrame
+        One row per change, in the given order: ``change, kind, name, version, direct, hits, unique,
+        max_distance, producers, pinned, note`` (``direct`` = services hit at the first step).
+    impacted : DataFrame
+        One row per impacted service, sorted by distance then service: ``service, distance, path,
+        relations, why, caused_by, distance_by_change, domain, team, maturity, quality_score,
+        drift_issues, weight, tests``. ``path`` runs from the impacted service to the change,
+        ``relations`` holds the relation of each hop.
+    same_domain : DataFrame
+        Services sharing a domain with a change's origin that are *not* reached (never counted):
+        ``service, domain, team, maturity, same_domain_as``, sorted by domain then service.
+    hits : DataFrame
+        ``change, service, distance`` for every (change, impacted service) pair, in change order.
+    summary : dict
+        ``blast_radius, weighted_blast_radius, max_depth, max_depth_limit, domains, teams,
+        by_distance, overlap, same_domain_unreachable, severity, severity_rule, severity_reason,
+        relations, changed_services, formula``.
+    weights : ImpactWeights
+    rule : SeverityRule
+    """
+
+    changes: pd.DataFrame
+    impacted: pd.DataFrame
+    same_domain: pd.DataFrame
+    hits: pd.DataFrame
+    summary: dict[str, Any]
+    weights: ImpactWeights
+    rule: SeverityRule
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``changes``, ``summary``, ``impacted``, ``same_domain_unreachable``, ``hits``,
+        ``parameters``."""
+        return {
+            "changes": _records(self.changes),
+            "summary": _jsonable(self.summary),
+            "impacted": _records(self.impacted),
+            "same_domain_unreachable": _records(self.same_domain),
+            "hits": _records(self.hits),
+            "parameters": {"weights": self.weights.to_dict(), "severity": _jsonable(self.rule.__dict__)},
+        }
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _jsonable(v) for k, v in rec.items()} for rec in df.to_dict("records")]
+
+
+_IMPACTED_COLS = [
+    "service",
+    "distance",
+    "path",
+    "relations",
+    "why",
+    "caused_by",
+    "distance_by_change",
+    "domain",
+    "team",
+    "maturity",
+    "quality_score",
+    "drift_issues",
+    "weight",
+    "tests",
+]
+
+
+def _why(path: Sequence[Any], hops: Sequence[str]) -> str:
+    parts = [str(path[0])]
+    for node, rel in zip(path[1:], hops, strict=True):
+        parts.append(f"-{rel}-> {node}")
+    return " ".join(parts)
+
+
+def analyse_impact(
+    G: nx.DiGraph,
+    changes: str | Change | Iterable[str | Change],
+    *,
+    relations: str | Iterable[str] | None = DEFAULT_RELATIONS,
+    max_depth: int | None = None,
+    quality: pd.Series | Mapping[str, float] | None = None,
+    drift: pd.Series | Mapping[str, int] | None = None,
+    weights: ImpactWeights | None = None,
+    severity: SeverityRule | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> ImpactResult:
+    """Blast radius, why-paths and weighted impact of a change set.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The workspace graph (:func:`~meta254lib.graph.build_graph`; node attributes ``contracts``,
+        ``events_in``, ``events_out`` and ``externals`` resolve spec, event and external changes).
+    changes : str, Change or iterable of them
+        See :func:`parse_change`.
+    relations : str or iterable of str, optional
+        Which edges count (default ``depends_on`` + ``consumes_event``).
+    max_depth : int, optional
+        Stop after this many hops (unbounded when None).
+    quality : Series or mapping, optional
+        service → latest quality score (:func:`latest_quality`).
+    drift : Series or mapping, optional
+        service → open drift issues (:func:`drift_counts`); None leaves the drift term out.
+    weights : ImpactWeights, optional
+    severity : SeverityRule, optional
+    aliases : mapping, optional
+        External-name aliases for ``external:`` changes (default ``postgres`` → ``postgresql``).
+
+    Returns
+    -------
+    ImpactResult
+
+    Raises
+    ------
+    UnknownServiceError
+        A ``service:`` change names no catalog service.
+    ParameterError
+        Bad change, relation, depth or weight.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("a", domain="d", maturity="beta", contracts=("api@1.0.0",), externals=())
+    >>> G.add_node("b", domain="d", maturity="stable", contracts=(), externals=())
+    >>> G.add_node("c", domain="d", maturity="beta", contracts=(), externals=())
+    >>> G.add_edge("b", "a", relation="depends_on", relations=("depends_on",))
+    >>> r = analyse_impact(G, "spec:api@2.0.0")
+    >>> r.impacted["why"].tolist(), r.same_domain["service"].tolist()
+    (['a -pins_spec-> api@2.0.0', 'b -depends_on-> a -pins_spec-> api@2.0.0'], ['c'])
+    """
+    change_set = parse_changes(changes)
+    chosen = parse_relations(relations)
+    if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1):
+        raise ParameterError(f"max_depth must be an integer ≥ 1 (or omitted for no limit), found {max_depth!r}")
+    weights = weights or ImpactWeights()
+    severity = severity or SeverityRule()
+    quality_map = dict(quality.items()) if quality is not None else {}
+    drift_given = drift is not None
+    drift_map = dict(drift.items()) if drift is not None else {}
+    H = relation_view(G, chosen)
+
+    changed_services = {c.name for c in change_set if c.kind == "service"}
+    resolved = [_resolve(G, c, aliases) for c in change_set]
+    per_change = []
+    for c, info in zip(change_set, resolved, strict=True):
+        start_dist = 0 if c.kind == "service" else 1
+        per_change.append(_bfs(H, list(info["direct"]), start_dist, max_depth, chosen))
+
+    best: dict[Any, tuple[int, int]] = {}
+    by_change: dict[Any, dict[str, int]] = {}
+    for i, (c, (dist, _, _)) in enumerate(zip(change_set, per_change, strict=True)):
+        for n, d in dist.items():
+            if n in changed_services:
+                continue
+            by_change.setdefault(n, {})[c.label] = d
+            if n not in best or (d, i) < best[n]:
+                best[n] = (d, i)
+
+    rows = []
+    for n, (d, i) in best.items():
+        c = change_set[i]
+        _, parent, hop = per_change[i]
+        path, hops = [n], []
+        cur = n
+        while parent[cur] is not None:
+            hops.append(hop[cur])
+            cur = parent[cur]
+            path.append(cur)
+        if c.kind != "service":
+            hops.append(_ORIGIN_HOP[c.kind])
+            path.append(c.target)
+        attrs = G.nodes[n]
+        q = quality_map.get(n)
+        q = None if q is None or pd.isna(q) else float(q)
+        dr = int(drift_map.get(n, 0)) if drift_given else None
+        tests = ["unit"]
+        if d == 1:
+            tests.append("integration")
+        if hops and hops[0] in _CONTRACT_HOPS:
+            tests.append("contract")
+        rows.append(
+            {
+                "service": n,
+                "distance": d,
+                "path": tuple(path),
+                "relations": tuple(hops),
+                "why": _why(path, hops),
+                "caused_by": tuple(lbl for lbl in (x.label for x in change_set) if lbl in by_change[n]),
+                "distance_by_change": dict(by_change[n]),
+                "domain": attrs.get("domain"),
+                "team": attrs.get("team"),
+                "maturity": attrs.get("maturity"),
+                "quality_score": q,
+                "drift_issues": dr,
+                "weight": weights.weight(attrs.get("maturity"), q, dr, d, drift_given=drift_given),
+                "tests": tuple(tests),
+            }
+        )
+    rows.sort(key=lambda r: (r["distance"], str(r["service"])))
+    impacted = pd.DataFrame(rows, columns=_IMPACTED_COLS)
+    impacted["distance"] = impacted["distance"].astype("int64")
+    impacted["quality_score"] = impacted["quality_score"].astype("Float64")
+    impacted["drift_issues"] = impacted["drift_issues"].astype("Int64")
+    impacted["weight"] = impacted["weight"].astype("float64")
+
+    hit_rows = []
+    for c, (dist, _, _) in zip(change_set, per_change, strict=True):
+        for n in sorted((n for n in dist if n not in changed_services), key=lambda n: (dist[n], str(n))):
+            hit_rows.append({"change": c.label, "service": n, "distance": dist[n]})
+    hits = pd.DataFrame(hit_rows, columns=["change", "service", "distance"])
+    hits["distance"] = hits["distance"].astype("int64")
+
+    change_rows = []
+    for c, info in zip(change_set, resolved, strict=True):
+        mine = [n for n, per in by_change.items() if c.label in per]
+        change_rows.append(
+            {
+                "change": c.label,
+                "kind": c.kind,
+                "name": c.name,
+                "version": c.version,
+                "direct": tuple(info["direct"]) if c.kind != "service" else (),
+                "hits": len(mine),
+                "unique": sum(1 for n in mine if len(by_change[n]) == 1),
+                "max_distance": max((by_change[n][c.label] for n in mine), default=0),
+                "producers": tuple(info["producers"]),
+                "pinned": tuple(info["pinned"]),
+                "note": info["note"],
+            }
+        )
+    changes_df = pd.DataFrame(
+        change_rows,
+        columns=[
+            "change",
+            "kind",
+            "name",
+            "version",
+            "direct",
+            "hits",
+            "unique",
+            "max_distance",
+            "producers",
+            "pinned",
+            "note",
+        ],
+    )
+
+    # same-domain services the change does not reach: listed, never counted
+    origin_domains: dict[str, list[str]] = {}
+    for c, info in zip(change_set, resolved, strict=True):
+        for n in info["direct"]:
+            dom = G.nodes[n].get("domain")
+            if dom is not None and c.label not in origin_domains.setdefault(dom, []):
+                origin_domains[dom].append(c.label)
+    same_rows = []
+    for n in G.nodes:
+        dom = G.nodes[n].get("domain")
+        if dom in origin_domains and n not in best and n not in changed_services:
+            same_rows.append(
+                {
+                    "service": n,
+                    "domain": dom,
+                    "team": G.nodes[n].get("team"),
+                    "maturity": G.nodes[n].get("maturity"),
+                    "same_domain_as": tuple(origin_domains[dom]),
+                }
+            )
+    same_rows.sort(key=lambda r: (str(r["domain"]), str(r["service"])))
+    same_domain = pd.DataFrame(same_rows, columns=["service", "domain", "team", "maturity", "same_domain_as"])
+
+    weighted = round(float(impacted["weight"].sum()), 4) if len(impacted) else 0.0
+    level, reason = severity.classify(weighted, len(impacted))
+    by_distance: dict[str, int] = {}
+    for d in impacted["distance"]:
+        by_distance[str(int(d))] = by_distance.get(str(int(d)), 0) + 1
+    summary = {
+        "blast_radius": len(impacted),
+        "weighted_blast_radius": weighted,
+        "max_depth": int(impacted["distance"].max()) if len(impacted) else 0,
+        "max_depth_limit": max_depth,
+        "domains": sorted({d for d in impacted["domain"] if d is not None and not pd.isna(d)}),
+        "teams": sorted({t for t in impacted["team"] if t is not None and not pd.isna(t)}),
+        "by_distance": by_distance,
+        "overlap": sorted(str(n) for n, per in by_change.items() if len(per) > 1),
+        "same_domain_unreachable": len(same_domain),
+        "severity": level,
+        "severity_reason": reason,
+        "severity_rule": severity.text(),
+        "relations": list(chosen),
+        "changed_services": sorted(changed_services),
+        "formula": weights.formula(),
+        "drift_given": drift_given,
+        "quality_scores_known": int(impacted["quality_score"].notna().sum()) if len(impacted) else 0,
+    }
+    return ImpactResult(
+        changes=changes_df,
+        impacted=impacted,
+        same_domain=same_domain,
+        hits=hits,
+        summary=summary,
+        weights=weights,
+        rule=severity,
+    )
+
+
+# --- testing and rollout ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    """Testing and rollout advice for an impact result.
+
+    Attributes
+    ----------
+    tests : DataFrame
+        ``service, role, distance, unit, integration, contract, reason``; changed services first
+        (role ``changed``), then impacted ones by distance and name.
+    waves : DataFrame
+        ``wave, services, cycle, warning``: deploy wave 1 first; providers go before consumers;
+        services on one cycle share a wave (``cycle`` true and a warning).
+    rollback : DataFrame
+        ``step, wave, services``: the waves in reverse order.
+    teams : DataFrame
+        ``team, services, n_services, owns_change, nearest_distance, contact, slack``, sorted by
+        nearest distance then team.
+    warnings : list of str
+    """
+
+    tests: pd.DataFrame
+    waves: pd.DataFrame
+    rollback: pd.DataFrame
+    teams: pd.DataFrame
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "tests": _records(self.tests),
+            "waves": _records(self.waves),
+            "rollback": _records(self.rollback),
+            "teams": _records(self.teams),
+            "warnings": list(self.warnings),
+        }
+
+
+def rollout_plan(
+    G: nx.DiGraph,
+    result: ImpactResult,
+    *,
+    teams: pd.DataFrame | None = None,
+) -> RolloutPlan:
+    """Which tests to run, in which waves to deploy, how to roll back and whom to tell.
+
+    Tests: every impacted service needs unit tests; those at distance 1 (talking to the change
+    directly) also integration tests; those whose first hop towards the change crosses an interface
+    (``consumes_event``, ``shares_contract``, ``pins_spec``) also contract tests. Changed services need
+    unit and integration tests.
+
+    Waves: the changed and impacted services, ordered by the topological generations of their
+    dependency graph (the relations of the analysis) so that a provider deploys before its consumers;
+    the members of a cycle share one wave.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+    result : ImpactResult
+    teams : DataFrame, optional
+        :data:`~meta254lib.schema.TEAMS` rows for contacts.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> for n in ("auth", "gateway", "metrics"):
+    ...     G.add_node(n, team="t-" + n, maturity="beta")
+    >>> G.add_edge("gateway", "auth", relation="depends_on", relations=("depends_on",))
+    >>> G.add_edge("metrics", "gateway", relation="consumes_event", relations=("consumes_event",))
+    >>> G.add_edge("gateway", "metrics", relation="depends_on", relations=("depends_on",))
+    >>> plan = rollout_plan(G, analyse_impact(G, "service:auth"))
+    >>> plan.waves[["wave", "services", "cycle"]].values.tolist()
+    [[1, ('auth',), False], [2, ('gateway', 'metrics'), True]]
+    >>> plan.rollback["services"].tolist()
+    [('gateway', 'metrics'), ('auth',)]
+    """
+    chosen = tuple(result.summary["relations"])
+    H = relation_view(G, chosen)
+    changed = list(result.summary["changed_services"])
+    impacted = result.impacted
+    members = set(changed) | set(impacted["service"])
+
+    test_rows = [
+        {
+            "service": n,
+            "role": "changed",
+            "distance": 0,
+            "unit": True,
+            "integration": True,
+            "contract": False,
+            "reason": "the changed service itself",
+        }
+        for n in changed
+    ]
+    for r in impacted.itertuples(index=False):
+        contract = "contract" in r.tests
+        reason = f"{r.relations[0]} {r.path[1]}" if r.distance == 1 else f"{r.distance} hops: {r.why}"
+        test_rows.append(
+            {
+                "service": r.service,
+                "role": "impacted",
+                "distance": int(r.distance),
+                "unit": True,
+                "integration": "integration" in r.tests,
+                "contract": contract,
+                "reason": reason,
+            }
+        )
+    tests = pd.DataFrame(
+        test_rows, columns=["service", "role", "distance", "unit", "integration", "contract", "reason"]
+    )
+
+    sub = nx.DiGraph(H.subgraph(members))
+    C = nx.condensation(sub)
+    warnings: list[str] = []
+    wave_rows = []
+    for i, generation in enumerate(nx.topological_generations(C.reverse(copy=False))):
+        services: list[Any] = []
+        cyc = []
+        for c in generation:
+            mem = sorted(C.nodes[c]["members"], key=str)
+            services.extend(mem)
+            if len(mem) > 1:
+                cyc.append(mem)
+        warning = ""
+        if cyc:
+            warning = "; ".join(
+                "cycle " + " ↔ ".join(map(str, m)) + ": deploy together, with backward-compatible changes"
+                for m in sorted(cyc, key=lambda m: [str(x) for x in m])
+            )
+            warnings.append(f"wave {i + 1}: {warning}")
+        wave_rows.append(
+            {"wave": i + 1, "services": tuple(sorted(services, key=str)), "cycle": bool(cyc), "warning": warning}
+        )
+    waves = pd.DataFrame(wave_rows, columns=["wave", "services", "cycle", "warning"])
+    rollback = pd.DataFrame(
+        [{"step": k + 1, "wave": w["wave"], "services": w["services"]} for k, w in enumerate(reversed(wave_rows))],
+        columns=["step", "wave", "services"],
+    )
+
+    contact: dict[str, tuple[str, str]] = {}
+    if teams is not None and len(teams):
+        for rec in teams.to_dict("records"):
+            t = rec.get("team")
+            if t is not None and not pd.isna(t) and t not in contact:
+                c = rec.get("contact")
+                s = rec.get("slack")
+                contact[t] = ("" if c is None or pd.isna(c) else str(c), "" if s is None or pd.isna(s) else str(s))
+    team_services: dict[str, list[tuple[int, Any]]] = {}
+    owns: set[str] = set()
+    for n in changed:
+        t = G.nodes[n].get("team") or "<no team>"
+        team_services.setdefault(t, []).append((0, n))
+        owns.add(t)
+    for r in impacted.itertuples(index=False):
+        t = r.team if r.team is not None and not pd.isna(r.team) else "<no team>"
+        team_services.setdefault(t, []).append((int(r.distance), r.service))
+    team_rows = []
+    for t, items in team_services.items():
+        team_rows.append(
+            {
+                "team": t,
+                "services": tuple(sorted((n for _, n in items), key=str)),
+                "n_services": len(items),
+                "owns_change": t in owns,
+                "nearest_distance": min(d for d, _ in items),
+                "contact": contact.get(t, ("", ""))[0],
+                "slack": contact.get(t, ("", ""))[1],
+            }
+        )
+    team_rows.sort(key=lambda r: (r["nearest_distance"], r["team"]))
+    team_df = pd.DataFrame(
+        team_rows, columns=["team", "services", "n_services", "owns_change", "nearest_distance", "contact", "slack"]
+    )
+    return RolloutPlan(tests=tests, waves=waves, rollback=rollback, teams=team_df, warnings=warnings)
+
+
+# --- figure -----------------------------------------------------------------------------------------
+
+
+def impact_figure(
+    G: nx.DiGraph,
+    result: ImpactResult,
+    *,
+    layers: Mapping[str, int] | None = None,
+    max_nodes: int = 60,
+) -> Any:
+    """The impacted subgraph as an interactive plotly network.
+
+    Rows are architectural layers (``domain_layers``; domains without a layer go to a row of their
+    own at the top), columns the distance from the change (0 = the changes themselves), colour the
+    distance. Hovering a node shows its domain, team, maturity, quality, weight and why-path. When
+    more than ``max_nodes`` services are impacted, the nearest (then heaviest) ``max_nodes`` are drawn
+    and the title says so.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("b", "a")])
+    >>> nx.set_edge_attributes(G, ("depends_on",), "relations")
+    >>> fig = impact_figure(G, analyse_impact(G, "service:a"))
+    >>> fig.layout.title.text
+    'Impact of service:a: 1 service impacted'
+    """
+    import plotly.graph_objects as go
+
+    layers = dict(layers or {})
+    imp = result.impacted
+    total = len(imp)
+    shown = imp.sort_values(["distance", "weight", "service"], ascending=[True, False, True], kind="stable")
+    capped = total > max_nodes
+    shown = shown.head(max_nodes)
+
+    nodes: dict[Any, dict[str, Any]] = {}
+    for n in result.summary["changed_services"]:
+        a = G.nodes[n]
+        nodes[n] = {"distance": 0, "domain": a.get("domain"), "hover": f"<b>{n}</b><br>changed service"}
+    for c in result.changes.itertuples(index=False):
+        if c.kind != "service":
+            target = f"{c.name}@{c.version}" if c.version else c.name
+            nodes[target] = {"distance": 0, "domain": None, "hover": f"<b>{c.change}</b><br>{c.note or ''}"}
+    for r in shown.itertuples(index=False):
+        q = "n/a" if pd.isna(r.quality_score) else f"{r.quality_score:g}"
+        nodes[r.service] = {
+            "distance": int(r.distance),
+            "domain": r.domain,
+            "hover": (
+                f"<b>{r.service}</b><br>distance {r.distance} · weight {r.weight:g}<br>"
+                f"domain {r.domain} · team {r.team}<br>maturity {r.maturity} · quality {q}<br>"
+                f"caused by {', '.join(r.caused_by)}<br>{r.why}"
+            ),
+        }
+
+    unknown_row = max(layers.values(), default=0) + 1
+
+    def row(dom: Any, node: Any) -> float:
+        if node not in G:
+            return 0.0
+        return float(layers.get(dom, unknown_row)) if dom is not None else float(unknown_row)
+
+    cells: dict[tuple[int, float], list[Any]] = {}
+    for n, info in nodes.items():
+        cells.setdefault((info["distance"], row(info["domain"], n)), []).append(n)
+    pos: dict[Any, tuple[float, float]] = {}
+    for (x, y), members in cells.items():
+        members.sort(key=str)
+        k = len(members)
+        for j, n in enumerate(members):
+            pos[n] = (x + (j - (k - 1) / 2) * 0.6 / max(k, 1), y + (j % 2) * 0.25 - 0.125 * (k > 1))
+
+    ex, ey = [], []
+    H = relation_view(G, tuple(result.summary["relations"]))
+    for u, v in H.edges:
+        if u in pos and v in pos:
+            ex += [pos[u][0], pos[v][0], None]
+            ey += [pos[u][1], pos[v][1], None]
+    for c in result.changes.itertuples(index=False):
+        if c.kind != "service":
+            target = f"{c.name}@{c.version}" if c.version else c.name
+            for n in c.direct:
+                if n in pos:
+                    ex += [pos[n][0], pos[target][0], None]
+                    ey += [pos[n][1], pos[target][1], None]
+    names = list(nodes)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line={"width": 1, "color": "#999"}, hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=[pos[n][0] for n in names],
+            y=[pos[n][1] for n in names],
+            mode="markers+text",
+            text=[str(n) for n in names],
+            textposition="top center",
+            hovertext=[nodes[n]["hover"] for n in names],
+            hoverinfo="text",
+            marker={
+                "size": 16,
+                "color": [nodes[n]["distance"] for n in names],
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": {"text": "distance"}},
+                "symbol": [
+                    "diamond" if n not in G or n in result.summary["changed_services"] else "circle" for n in names
+                ],
+                "line": {"width": 1, "color": "#333"},
+            },
+        )
+    )
+    title = f"Impact of {', '.join(result.changes['change'])}: {total} service{'s' if total != 1 else ''} impacted"
+    if capped:
+        title += f" (showing the nearest {max_nodes})"
+    by_layer = {v: k for k, v in sorted(layers.items(), key=lambda kv: (kv[1], kv[0]))}
+    ticks = sorted({y for (_, y) in cells})
+    fig.update_layout(
+        title={"text": title},
+        showlegend=False,
+        xaxis={"title": {"text": "distance from the change"}, "dtick": 1, "zeroline": False},
+        yaxis={
+            "title": {"text": "layer"},
+            "tickvals": ticks,
+            "ticktext": [
+                "change" if y == 0 else by_layer.get(int(y), "no layer") if y != unknown_row else "no layer"
+                for y in ticks
+            ],
+        },
+        height=420 + 30 * len(ticks),
+        margin={"l": 120},
+    )
+    return fig
