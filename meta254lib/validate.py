@@ -10,8 +10,8 @@ that disagrees with its catalog entry, a manifest for a service the catalog lack
 Examples
 --------
 >>> findings = check_entry({"name": "A", "repo": "x", "version": 1.1}, "catalog/service-index.yaml", "services[0]")
->>> sorted(f["field"] for f in findings)[:3]
-['services[0]', 'services[0].name', 'services[0].repo']
+>>> sorted(f["field"] for f in findings)
+['services[0].dependencies', 'services[0].domain', 'services[0].maturity', 'services[0].name', 'services[0].repo', 'services[0].version']
 """
 
 from __future__ import annotations
@@ -82,6 +82,16 @@ def _path(prefix: str, parts: Any) -> str:
     return out
 
 
+def _at(doc: Any, parts: Any, default: Any) -> Any:
+    """The original (unconverted) value at a JSON path, so messages can quote what was written."""
+    for p in parts:
+        try:
+            doc = doc[p]
+        except (KeyError, IndexError, TypeError):
+            return default
+    return doc
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, YamlFloat):
         return f"unquoted number {value.source}"
@@ -127,7 +137,7 @@ def check_entry(entry: Any, file: str, prefix: str = "", *, catalog: bool = True
             field = _path(field, [extra[0]]) if len(extra) == 1 else field
             found = "extra field(s) " + ", ".join(extra)
         else:
-            found = _describe(err.instance)
+            found = _describe(_at(entry, err.absolute_path, err.instance))
         findings.append(
             {
                 S.FILE: file,

@@ -1,0 +1,99 @@
+"""Shared fixtures: the real upstream artifacts, and tiny workspaces written from inline literals."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+UPSTREAM = REPO.parent / "shared" / "upstream"
+SAMPLE = REPO / "data" / "sample"
+
+# keep every Jupyter/IPython state out of $HOME, whatever runs the tests
+for _var, _sub in (
+    ("JUPYTER_CONFIG_DIR", "config"),
+    ("JUPYTER_DATA_DIR", "data"),
+    ("JUPYTER_RUNTIME_DIR", "runtime"),
+    ("IPYTHONDIR", "ipython"),
+    ("MPLCONFIGDIR", "mpl"),
+):
+    os.environ.setdefault(_var, str(REPO / ".jupyter" / _sub))
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Path:
+    """The real platform artifacts in ../shared/upstream (skips when absent)."""
+    if not (UPSTREAM / "catalog" / "service-index.yaml").is_file():
+        pytest.skip(f"real upstream artifacts not found at {UPSTREAM}")
+    return UPSTREAM
+
+
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    """The bundled sample workspace data/sample (skips when not generated yet)."""
+    if not (SAMPLE / "catalog" / "service-index.yaml").is_file():
+        pytest.skip("data/sample has not been generated")
+    return SAMPLE
+
+
+def write_workspace(root: Path, files: dict[str, object]) -> Path:
+    """Write a workspace from ``{relative path: content}``.
+
+    Strings are written as dedented text, bytes as bytes, dicts/lists as YAML (``.yaml``) or JSON.
+    """
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, str):
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+        elif rel.endswith((".yaml", ".yml")):
+            path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        else:
+            path.write_text(json.dumps(content, indent=1), encoding="utf-8")
+    return root
+
+
+def svc(name: str, **fields: object) -> dict:
+    """A minimal, schema-valid catalog entry, overridable field by field."""
+    entry = {
+        "name": name,
+        "repo": f"https://github.com/254carbon/254carbon-{fields.pop('team', 'core')}",
+        "domain": "access",
+        "version": "1.0.0",
+        "maturity": "stable",
+        "runtime": "python",
+        "api_contracts": [],
+        "events_in": [],
+        "events_out": [],
+        "dependencies": {"internal": [], "external": []},
+        "quality": {"coverage": 0.8, "lint_pass": True, "open_critical_vulns": 0},
+        "security": {"signed_images": True, "policy_pass": True},
+        "last_update": "2025-10-01T00:00:00+00:00",
+        "status": "active",
+    }
+    entry.update(fields)
+    return entry
+
+
+@pytest.fixture
+def make_ws(tmp_path: Path) -> Callable[..., Path]:
+    """Build a tiny workspace: ``make_ws(services=[svc("a")], files={...})`` → its folder."""
+
+    def build(services: list[dict] | None = None, files: dict[str, object] | None = None, **meta: object) -> Path:
+        content: dict[str, object] = dict(files or {})
+        if services is not None:
+            content.setdefault(
+                "catalog/service-index.yaml",
+                {"metadata": {"generated_at": "2025-10-10T00:00:00+00:00", **meta}, "services": services},
+            )
+        return write_workspace(tmp_path / "ws", content)
+
+    return build

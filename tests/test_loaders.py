@@ -1,0 +1,290 @@
+"""Pure parsers of the platform's formats, on inline literals."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from meta254lib import loaders as L
+from meta254lib.errors import InputError
+from meta254lib.ids import drift_issue_id
+
+REPR_SPEC_LAG = (
+    "DriftIssue(type='spec_lag', severity='low', service='gateway', description='Service pins "
+    "gateway-core@1.0.0 but latest is 1.2.0', current_value='1.0.0', expected_value='1.2.0', "
+    "remediation='\U0001f4cb Minor version lag. Upgrade when convenient.')"
+)
+
+
+class TestTimestamps:
+    @pytest.mark.parametrize(
+        "text",
+        ["2025-10-10T17:39:11+00:00", "2025-10-10T17:39:11Z", "2025-10-10T17:39:11", "2025-10-10T19:39:11+02:00"],
+    )
+    def test_spellings_agree(self, text):
+        assert str(L.parse_timestamp(text)) == "2025-10-10 17:39:11+00:00"
+
+    def test_file_name(self):
+        assert str(L.timestamp_from_filename("x/20251009_221314_drift_report.json")) == "2025-10-09 22:13:14+00:00"
+        assert L.timestamp_from_filename("latest_drift_report.json") is None
+
+
+class TestReprIssues:
+    def test_platform_repr(self):
+        issue = L.parse_repr_issue(REPR_SPEC_LAG)
+        assert issue["current_value"] == "1.0.0" and issue["remediation"].startswith("\U0001f4cb")
+
+    @pytest.mark.parametrize(
+        "text,reason",
+        [
+            ("DriftIssue(type=__import__('os').system('touch /tmp/pwned'))", "not a literal"),
+            ("DriftIssue(type='x', severity=open('/etc/passwd').read())", "not a literal"),
+            ("DriftIssue(type='x'", "not a DriftIssue"),
+            ("__import__('os')", "positional"),
+            ("DriftIssue('spec_lag')", "positional"),
+            ("DriftIssue(**{'type': 'x'})", "kwargs"),
+            ("lambda: 1", "not a DriftIssue"),
+        ],
+    )
+    def test_refuses_code(self, text, reason):
+        with pytest.raises(ValueError, match=reason):
+            L.parse_repr_issue(text)
+
+    def test_report_keeps_other_issues_when_one_is_hostile(self, tmp_path):
+        marker = tmp_path / "pwned"
+        doc = {
+            "metadata": {"generated_at": "2025-10-10T00:00:00Z"},
+            "issues": [f"DriftIssue(type=__import__('os').system('touch {marker}'), service='a')", REPR_SPEC_LAG],
+        }
+        warnings: list = []
+        rows = L.parse_drift_report(doc, "r.json", warnings)
+        assert not marker.exists()
+        assert [r["service"] for r in rows] == ["gateway"]
+        assert warnings == [("r.json", "issues[0]", "unreadable issue (keyword 'type' is not a literal); skipped")]
+
+
+class TestDriftReport:
+    def test_spec_lag_refined_and_id_stable(self):
+        rows = L.parse_drift_report(
+            {"metadata": {"generated_at": "2025-10-10T00:00:00Z"}, "issues": [REPR_SPEC_LAG]}, "r.json", []
+        )
+        (row,) = rows
+        assert (row["type"], row["raw_type"], row["subject"], row["severity"]) == (
+            "spec_minor_lag",
+            "spec_lag",
+            "gateway-core",
+            "low",
+        )
+        assert row["issue_id"] == drift_issue_id("gateway", "spec_major_lag", "gateway-core")
+
+    def test_moderate_error_unknown_severity(self):
+        doc = {
+            "metadata": {"generated_at": "2025-10-10T00:00:00Z"},
+            "issues": [
+                {"type": "version_staleness", "severity": "moderate", "service": "a"},
+                {"type": "invalid_version", "severity": "error", "service": "b", "description": "bad pin x@latest"},
+                {"type": "version_staleness", "severity": "catastrophic", "service": "c"},
+            ],
+        }
+        warnings: list = []
+        rows = L.parse_drift_report(doc, "r.json", warnings)
+        assert [(r["severity"], r["raw_severity"]) for r in rows] == [
+            ("medium", "moderate"),
+            ("error", "error"),
+            (None, "catastrophic"),
+        ]
+        assert rows[1]["subject"] == "x"
+        assert warnings[0][1:] == ("issues[2].severity", "unknown severity 'catastrophic'; kept as unknown")
+
+    def test_time_from_file_name_when_metadata_missing(self):
+        rows = L.parse_drift_report(
+            {"issues": [{"type": "missing_lock", "severity": "high", "service": "a"}]},
+            "r.json",
+            [],
+            report_time=pd.Timestamp("2025-01-02", tz="UTC"),
+        )
+        assert str(rows[0]["report_time"]) == "2025-01-02 00:00:00+00:00"
+
+    def test_missing_sections(self):
+        warnings: list = []
+        assert L.parse_drift_report({"metadata": {"generated_at": "2025-10-10"}}, "r.json", warnings) == []
+        assert warnings[0][1] == "issues"
+        with pytest.raises(InputError, match=r"r\.json: expected a drift report mapping"):
+            L.parse_drift_report(["x"], "r.json", [])
+
+    def test_unknown_event_subject(self):
+        doc = {
+            "metadata": {"generated_at": "2025-10-10T00:00:00Z"},
+            "issues": [
+                "DriftIssue(type='event_schema_unknown', severity='low', service='auth', "
+                "current_value='auth.token.validated.v1')"
+            ],
+        }
+        (row,) = L.parse_drift_report(doc, "r.json", [])
+        assert (row["type"], row["subject"]) == ("unknown_event", "auth.token.validated.v1")
+
+
+class TestCatalog:
+    def test_top_level_list_is_an_error(self):
+        with pytest.raises(InputError, match="expected a mapping with `metadata` and `services`"):
+            L.parse_catalog(["a"], "c.yaml", [])
+
+    def test_empty_file_is_an_error(self):
+        with pytest.raises(InputError, match="an empty file"):
+            L.parse_catalog(None, "c.yaml", [])
+
+    def test_services_as_dict(self):
+        warnings: list = []
+        _, entries = L.parse_catalog({"services": {"a": {"domain": "ml"}}}, "c.yaml", warnings)
+        assert entries == [{"name": "a", "domain": "ml"}]
+        assert warnings[0][1] == "services"
+
+    def test_field_coercions_warn(self):
+        warnings: list = []
+        entry = {
+            "name": "a",
+            "quality": {"coverage": "85%", "lint_pass": "true", "open_critical_vulns": -1},
+            "maturity": "legendary",
+            "runtime": "cobol",
+        }
+        t = L.services_tables([entry], "c.yaml", warnings)
+        row = t["services"].iloc[0]
+        assert row["coverage"] == pytest.approx(0.85)
+        assert bool(row["lint_pass"]) is True
+        assert row["open_critical_vulns"] is pd.NA
+        fields = [w[1] for w in warnings]
+        assert fields == [
+            "services[0].maturity",
+            "services[0].runtime",
+            "services[0].quality.open_critical_vulns",
+            "services[0].quality.coverage",
+            "services[0].quality.lint_pass",
+        ]
+
+    def test_dependencies_split_and_resolved(self):
+        entries = [
+            {
+                "name": "a",
+                "dependencies": {"internal": ["b@1.2.0", "ghost"], "external": ["redis@7.0", "postgres", "b"]},
+            },
+            {"name": "b"},
+        ]
+        deps = L.services_tables(entries, "c.yaml", [])["dependencies"]
+        got = (
+            deps[["target", "kind", "version", "resolves", "misfiled"]]
+            .astype(object)
+            .where(deps.notna(), None)
+            .values.tolist()
+        )
+        assert got == [
+            ["b", "internal", "1.2.0", True, False],
+            ["ghost", "internal", None, False, False],
+            ["redis", "external", "7.0", None, False],
+            ["postgresql", "external", None, None, False],
+            ["b", "external", None, None, True],
+        ]
+
+    def test_contracts(self):
+        entries = [{"name": "a", "api_contracts": ["g@1.2.3", "h@latest", "i@v2.0", "j"]}]
+        c = L.services_tables(entries, "c.yaml", w := [])["contracts"]
+        assert c[["spec", "version", "valid"]].values.tolist() == [
+            ["g", "1.2.3", True],
+            ["h", "latest", False],
+            ["i", "v2.0", True],
+            ["j", "", False],
+        ]
+        assert c.loc[2, "major"] == 2 and c.loc[2, "minor"] == 0
+        assert any("normalised v2.0 to 2.0.0" in m for _, _, m in w)
+
+
+class TestQualitySnapshots:
+    def test_snapshot_shape(self):
+        doc = {
+            "metadata": {"generated_at": "2025-10-09T22:31:21Z"},
+            "services": {
+                "a": {
+                    "score": 91,
+                    "grade": "A",
+                    "status": "passing",
+                    "maturity": "beta",
+                    "metrics": {"coverage": 0.61, "critical_vulns": 0, "high_vulns": 0, "deployment_freshness_days": 2},
+                }
+            },
+        }
+        (row,) = L.parse_quality_snapshot(doc, "q.json", [])
+        assert (row["shape"], row["score"], row["coverage"], row["deployment_freshness_days"]) == (
+            "snapshot",
+            91.0,
+            0.61,
+            2.0,
+        )
+
+    def test_schema_shape_and_bad_score(self):
+        warnings: list = []
+        doc = {
+            "generated_at": "2025-10-09T00:00:00",
+            "services": {
+                "a": {
+                    "coverage": 0.7,
+                    "open_critical_vulns": 2,
+                    "open_high_vulns": 1,
+                    "score": 140,
+                    "grade": "A",
+                    "status": "passing",
+                }
+            },
+        }
+        (row,) = L.parse_quality_snapshot(doc, "q.json", warnings)
+        assert (row["shape"], row["critical_vulns"], row["high_vulns"], row["score"]) == ("schema", 2, 1, None)
+        assert warnings == [("q.json", "services.a.score", "score 140 outside 0..100; ignored")]
+
+
+class TestSpecRegistryAndAdvisories:
+    def test_latest_version_not_in_history(self):
+        df = L.parse_spec_registry({"g": {"latest_version": "1.3.0", "versions": [{"version": "1.0.0"}]}}, "s.json", [])
+        assert df[["version", "is_latest"]].values.tolist() == [["1.0.0", False], ["1.3.0", True]]
+
+    def test_bad_versions_skipped(self):
+        warnings: list = []
+        df = L.parse_spec_registry({"g": {"versions": ["1.0.0", "latest", {"version": "^1.2"}]}}, "s.json", warnings)
+        assert df["version"].tolist() == ["1.0.0"]
+        assert [w[1] for w in warnings] == ["g.versions[1].version", "g.versions[2].version"]
+
+    def test_osv_ranges(self):
+        warnings: list = []
+        rows = L.parse_advisory(
+            {
+                "id": "GHSA-1",
+                "aliases": ["CVE-2025-1"],
+                "affected": [
+                    {
+                        "package": {"name": "gateway-core", "ecosystem": "npm"},
+                        "ranges": [
+                            {
+                                "type": "SEMVER",
+                                "events": [
+                                    {"introduced": "1.0.0"},
+                                    {"fixed": "1.1.1"},
+                                    {"introduced": "2.0.0"},
+                                    {"last_affected": "2.0.3"},
+                                ],
+                            },
+                            {"type": "GIT", "events": [{"introduced": "abc"}]},
+                            {"type": "ECOSYSTEM", "events": [{"introduced": "3.0.0"}, {"fixed": "2.0.0"}]},
+                        ],
+                    }
+                ],
+                "severity": [{"type": "CVSS_V3", "score": "7.5"}],
+            },
+            "a.json",
+            warnings,
+        )
+        (row,) = rows
+        assert row["intervals"] == (("1.0.0", "1.1.1", ""), ("2.0.0", "", "2.0.3"), ("3.0.0", "2.0.0", ""))
+        assert (row["severity"], row["cvss"], row["fixed"], row["aliases"]) == (
+            "high",
+            7.5,
+            "1.1.1,2.0.0",
+            "CVE-2025-1",
+        )
+        assert [w[1] for w in warnings] == ["affected[0].ranges[1].type", "affected[0].ranges[2]"]
