@@ -1,0 +1,1094 @@
+"""Weekly quality and drift trends from real history.
+
+The platform's trend script simulates per-service trends; this module computes them from the recorded
+snapshots (``ws.quality_history``) and drift reports (``ws.drift_history``).
+
+Weeks
+    A window of ``weeks`` weeks ends at ``as_of``. Week ``i`` (1 = oldest) ends at
+    ``as_of - 7 days * (weeks - i)`` and holds the snapshots in ``(end - 7 days, end]``. A service's score
+    for a week is its score in the **last** snapshot of that week. A service absent from every snapshot of
+    a week has no score that week: it is never zero-filled, never carried forward.
+
+Scores
+    Every score is recomputed from the snapshot's own metrics with one scoring model
+    (:mod:`meta254lib.quality`, ``implemented`` by default); the model is named in every table.
+
+Per service (:data:`~meta254lib.schema.QUALITY_TRENDS`)
+    ``slope_per_week``: ordinary least squares of score on snapshot time (in weeks) over the weekly
+    scores; ``volatility``: population standard deviation of the changes between consecutive weekly
+    scores (a change across a missing week spans that gap); ``change``: last minus first weekly score;
+    ``direction``: see :data:`DIRECTION_RULE`; ``presence``: ``added`` when first seen after the first
+    week that has a snapshot, ``removed`` when last seen before the last such week.
+
+Regressions
+    A drop of at least ``alerting.quality_drop_threshold`` points (10) from the highest score in the
+    preceding ``alerting.quality_drop_window`` days (7), both read from thresholds.yaml. A run of
+    snapshots below the same peak is one regression (its first snapshot).
+
+Attribution (:data:`~meta254lib.schema.QUALITY_ATTRIBUTION`)
+    For a change from an earlier score ``b`` to a later score ``a`` of one service (``m`` = maturity
+    multiplier, ``P_k`` = the weighted part of component ``k``)::
+
+        component_k = (P_k[a] - P_k[b]) * m[a]
+        maturity    = raw[b] * (m[a] - m[b])
+        clamping    = (score[a] - rounded[a]) - (score[b] - rounded[b])
+        rounding    = change - (sum of the above)      # what rounding did; absorbs float noise
+
+    so the eight columns add up to the change in the (integer) score exactly.
+
+Drift
+    Drift flow (backlog by severity, new and resolved per week, MTTR) is computed from the drift
+    history's reports: each report is the full set of open issues at its time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError
+from .quality import COMPONENTS, ScoringParams, grade_of, score_history, to_utc
+from .schema import (
+    DOMAIN,
+    DRIFT_MTTR,
+    DRIFT_WEEKLY,
+    GRADE,
+    GRADE_TRANSITIONS,
+    GROUP_TRENDS,
+    LAG_CORRELATION,
+    QUALITY_ATTRIBUTION,
+    QUALITY_PLATFORM,
+    QUALITY_REGRESSIONS,
+    QUALITY_TRENDS,
+    QUALITY_WEEKLY,
+    SCORE,
+    SERVICE,
+    SEVERITY,
+    STATUS,
+    TEAM,
+    THRESHOLD_CROSSINGS,
+    UTC_TS,
+    TableSchema,
+)
+
+__all__ = [
+    "DIRECTION_RULE",
+    "TrendParams",
+    "TrendReport",
+    "attribute_changes",
+    "correlation_strength",
+    "drift_flow",
+    "lag_correlation",
+    "quality_as_of",
+    "quality_trends",
+    "summary_sentences",
+    "trends_baseline_polyfit",
+    "week_ends",
+]
+
+#: The direction rule, as stated in reports.
+DIRECTION_RULE = (
+    "improving when the OLS slope is at least +{band:g} points/week, declining when it is at most "
+    "-{band:g} points/week, otherwise stable; fewer than {min_points} weekly scores: insufficient data"
+)
+_WEEK = pd.Timedelta(days=7)
+_ATTR_COLS = (*COMPONENTS, "maturity", "rounding", "clamping")
+_GRADES = ("A", "B", "C", "D", "F")
+_SEVERITY_ORDER = ("error", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class TrendParams:
+    """Trend settings; :meth:`from_config` reads the regression rule from thresholds.yaml ``alerting``.
+
+    Parameters
+    ----------
+    weeks : int
+        Window length in weeks (12).
+    drop_threshold : float
+        ``alerting.quality_drop_threshold`` (10 points).
+    drop_window_days : float
+        ``alerting.quality_drop_window`` (7 days).
+    stable_band : float
+        Slopes within +/- this many points/week are ``stable`` (0.5).
+    min_points : int
+        Fewer weekly scores than this: ``insufficient data`` (3).
+    lags : tuple of int
+        Lags, in weeks, of the drift-backlog / score-change correlation (1, 2, 4).
+
+    Examples
+    --------
+    >>> TrendParams.from_config({"alerting": {"quality_drop_threshold": 15}}, weeks=8).drop_threshold
+    15.0
+    """
+
+    weeks: int = 12
+    drop_threshold: float = 10.0
+    drop_window_days: float = 7.0
+    stable_band: float = 0.5
+    min_points: int = 3
+    lags: tuple[int, ...] = (1, 2, 4)
+
+    def __post_init__(self) -> None:
+        if int(self.weeks) < 1:
+            raise ParameterError(f"weeks must be at least 1, not {self.weeks}")
+
+    @classmethod
+    def from_config(cls, thresholds: Mapping[str, Any] | None = None, **overrides: Any) -> TrendParams:
+        """Settings with the regression rule from thresholds.yaml; keyword overrides win (None = keep)."""
+        al = (thresholds or {}).get("alerting") or {}
+        kw: dict[str, Any] = {}
+        if al.get("quality_drop_threshold") is not None:
+            kw["drop_threshold"] = float(al["quality_drop_threshold"])
+        if al.get("quality_drop_window") is not None:
+            kw["drop_window_days"] = float(al["quality_drop_window"])
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kw)
+
+    @property
+    def direction_rule(self) -> str:
+        """:data:`DIRECTION_RULE` with these settings filled in."""
+        return DIRECTION_RULE.format(band=self.stable_band, min_points=self.min_points)
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    """Everything :func:`quality_trends` computes; each frame follows its schema in :mod:`meta254lib.schema`."""
+
+    as_of: pd.Timestamp
+    weeks: int
+    model: str
+    team: str | None
+    params: TrendParams
+    scoring: ScoringParams
+    week_ends: pd.DatetimeIndex
+    weekly: pd.DataFrame
+    platform: pd.DataFrame
+    services: pd.DataFrame
+    regressions: pd.DataFrame
+    attribution: pd.DataFrame
+    transitions: pd.DataFrame
+    crossings: pd.DataFrame
+    groups: pd.DataFrame
+    drift_weekly: pd.DataFrame | None = None
+    drift_mttr: pd.DataFrame | None = None
+    correlation: pd.DataFrame | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def matrix(self, column: str = SCORE) -> pd.DataFrame:
+        """Services x week ends of ``column`` from :attr:`weekly` (NaN = no score that week).
+
+        Rows follow :attr:`services` order; columns are every week end of the window.
+        """
+        if not len(self.weekly):
+            return pd.DataFrame(index=pd.Index([], name=SERVICE), columns=self.week_ends, dtype="float64")
+        wide = self.weekly.pivot(index=SERVICE, columns="week_end", values=column)
+        wide = wide.reindex(index=self.services[SERVICE], columns=self.week_ends)
+        return wide.astype("float64")
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+def _typed(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    out = df.reindex(columns=list(schema.columns))
+    for c, dtype in schema.dtypes.items():
+        if str(out[c].dtype) != dtype:
+            if dtype == UTC_TS:
+                out[c] = pd.to_datetime(out[c], utc=True).astype(UTC_TS)
+            elif dtype in ("int64", "bool"):
+                out[c] = out[c].fillna(0).astype(dtype)
+            else:
+                out[c] = out[c].astype(dtype)
+    return out.reset_index(drop=True)
+
+
+def week_ends(as_of: Any, weeks: int) -> pd.DatetimeIndex:
+    """The week ends of a window: ``as_of - 7 days * (weeks - i)`` for i = 1..weeks.
+
+    Examples
+    --------
+    >>> [str(t.date()) for t in week_ends("2025-10-10", 3)]
+    ['2025-09-26', '2025-10-03', '2025-10-10']
+    """
+    end = to_utc(as_of)
+    return pd.DatetimeIndex([end - _WEEK * (weeks - i) for i in range(1, weeks + 1)]).as_unit("us")
+
+
+def _week_index(times: pd.Series, as_of: pd.Timestamp, weeks: int) -> np.ndarray:
+    """0-based week of each time in the window, -1 outside (week = (end - 7 days, end])."""
+    t = pd.to_datetime(times, utc=True).astype(UTC_TS)
+    delta = (as_of - t).to_numpy().astype("timedelta64[us]").astype("int64")
+    wk = np.int64(_WEEK.value // 1000)
+    idx = weeks - 1 - np.floor_divide(delta, wk)
+    ok = (delta >= 0) & (idx >= 0)
+    return np.where(ok, idx, -1)
+
+
+def quality_as_of(history: pd.DataFrame, as_of: Any = None, fallback: Any = None) -> pd.Timestamp:
+    """The as-of time of a quality view: ``as_of`` when given, else the later of ``fallback`` (the
+    catalog's generated_at) and the newest snapshot (the platform writes its snapshot just after the
+    catalog, so the catalog time alone would exclude the snapshot computed from it).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"snapshot_time": pd.to_datetime(["2025-10-09T22:31:21Z"])})
+    >>> str(quality_as_of(h, fallback="2025-10-09T22:30:38Z"))
+    '2025-10-09 22:31:21+00:00'
+    >>> str(quality_as_of(h, "2025-10-01"))
+    '2025-10-01 00:00:00+00:00'
+    """
+    if as_of is not None:
+        return to_utc(as_of)
+    times = []
+    if fallback is not None:
+        times.append(to_utc(fallback))
+    if len(history) and "snapshot_time" in history.columns and history["snapshot_time"].notna().any():
+        times.append(to_utc(history["snapshot_time"].max()))
+    if not times:
+        raise ParameterError("as_of: no as_of given and the quality history has no snapshot time")
+    return max(times)
+
+
+def correlation_strength(r: float, n: int) -> str:
+    """``weak`` (|r| < 0.3), ``moderate`` (< 0.5), ``strong``, or ``not computable`` (n < 3 or r NaN).
+
+    Examples
+    --------
+    >>> correlation_strength(-0.12, 40), correlation_strength(0.42, 40), correlation_strength(0.9, 2)
+    ('weak', 'moderate', 'not computable')
+    """
+    if n < 3 or r is None or (isinstance(r, float) and math.isnan(r)):
+        return "not computable"
+    a = abs(r)
+    return "weak" if a < 0.3 else "moderate" if a < 0.5 else "strong"
+
+
+def _correlation_statement(r: float, n: int, lag: int, who: str) -> str:
+    strength = correlation_strength(r, n)
+    if strength == "not computable":
+        why = "fewer than 3 pairs" if n < 3 else "the backlog or the score change never varied"
+        return f"{who}: no correlation computable at lag {lag} week(s) ({why}; n = {n})."
+    sign = "higher" if r > 0 else "lower"
+    head = (
+        f"{who}: r = {r:+.2f} between drift backlog and the score change {lag} week(s) later "
+        f"(n = {n}), a {strength} correlation"
+    )
+    if strength == "weak":
+        return (
+            f"{head}: the backlog explains about {100 * r * r:.0f}% of the variation in later score "
+            "changes, too little to predict them."
+        )
+    return (
+        f"{head}: a larger backlog goes with {sign} later score changes "
+        f"({100 * r * r:.0f}% of the variation); correlation, not proof of cause."
+    )
+
+
+def _pearson_groups(codes: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group Pearson r and n over aligned arrays (group codes 0..k-1)."""
+    n = np.bincount(codes, minlength=k).astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mx = np.bincount(codes, x, k) / n
+        my = np.bincount(codes, y, k) / n
+        dx = x - mx[codes]
+        dy = y - my[codes]
+        sxy = np.bincount(codes, dx * dy, k)
+        sxx = np.bincount(codes, dx * dx, k)
+        syy = np.bincount(codes, dy * dy, k)
+        r = sxy / np.sqrt(sxx * syy)
+    tiny = (sxx <= 1e-12) | (syy <= 1e-12) | (n < 3)
+    r = np.where(tiny, np.nan, r)
+    return np.clip(r, -1.0, 1.0), n.astype("int64")
+
+
+# --- attribution ----------------------------------------------------------------------------------
+def attribute_changes(scored: pd.DataFrame, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
+    """Attribute score changes between pairs of rows of a scored frame to the score components.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        Output of :func:`meta254lib.quality.score_history` (with its private ``_rounded`` column).
+    before, after : array of int
+        Positional row numbers of the earlier and later score of each pair.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``change`` and coverage, security, policy, stability, drift, maturity, rounding,
+        clamping (they sum to ``change``), and ``driver``.
+
+    Examples
+    --------
+    >>> from meta254lib.quality import score_history
+    >>> h = pd.DataFrame({"service": ["a", "a"], "maturity": ["beta", "beta"], "coverage": [0.9, 0.6],
+    ...                   "deployment_freshness_days": [1.0, 1.0]})
+    >>> a = attribute_changes(score_history(h), np.array([0]), np.array([1]))
+    >>> a[["change", "coverage", "rounding", "driver"]].round(4).astype(object).values.tolist()
+    [[-5, -4.75, -0.25, 'coverage']]
+    """
+    b = np.asarray(before, dtype="int64")
+    a = np.asarray(after, dtype="int64")
+    m_a = scored["multiplier"].to_numpy(dtype="float64")[a]
+    m_b = scored["multiplier"].to_numpy(dtype="float64")[b]
+    score = scored[SCORE].to_numpy(dtype="float64", na_value=np.nan)
+    rounded = scored["_rounded"].to_numpy(dtype="float64")
+    raw = scored["raw"].to_numpy(dtype="float64")
+    out: dict[str, Any] = {}
+    change = score[a] - score[b]
+    total = np.zeros(len(a))
+    for c in COMPONENTS:
+        part = scored[f"{c}_part"].to_numpy(dtype="float64")
+        out[c] = (part[a] - part[b]) * m_a
+        total = total + out[c]
+    out["maturity"] = raw[b] * (m_a - m_b)
+    out["clamping"] = (score[a] - rounded[a]) - (score[b] - rounded[b])
+    total = total + out["maturity"] + out["clamping"]
+    out["rounding"] = change - total
+    frame = pd.DataFrame({"change": change.astype("int64"), **{c: out[c] for c in _ATTR_COLS}})
+    mags = np.abs(frame[list(_ATTR_COLS)].to_numpy())
+    frame["driver"] = np.asarray(_ATTR_COLS, dtype=object)[mags.argmax(axis=1)] if len(frame) else []
+    return frame
+
+
+# --- the trend computation -----------------------------------------------------------------------
+def _service_info(services: pd.DataFrame | None) -> pd.DataFrame:
+    if services is None or not len(services):
+        return pd.DataFrame({SERVICE: pd.Series([], dtype="str"), DOMAIN: [], TEAM: []})
+    cols = [c for c in (SERVICE, DOMAIN, TEAM) if c in services.columns]
+    info = services[cols].drop_duplicates(SERVICE, keep="first")
+    for c in (DOMAIN, TEAM):
+        if c not in info.columns:
+            info = info.assign(**{c: pd.Series([pd.NA] * len(info), dtype="str", index=info.index)})
+    return info.reset_index(drop=True)
+
+
+def quality_trends(
+    history: pd.DataFrame,
+    *,
+    as_of: Any,
+    weeks: int | None = None,
+    model: str = "implemented",
+    params: ScoringParams | None = None,
+    trend_params: TrendParams | None = None,
+    services: pd.DataFrame | None = None,
+    team: str | None = None,
+    drift_history: pd.DataFrame | None = None,
+) -> TrendReport:
+    """Weekly quality trends (and drift flow beside them) over a window ending at ``as_of``.
+
+    Parameters
+    ----------
+    history : DataFrame
+        Quality history per :data:`~meta254lib.schema.QUALITY_HISTORY`.
+    as_of : timestamp-like
+        End of the window (see :func:`quality_as_of`).
+    weeks : int, optional
+        Window length; overrides ``trend_params.weeks`` (default 12).
+    model : {"implemented", "documented"}
+        Scoring model used for every score.
+    params : ScoringParams, optional
+        Scoring parameters (weights, multipliers, min_score, fail_under).
+    trend_params : TrendParams, optional
+        Regression rule, direction band, lags.
+    services : DataFrame, optional
+        Catalog services (service, domain, team) for the domain/team roll-ups and ``team``.
+    team : str, optional
+        Keep only that team's services.
+    drift_history : DataFrame, optional
+        Per :data:`~meta254lib.schema.DRIFT_HISTORY`; adds drift flow, MTTR and the lagged correlation.
+
+    Returns
+    -------
+    TrendReport
+
+    Raises
+    ------
+    ParameterError
+        Unknown model, weeks < 1, or a team no service belongs to.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2025-01-05", periods=4, freq="7D", tz="UTC")
+    >>> h = pd.DataFrame({"snapshot_time": t, "service": "a", "maturity": "stable",
+    ...                   "coverage": [0.75, 0.75, 0.45, 0.45], "deployment_freshness_days": 1.0})
+    >>> r = quality_trends(h, as_of=t[-1], weeks=4)
+    >>> r.services[["service", "slope_per_week", "change", "direction"]].astype(object).values.tolist()
+    [['a', -4.0, -10, 'declining']]
+    >>> r.regressions[["service", "drop", "driver"]].astype(object).values.tolist()
+    [['a', 10, 'coverage']]
+    """
+    tp = trend_params or TrendParams()
+    if weeks is not None:
+        tp = dataclasses.replace(tp, weeks=int(weeks))
+    p = params or ScoringParams()
+    end = to_utc(as_of)
+    n_weeks = int(tp.weeks)
+    ends = week_ends(end, n_weeks)
+    start = end - _WEEK * n_weeks
+    info = _service_info(services)
+    notes: list[str] = []
+
+    h = history
+    if team is not None:
+        if TEAM not in info.columns or not len(info):
+            raise ParameterError("team: no services table with teams was given")
+        members = set(info.loc[info[TEAM] == team, SERVICE])
+        if not members:
+            known = ", ".join(sorted(info[TEAM].dropna().unique()))
+            raise ParameterError(f"team: no service belongs to team {team!r}; known teams: {known}")
+        h = h[h[SERVICE].isin(members)]
+        if drift_history is not None:
+            drift_history = drift_history[drift_history[SERVICE].isin(members)]
+    lookback = pd.Timedelta(days=float(tp.drop_window_days))
+    if "snapshot_time" in h.columns and len(h):
+        times = pd.to_datetime(h["snapshot_time"], utc=True)
+        h = h[(times > start - lookback) & (times <= end)]
+    scored = score_history(h, model, p, as_of=end, missing_inputs=False)
+
+    # weekly cells: the last snapshot of each (service, week)
+    wk = _week_index(scored["snapshot_time"], end, n_weeks)
+    in_win = wk >= 0
+    cells = pd.DataFrame({"row": np.arange(len(scored)), "wk": wk, SERVICE: scored[SERVICE].to_numpy()})[in_win]
+    cells = cells.drop_duplicates([SERVICE, "wk"], keep="last")  # scored is sorted by time
+    svc_names = np.sort(cells[SERVICE].unique().astype(object)) if len(cells) else np.array([], dtype=object)
+    n_svc = len(svc_names)
+    svc_code = {s: i for i, s in enumerate(svc_names)}
+    ci = cells[SERVICE].map(svc_code).to_numpy(dtype="int64")
+    cw = cells["wk"].to_numpy(dtype="int64")
+    crow = cells["row"].to_numpy(dtype="int64")
+    idx = np.full((n_svc, n_weeks), -1, dtype="int64")
+    idx[ci, cw] = crow
+    present = idx >= 0
+
+    score_all = scored[SCORE].to_numpy(dtype="float64", na_value=np.nan)
+    unclamped_all = scored["unclamped"].to_numpy(dtype="float64")
+    t_all = (scored["snapshot_time"] - end).to_numpy().astype("timedelta64[us]").astype("int64") / (_WEEK.value / 1000)
+    safe = np.where(present, idx, 0)
+    S = np.where(present, score_all[safe], np.nan) if len(scored) else np.full((n_svc, n_weeks), np.nan)
+    X = np.where(present, t_all[safe], np.nan) if len(scored) else np.full((n_svc, n_weeks), np.nan)
+
+    # weekly long table
+    weekly = pd.DataFrame(
+        {
+            "week": cw + 1,
+            "week_end": ends[cw] if len(cw) else pd.DatetimeIndex([], tz="UTC"),
+            SERVICE: cells[SERVICE].to_numpy(),
+            "snapshot_time": scored["snapshot_time"].array[crow] if len(crow) else [],
+            SCORE: scored[SCORE].array[crow] if len(crow) else [],
+            "unclamped": unclamped_all[crow] if len(crow) else [],
+            GRADE: scored[GRADE].array[crow] if len(crow) else [],
+            STATUS: scored[STATUS].array[crow] if len(crow) else [],
+            "model": model,
+        }
+    )
+    weekly = _typed(weekly.sort_values(["week", SERVICE], kind="stable"), QUALITY_WEEKLY)
+
+    # platform series
+    snaps = scored.loc[in_win, "snapshot_time"]
+    snap_week = _week_index(snaps.drop_duplicates(), end, n_weeks)
+    snapshots_per_week = np.bincount(snap_week[snap_week >= 0], minlength=n_weeks)
+    platform = _platform(weekly, ends, snapshots_per_week, model, p)
+
+    # per-service trends
+    n_pts = present.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xm = np.nansum(X, axis=1) / n_pts
+        ym = np.nansum(S, axis=1) / n_pts
+        dx = np.where(present, X - xm[:, None], 0.0)
+        dy = np.where(present, S - ym[:, None], 0.0)
+        sxx = (dx * dx).sum(axis=1)
+        slope = np.where((n_pts >= 2) & (sxx > 0), (dx * dy).sum(axis=1) / sxx, np.nan)
+    # previous present week for every cell
+    col = np.where(present, np.arange(n_weeks)[None, :], -1)
+    acc = np.maximum.accumulate(col, axis=1) if n_weeks else col
+    prev = np.full_like(acc, -1)
+    if n_weeks > 1:
+        prev[:, 1:] = acc[:, :-1]
+    pair_s, pair_w = np.nonzero(present & (prev >= 0))
+    pair_p = prev[pair_s, pair_w]
+    diffs = S[pair_s, pair_w] - S[pair_s, pair_p]
+    cnt = np.bincount(pair_s, minlength=n_svc).astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dmean = np.bincount(pair_s, diffs, n_svc) / cnt
+        vol = np.bincount(pair_s, (diffs - dmean[pair_s]) ** 2, n_svc) / cnt
+    volatility = np.sqrt(vol)
+    rows_ar = np.arange(n_svc)
+    first = present.argmax(axis=1) if n_weeks else np.zeros(n_svc, dtype="int64")
+    last = n_weeks - 1 - present[:, ::-1].argmax(axis=1) if n_weeks else np.zeros(n_svc, dtype="int64")
+    first_score = S[rows_ar, first] if n_svc else np.array([])
+    last_score = S[rows_ar, last] if n_svc else np.array([])
+    has_snap = snapshots_per_week > 0
+    first_snap = int(np.argmax(has_snap)) if has_snap.any() else 0
+    last_snap = int(n_weeks - 1 - np.argmax(has_snap[::-1])) if has_snap.any() else n_weeks - 1
+    added = first > first_snap
+    removed = last < last_snap
+    presence = np.where(added & removed, "added+removed", np.where(added, "added", np.where(removed, "removed", "")))
+    presence = np.where(presence == "", "throughout", presence)
+    missing_cells = (~present) & has_snap[None, :]
+    cum = np.cumsum(missing_cells, axis=1)
+    gaps = (cum[rows_ar, last] - cum[rows_ar, first]) if n_svc else np.array([], dtype="int64")
+    band = float(tp.stable_band)
+    direction = np.where(
+        n_pts < tp.min_points,
+        "insufficient data",
+        np.where(slope >= band, "improving", np.where(slope <= -band, "declining", "stable")),
+    )
+    current = S[:, -1] if n_weeks else np.full(n_svc, np.nan)
+    U_last = np.where(present[:, -1], unclamped_all[safe[:, -1]], np.nan) if n_svc else np.array([])
+    rank = pd.Series(U_last).rank(method="min", ascending=False).to_numpy()
+    svc_df = pd.DataFrame(
+        {
+            SERVICE: svc_names.astype(object),
+            "model": model,
+            "weeks_present": n_pts,
+            "first_seen": ends[first] if n_svc else [],
+            "last_seen": ends[last] if n_svc else [],
+            "presence": presence,
+            "gaps": gaps,
+            "slope_per_week": slope,
+            "volatility": volatility,
+            "first_score": pd.array(first_score, dtype="Float64").round(0).astype("Int64"),
+            "current": pd.array(current, dtype="Float64").round(0).astype("Int64"),
+            "last_score": pd.array(last_score, dtype="Float64").round(0).astype("Int64"),
+            "change": pd.array(last_score - first_score, dtype="Float64").round(0).astype("Int64"),
+            "direction": direction,
+            GRADE: grade_of(last_score, p.grade_bounds) if n_svc else [],
+            "rank": pd.array(rank, dtype="Float64").astype("Int64"),
+        }
+    )
+    svc_df = svc_df.merge(info, on=SERVICE, how="left")
+    svc_df = svc_df.sort_values(["slope_per_week", SERVICE], na_position="last", kind="stable")
+    svc_df = _typed(svc_df, QUALITY_TRENDS)
+
+    # attribution, transitions, crossings between consecutive weekly scores
+    b_rows = idx[pair_s, pair_p]
+    a_rows = idx[pair_s, pair_w]
+    attr = attribute_changes(scored, b_rows, a_rows)
+    base_cols = pd.DataFrame(
+        {
+            SERVICE: svc_names[pair_s] if len(pair_s) else np.array([], dtype=object),
+            "model": model,
+            "week": pair_w + 1,
+            "from_week_end": ends[pair_p] if len(pair_p) else pd.DatetimeIndex([], tz="UTC"),
+            "week_end": ends[pair_w] if len(pair_w) else pd.DatetimeIndex([], tz="UTC"),
+            "from_score": S[pair_s, pair_p],
+            "to_score": S[pair_s, pair_w],
+        }
+    )
+    changed = attr["change"].to_numpy() != 0
+    attribution = pd.concat([base_cols, attr], axis=1)[changed]
+    attribution = _typed(attribution.sort_values(["week", SERVICE], kind="stable"), QUALITY_ATTRIBUTION)
+    g_all = scored[GRADE].to_numpy(dtype=object, na_value=None)
+    g_from = g_all[b_rows] if len(b_rows) else np.array([], dtype=object)
+    g_to = g_all[a_rows] if len(a_rows) else np.array([], dtype=object)
+    trans = base_cols.assign(from_grade=g_from, to_grade=g_to)[g_from != g_to]
+    trans = trans.assign(
+        direction=np.where(trans["to_grade"].astype(str) < trans["from_grade"].astype(str), "up", "down")
+    )
+    transitions = _typed(trans.sort_values(["week", SERVICE], kind="stable"), GRADE_TRANSITIONS)
+    crossings = _crossings(base_cols, p)
+
+    # regressions over individual snapshots (not weekly cells)
+    regressions = _regressions(scored, end, start, ends, n_weeks, tp, model)
+
+    groups = _groups(weekly, info, p)
+    notes.append(tp.direction_rule)
+    drift_w = drift_m = corr = None
+    if drift_history is not None:
+        flow = drift_flow(drift_history, as_of=end, weeks=n_weeks)
+        drift_w, drift_m = flow["weekly"], flow["mttr"]
+        backlog = _service_backlog(drift_history, svc_names, ends)
+        corr = lag_correlation(S, backlog, svc_names, tp.lags)
+    return TrendReport(
+        as_of=end,
+        weeks=n_weeks,
+        model=model,
+        team=team,
+        params=tp,
+        scoring=p,
+        week_ends=ends,
+        weekly=weekly,
+        platform=platform,
+        services=svc_df,
+        regressions=regressions,
+        attribution=attribution,
+        transitions=transitions,
+        crossings=crossings,
+        groups=groups,
+        drift_weekly=drift_w,
+        drift_mttr=drift_m,
+        correlation=corr,
+        notes=tuple(notes),
+    )
+
+
+def _grade_counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    counts = frame.groupby([*keys, GRADE], observed=True).size().unstack(GRADE, fill_value=0)
+    return counts.reindex(columns=list(_GRADES), fill_value=0)
+
+
+def _platform(
+    weekly: pd.DataFrame, ends: pd.DatetimeIndex, snapshots: np.ndarray, model: str, p: ScoringParams
+) -> pd.DataFrame:
+    n_weeks = len(ends)
+    out = pd.DataFrame({"week": np.arange(1, n_weeks + 1), "week_end": ends, "model": model, "snapshots": snapshots})
+    if len(weekly):
+        sc = weekly[SCORE].astype("float64")
+        g = sc.groupby(weekly["week"])
+        stats = pd.DataFrame(
+            {
+                "services": g.size(),
+                "mean": g.mean(),
+                "median": g.median(),
+                "min": g.min(),
+                "max": g.max(),
+                "below_min_score": (sc < p.min_score).groupby(weekly["week"]).sum(),
+                "failing": (sc < p.fail_under).groupby(weekly["week"]).sum(),
+            }
+        )
+        stats = stats.join(_grade_counts(weekly, ["week"]))
+        out = out.merge(stats, left_on="week", right_index=True, how="left")
+    for c in ("services", *_GRADES, "below_min_score", "failing"):
+        out[c] = out[c].fillna(0).astype("int64") if c in out.columns else 0
+    return _typed(out, QUALITY_PLATFORM)
+
+
+def _crossings(pairs: pd.DataFrame, p: ScoringParams) -> pd.DataFrame:
+    frames = []
+    for name, value in (("min_score", p.min_score), ("fail_under", p.fail_under)):
+        f, t = pairs["from_score"], pairs["to_score"]
+        below = (f >= value) & (t < value)
+        above = (f < value) & (t >= value)
+        sel = pairs[below | above].assign(
+            threshold=name,
+            value=float(value),
+            crossing=np.where(below[below | above], "fell below", "rose above"),
+        )
+        frames.append(sel)
+    out = pd.concat(frames, ignore_index=True) if frames else pairs.iloc[:0]
+    out = out.sort_values(["week", SERVICE, "threshold"], kind="stable")
+    return _typed(out, THRESHOLD_CROSSINGS)
+
+
+def _groups(weekly: pd.DataFrame, info: pd.DataFrame, p: ScoringParams) -> pd.DataFrame:
+    if not len(weekly):
+        return _typed(pd.DataFrame(), GROUP_TRENDS)
+    w = weekly.merge(info, on=SERVICE, how="left")
+    frames = []
+    for gtype, col in (("domain", DOMAIN), ("team", TEAM)):
+        grp = w[col].astype(object).where(w[col].notna(), "(unknown)")
+        w2 = w.assign(group=grp.to_numpy())
+        sc = w2[SCORE].astype("float64")
+        g = sc.groupby([w2["group"], w2["week"]])
+        stats = pd.DataFrame({"services": g.size(), "mean": g.mean(), "median": g.median()})
+        stats = stats.join(_grade_counts(w2, ["group", "week"])).reset_index()
+        ends = weekly.drop_duplicates("week").set_index("week")["week_end"]
+        stats["week_end"] = stats["week"].map(ends)
+        stats["group_type"] = gtype
+        frames.append(stats)
+    out = pd.concat(frames, ignore_index=True).sort_values(["group_type", "group", "week"], kind="stable")
+    return _typed(out, GROUP_TRENDS)
+
+
+def _regressions(
+    scored: pd.DataFrame,
+    end: pd.Timestamp,
+    start: pd.Timestamp,
+    ends: pd.DatetimeIndex,
+    n_weeks: int,
+    tp: TrendParams,
+    model: str,
+) -> pd.DataFrame:
+    if not len(scored):
+        return _typed(pd.DataFrame(), QUALITY_REGRESSIONS)
+    times = scored["snapshot_time"]
+    snap_times = np.sort(times.dropna().unique())
+    t_code = np.searchsorted(snap_times, times.to_numpy())
+    names, s_code = np.unique(scored[SERVICE].to_numpy(dtype=object), return_inverse=True)
+    n_s, n_t = len(names), len(snap_times)
+    idx = np.full((n_s, n_t), -1, dtype="int64")
+    idx[s_code, t_code] = np.arange(len(scored))
+    score = scored[SCORE].to_numpy(dtype="float64", na_value=np.nan)
+    Z = np.where(idx >= 0, score[np.where(idx >= 0, idx, 0)], np.nan)
+    window = pd.Timedelta(days=float(tp.drop_window_days)).to_timedelta64()
+    st = pd.DatetimeIndex(snap_times)
+    lo = np.searchsorted(snap_times, (st - pd.Timedelta(window)).to_numpy(), side="left")
+    rows = []
+    prev_flag = np.zeros(n_s, dtype=bool)
+    prev_peak = np.full(n_s, -1)
+    for j in range(n_t):
+        k0 = lo[j]
+        if k0 >= j:
+            prev_flag[:] = False
+            continue
+        block = Z[:, k0:j]
+        peak = np.fmax.reduce(block, axis=1)
+        peak_at = np.full(n_s, -1)
+        for k in range(j - 1, k0 - 1, -1):  # latest snapshot holding the peak
+            hit = (peak_at < 0) & (Z[:, k] == peak)
+            peak_at[hit] = k
+        drop = peak - Z[:, j]
+        flag = drop >= tp.drop_threshold
+        new = flag & ~(prev_flag & (prev_peak == peak_at))
+        if st[j] > start:
+            for s in np.nonzero(new)[0]:
+                rows.append((s, peak_at[s], j))
+        prev_flag = flag | (prev_flag & np.isnan(Z[:, j]))
+        prev_peak = np.where(flag, peak_at, prev_peak)
+    if not rows:
+        return _typed(pd.DataFrame(), QUALITY_REGRESSIONS)
+    arr = np.array(rows, dtype="int64")
+    b_rows, a_rows = idx[arr[:, 0], arr[:, 1]], idx[arr[:, 0], arr[:, 2]]
+    attr = attribute_changes(scored, b_rows, a_rows)
+    wk = _week_index(pd.Series(st[arr[:, 2]]), end, n_weeks)
+    out = pd.DataFrame(
+        {
+            SERVICE: names[arr[:, 0]],
+            "model": model,
+            "time": st[arr[:, 2]],
+            "week": wk + 1,
+            "week_end": ends[wk],
+            "from_time": st[arr[:, 1]],
+            "from_score": score[b_rows],
+            "to_score": score[a_rows],
+            "drop": score[b_rows] - score[a_rows],
+        }
+    )
+    out = pd.concat([out, attr.drop(columns="change")], axis=1)
+    return _typed(out.sort_values(["time", SERVICE], kind="stable"), QUALITY_REGRESSIONS)
+
+
+# --- drift flow --------------------------------------------------------------------------------------
+def _drift_reports(drift_history: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """Issue presence per report (issue_id, r, severity, service) and the report times, up to as_of."""
+    d = drift_history[drift_history["report_time"].notna()]
+    d = d[pd.to_datetime(d["report_time"], utc=True) <= as_of]
+    keys = d[["report", "report_time"]].drop_duplicates().sort_values(["report_time", "report"], kind="stable")
+    keys = keys.drop_duplicates("report_time", keep="last")  # one report per instant
+    times = pd.DatetimeIndex(pd.to_datetime(keys["report_time"], utc=True))
+    r_of = dict(zip(keys["report_time"], range(len(keys)), strict=True))
+    d = d[d["report_time"].isin(r_of)]
+    pres = pd.DataFrame(
+        {
+            "issue_id": d["issue_id"].to_numpy(dtype=object),
+            "r": d["report_time"].map(r_of).to_numpy(dtype="int64"),
+            SEVERITY: d[SEVERITY].astype(object).where(d[SEVERITY].notna(), "unknown").to_numpy(),
+            SERVICE: d[SERVICE].to_numpy(dtype=object),
+        }
+    ).drop_duplicates(["issue_id", "r", SERVICE])
+    return pres, times
+
+
+def drift_flow(drift_history: pd.DataFrame, *, as_of: Any, weeks: int = 12) -> dict[str, pd.DataFrame]:
+    """Weekly drift backlog by severity, new and resolved issues per week, and MTTR.
+
+    Each drift report is taken as the full set of issues open at its time. The backlog at a week end
+    is the latest report at or before it (NA before the first report). An issue is *new* in a report
+    when the report before did not have it, *resolved* when the report before had it and this one does
+    not; the first report has no "before", so its issues count as backlog, not as new.
+    Time to resolve = first report without the issue minus first report of its episode (an episode
+    already open in the very first report is ``left_censored``: its real age is longer).
+
+    Returns
+    -------
+    dict
+        ``weekly`` (:data:`~meta254lib.schema.DRIFT_WEEKLY`, ordered by week, severity) and
+        ``mttr`` (:data:`~meta254lib.schema.DRIFT_MTTR`, resolved within the window).
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-15"], utc=True)
+    >>> dh = pd.DataFrame({"report": ["r1", "r1", "r2", "r3"], "report_time": t[[0, 0, 1, 2]],
+    ...                    "issue_id": ["x", "y", "y", "z"], "severity": ["high", "low", "low", "high"],
+    ...                    "service": ["a", "b", "b", "a"]})
+    >>> f = drift_flow(dh, as_of="2025-01-15", weeks=2)
+    >>> f["weekly"].query("severity == 'all'")[["backlog", "new", "resolved"]].astype(object).values.tolist()
+    [[1.0, 0, 1], [1.0, 1, 1]]
+    >>> f["mttr"].query("severity == 'all'")[["resolved", "mean_days"]].astype(object).values.tolist()
+    [[2, 10.5]]
+    """
+    end = to_utc(as_of)
+    ends = week_ends(end, weeks)
+    pres, times = _drift_reports(drift_history, end)
+    n_r = len(times)
+    sevs = sorted(pres[SEVERITY].unique(), key=lambda s: (_SEVERITY_ORDER.index(s) if s in _SEVERITY_ORDER else 9, s))
+    pres1 = pres.drop_duplicates(["issue_id", "r"])
+    key_now = pres1["issue_id"] + "\x00" + pres1["r"].astype(str)
+    key_prev = pres1["issue_id"] + "\x00" + (pres1["r"] - 1).astype(str)
+    key_next = pres1["issue_id"] + "\x00" + (pres1["r"] + 1).astype(str)
+    have = set(key_now)
+    is_new = (~key_prev.isin(have)) & (pres1["r"] > 0)
+    is_last = (~key_next.isin(have)) & (pres1["r"] < n_r - 1)
+    report_week = _week_index(pd.Series(times), end, weeks) if n_r else np.array([], dtype="int64")
+    cols = [*sevs]
+
+    def table(frame: pd.DataFrame, key: str, index: range) -> pd.DataFrame:
+        t = frame.groupby([key, SEVERITY]).size().unstack(SEVERITY, fill_value=0)
+        t = t.reindex(index=index, columns=cols, fill_value=0).fillna(0)
+        return t.assign(all=t.sum(axis=1))
+
+    backlog_tab = table(pres1, "r", range(n_r))
+    new_tab = table(pres1[is_new.to_numpy()].assign(w=lambda f: report_week[f["r"]]), "w", range(weeks))
+    res = pres1[is_last.to_numpy()]
+    res_tab = table(res.assign(w=report_week[res["r"].to_numpy() + 1] if len(res) else []), "w", range(weeks))
+    reports_per_week = np.bincount(report_week[report_week >= 0], minlength=weeks) if n_r else np.zeros(weeks, int)
+    backlog_r = np.searchsorted(times.to_numpy(), ends.to_numpy(), side="right") - 1 if n_r else np.full(weeks, -1)
+    rows = []
+    for i in range(weeks):
+        for sev in (*cols, "all"):
+            bl = float(backlog_tab.iloc[backlog_r[i]][sev]) if backlog_r[i] >= 0 else np.nan
+            rows.append(
+                (
+                    i + 1,
+                    ends[i],
+                    sev,
+                    bl,
+                    int(new_tab.iloc[i][sev]),
+                    int(res_tab.iloc[i][sev]),
+                    int(reports_per_week[i]),
+                )
+            )
+    weekly = pd.DataFrame(rows, columns=["week", "week_end", SEVERITY, "backlog", "new", "resolved", "reports"])
+    weekly = _typed(weekly, DRIFT_WEEKLY)
+
+    # episodes: runs of consecutive reports per issue
+    e = pres1.sort_values(["issue_id", "r"], kind="stable")
+    brk = (e["issue_id"] != e["issue_id"].shift()) | (e["r"] != e["r"].shift() + 1)
+    e = e.assign(ep=np.cumsum(brk.to_numpy()))
+    ep = e.groupby("ep").agg(start=("r", "min"), stop=("r", "max"), severity=(SEVERITY, "last"))
+    ep = ep[ep["stop"] < n_r - 1]
+    if len(ep):
+        resolved_at = times[ep["stop"].to_numpy() + 1]
+        started = times[ep["start"].to_numpy()]
+        ep = ep.assign(
+            days=((resolved_at - started) / pd.Timedelta(days=1)).to_numpy(dtype="float64"),
+            censored=ep["start"].to_numpy() == 0,
+            resolved_at=resolved_at,
+        )
+        ep = ep[ep["resolved_at"] > end - _WEEK * weeks]
+    mrows = []
+    for sev in (*sevs, "all"):
+        sub = ep if sev == "all" else ep[ep[SEVERITY] == sev] if len(ep) else ep
+        n = len(sub)
+        mrows.append(
+            (
+                sev,
+                n,
+                float(sub["days"].mean()) if n else np.nan,
+                float(sub["days"].median()) if n else np.nan,
+                int(sub["censored"].sum()) if n else 0,
+            )
+        )
+    mttr = _typed(
+        pd.DataFrame(mrows, columns=[SEVERITY, "resolved", "mean_days", "median_days", "left_censored"]), DRIFT_MTTR
+    )
+    return {"weekly": weekly, "mttr": mttr}
+
+
+def _service_backlog(drift_history: pd.DataFrame, services: np.ndarray, ends: pd.DatetimeIndex) -> np.ndarray:
+    """Services x weeks: open drift issues in the latest report at or before each week end (NaN: none yet)."""
+    n_s, n_w = len(services), len(ends)
+    out = np.full((n_s, n_w), np.nan)
+    if not n_s or not len(drift_history):
+        return out
+    pres, times = _drift_reports(drift_history, ends[-1])
+    if not len(times):
+        return out
+    code = {s: i for i, s in enumerate(services)}
+    counts = np.zeros((n_s, len(times)))
+    sc = pres[SERVICE].map(code)
+    ok = sc.notna().to_numpy()
+    np.add.at(counts, (sc[ok].to_numpy(dtype="int64"), pres["r"].to_numpy()[ok]), 1.0)
+    r_at = np.searchsorted(times.to_numpy(), ends.to_numpy(), side="right") - 1
+    for w in range(n_w):
+        if r_at[w] >= 0:
+            out[:, w] = counts[:, r_at[w]]
+    return out
+
+
+def lag_correlation(
+    scores: np.ndarray, backlog: np.ndarray, services: np.ndarray, lags: tuple[int, ...] = (1, 2, 4)
+) -> pd.DataFrame:
+    """Pearson r of drift backlog at week t with the score change from t to t + lag.
+
+    Parameters
+    ----------
+    scores, backlog : ndarray
+        Services x weeks (NaN = no value; never zero-filled).
+    services : ndarray
+        Service names of the rows.
+    lags : tuple of int
+
+    Returns
+    -------
+    DataFrame
+        Per :data:`~meta254lib.schema.LAG_CORRELATION`: a ``platform`` row per lag (all service-weeks
+        pooled), then one row per (service, lag) with at least one pair, ordered by lag, service.
+
+    Examples
+    --------
+    >>> s = np.array([[90, 88, 85, 85, 80.0]]); b = np.array([[1, 2, 3, 0, 5.0]])
+    >>> c = lag_correlation(s, b, np.array(["a"]), (1,))
+    >>> c[["scope", "n", "strength"]].values.tolist()[0], round(float(c["r"].iloc[0]), 2)
+    (['platform', 4, 'strong'], 0.87)
+    """
+    rows = []
+    n_s, n_w = scores.shape if scores.ndim == 2 else (0, 0)
+    for lag in lags:
+        if lag >= n_w:
+            rows.append(("platform", "", lag, 0, np.nan))
+            continue
+        x = backlog[:, : n_w - lag]
+        y = scores[:, lag:] - scores[:, : n_w - lag]
+        ok = ~(np.isnan(x) | np.isnan(y))
+        si, _ = np.nonzero(ok)
+        xv, yv = x[ok], y[ok]
+        r_all, n_all = _pearson_groups(np.zeros(len(xv), dtype="int64"), xv, yv, 1)
+        rows.append(("platform", "", lag, int(n_all[0]), float(r_all[0])))
+        r_s, n_s_arr = _pearson_groups(si, xv, yv, n_s)
+        for i in np.nonzero(n_s_arr > 0)[0]:
+            rows.append(("service", str(services[i]), lag, int(n_s_arr[i]), float(r_s[i])))
+    out = pd.DataFrame(rows, columns=["scope", SERVICE, "lag_weeks", "n", "r"])
+    out["strength"] = [correlation_strength(r, n) for r, n in zip(out["r"], out["n"], strict=True)]
+    out["statement"] = [
+        _correlation_statement(r, n, lag, "All services" if sc == "platform" else svc)
+        for sc, svc, lag, n, r in zip(out["scope"], out[SERVICE], out["lag_weeks"], out["n"], out["r"], strict=True)
+    ]
+    out = out.assign(_o=(out["scope"] != "platform").astype(int)).sort_values(
+        ["lag_weeks", "_o", SERVICE], kind="stable"
+    )
+    return _typed(out.drop(columns="_o"), LAG_CORRELATION)
+
+
+# --- summary -----------------------------------------------------------------------------------------
+def summary_sentences(report: TrendReport, limit: int = 3) -> list[str]:
+    """The executive summary of a trend report, as sentences computed from its tables.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2025-01-05", periods=4, freq="7D", tz="UTC")
+    >>> h = pd.DataFrame({"snapshot_time": t, "service": "a", "maturity": "stable",
+    ...                   "coverage": [0.75, 0.75, 0.45, 0.45], "deployment_freshness_days": 1.0})
+    >>> print(summary_sentences(quality_trends(h, as_of=t[-1], weeks=4))[0])
+    Platform mean score (implemented model) went from 100.0 in the week ending 2025-01-05 to 90.0 in the week ending 2025-01-26 (-10.0 points) over 1 service(s).
+    """  # noqa: E501
+    out: list[str] = []
+    m = report.model
+    plat = report.platform[report.platform["services"] > 0]
+    if not len(plat):
+        return [f"No quality snapshot falls in the {report.weeks} weeks ending {report.as_of.date()}."]
+    f, lst = plat.iloc[0], plat.iloc[-1]
+    out.append(
+        f"Platform mean score ({m} model) went from {f['mean']:.1f} in the week ending {f['week_end'].date()} "
+        f"to {lst['mean']:.1f} in the week ending {lst['week_end'].date()} ({lst['mean'] - f['mean']:+.1f} points) "
+        f"over {int(lst['services'])} service(s)."
+    )
+    sv = report.services
+    counts = sv["direction"].value_counts()
+    out.append(
+        f"{int(counts.get('improving', 0))} service(s) improved, {int(counts.get('declining', 0))} declined, "
+        f"{int(counts.get('stable', 0))} stayed stable and {int(counts.get('insufficient data', 0))} had too few "
+        f"weeks ({report.params.direction_rule})."
+    )
+    imp = sv[sv["direction"] == "improving"].sort_values(["slope_per_week", SERVICE], ascending=[False, True])
+    dec = sv[sv["direction"] == "declining"].sort_values(["slope_per_week", SERVICE], ascending=[True, True])
+    if len(imp):
+        names = ", ".join(f"{r.service} ({r.slope_per_week:+.1f}/week)" for r in imp.head(limit).itertuples())
+        out.append(f"Most improved: {names}.")
+    if len(dec):
+        names = ", ".join(f"{r.service} ({r.slope_per_week:+.1f}/week)" for r in dec.head(limit).itertuples())
+        out.append(f"Most declined: {names}.")
+    rg = report.regressions
+    if len(rg):
+        worst = rg.sort_values(["drop", "time"], ascending=[False, False]).head(limit)
+        items = ", ".join(
+            f"{r.service} {int(r.from_score)}→{int(r.to_score)} on {r.time.date()} (mainly {r.driver})"
+            for r in worst.itertuples()
+        )
+        out.append(
+            f"{len(rg)} regression(s) of at least {report.params.drop_threshold:g} points within "
+            f"{report.params.drop_window_days:g} days: {items}."
+        )
+    else:
+        out.append(
+            f"No regression of {report.params.drop_threshold:g}+ points within {report.params.drop_window_days:g} days."
+        )
+    watch = sv[
+        (sv["current"].astype("Float64") < report.scoring.min_score).fillna(False) | (sv["direction"] == "declining")
+    ]
+    if len(watch):
+        watch = watch.sort_values(["current", SERVICE], na_position="last")
+        out.append(
+            "Look at: "
+            + ", ".join(
+                f"{r.service} ({'' if pd.isna(r.current) else int(r.current)}, {r.direction})"
+                for r in watch.head(5).itertuples()
+            )
+            + (f" and {len(watch) - 5} more" if len(watch) > 5 else "")
+            + "."
+        )
+    dw = report.drift_weekly
+    if dw is not None and len(dw):
+        a = dw[dw[SEVERITY] == "all"]
+        bl = a["backlog"].dropna()
+        if len(bl):
+            out.append(
+                f"Drift backlog {float(bl.iloc[-1]):.0f} open issue(s) at the end of the window "
+                f"(from {float(bl.iloc[0]):.0f}); {int(a['new'].sum())} new and {int(a['resolved'].sum())} resolved "
+                "over the window."
+            )
+    cr = report.correlation
+    if cr is not None and len(cr):
+        plat_r = cr[(cr["scope"] == "platform") & (cr["lag_weeks"] == min(report.params.lags))]
+        if len(plat_r):
+            out.append(str(plat_r["statement"].iloc[0]))
+    return out
+
+
+# --- benchmark baseline ------------------------------------------------------------------------------
+def trends_baseline_polyfit(
+    history: pd.DataFrame,
+    *,
+    as_of: Any = None,
+    weeks: int = 12,
+    model: str = "implemented",
+    params: ScoringParams | None = None,
+) -> pd.DataFrame:
+    """Baseline for the benchmark: per-service slopes with a Python loop over ``numpy.polyfit``.
+
+    Same weekly cells as :func:`quality_trends` (so the slopes agree); only the slope step differs.
+
+    Returns
+    -------
+    DataFrame
+        service, n, slope_per_week; ordered by service.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2025-01-05", periods=4, freq="7D", tz="UTC")
+    >>> h = pd.DataFrame({"snapshot_time": t, "service": "a", "maturity": "stable",
+    ...                   "coverage": [0.75, 0.75, 0.45, 0.45], "deployment_freshness_days": 1.0})
+    >>> round(float(trends_baseline_polyfit(h, as_of=t[-1], weeks=4)["slope_per_week"].iloc[0]), 6)
+    -4.0
+    """
+    end = quality_as_of(history, as_of)
+    scored = score_history(history, model, params, as_of=end, missing_inputs=False)
+    wk = _week_index(scored["snapshot_time"], end, weeks)
+    cells = scored.assign(_wk=wk)[wk >= 0].drop_duplicates([SERVICE, "_wk"], keep="last")
+    x_all = (cells["snapshot_time"] - end) / _WEEK
+    cells = cells.assign(_x=x_all.to_numpy(dtype="float64"), _y=cells[SCORE].to_numpy(dtype="float64"))
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.RankWarning)
+        for svc, grp in cells.groupby(SERVICE, sort=True):
+            n = len(grp)
+            slope = float(np.polyfit(grp["_x"].to_numpy(), grp["_y"].to_numpy(), 1)[0]) if n >= 2 else np.nan
+            rows.append((svc, n, slope))
+    return pd.DataFrame(rows, columns=[SERVICE, "n", "slope_per_week"])
