@@ -10,8 +10,8 @@ that disagrees with its catalog entry, a manifest for a service the catalog lack
 Examples
 --------
 >>> findings = check_entry({"name": "A", "repo": "x", "version": 1.1}, "catalog/service-index.yaml", "services[0]")
->>> sorted(f["field"] for f in findings)
-['services[0].dependencies', 'services[0].domain', 'services[0].maturity', 'services[0].name', 'services[0].repo', 'services[0].version']
+>>> [(f["field"], f["expected"]) for f in findings if f["field"].endswith((".name", ".version"))][1:]
+[('services[0].name', 'text matching ^[a-z][a-z0-9-]*[a-z0-9]$'), ('services[0].version', 'a string')]
 """
 
 from __future__ import annotations
