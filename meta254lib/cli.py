@@ -52,3 +52,8 @@ def validate_command(workspace, fmt, debug):
     title = f"{len(findings)} finding(s): {counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s)"
     click.echo(render(findings, payload, fmt, title=title))
     return 1 if len(findings) else 0
+
+
+from . import cli_drift  # noqa: E402
+
+main.add_command(cli_drift.command)

@@ -55,7 +55,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .errors import InputError, ParameterError
+from .errors import InputError, ParameterError, UnknownServiceError
 from .ids import drift_family, drift_issue_id
 from .schema import DRIFT_ISSUES, UTC_TS, frame_from_records
 from .settings import DEFAULT_EXTERNAL_ALIASES
@@ -1148,6 +1148,8 @@ class DriftResult:
         Number of catalog services assessed.
     policy : DriftPolicy
     catalog_timestamp : Timestamp or None
+    service_names : tuple of str
+        The services assessed, sorted.
     """
 
     issues: pd.DataFrame
@@ -1157,6 +1159,25 @@ class DriftResult:
     services: int
     policy: DriftPolicy
     catalog_timestamp: pd.Timestamp | None = None
+    service_names: tuple[str, ...] = ()
+
+    def for_service(self, service: str) -> DriftResult:
+        """The same run restricted to one service (issues, exemptions, ``services`` = 1).
+
+        Raises
+        ------
+        UnknownServiceError
+            When the service was not assessed.
+        """
+        if service not in self.service_names:
+            raise UnknownServiceError(service, list(self.service_names))
+        return replace(
+            self,
+            issues=self.issues[self.issues["service"] == service].reset_index(drop=True),
+            exemptions=self.exemptions[self.exemptions["service"] == service].reset_index(drop=True),
+            services=1,
+            service_names=(service,),
+        )
 
     @property
     def counted(self) -> pd.DataFrame:
@@ -1381,6 +1402,7 @@ def detect_drift(
         services=int(services["service"].nunique()),
         policy=policy,
         catalog_timestamp=inputs.generated_at,
+        service_names=tuple(sorted(services["service"].dropna().unique())),
     )
 
 
