@@ -57,3 +57,8 @@ def validate_command(workspace, fmt, debug):
 from . import cli_drift  # noqa: E402
 
 main.add_command(cli_drift.command)
+
+from . import cli_impact  # noqa: E402
+
+main.add_command(cli_impact.impact_command)
+main.add_command(cli_impact.graph_command)

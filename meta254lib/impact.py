@@ -71,6 +71,7 @@ __all__ = [
     "parse_change",
     "parse_changes",
     "rollout_plan",
+    "workspace_impact",
 ]
 
 CHANGE_KINDS: tuple[str, ...] = ("service", "spec", "event", "external")
@@ -381,11 +382,22 @@ def latest_quality(quality_history: pd.DataFrame | None, as_of: Any = None) -> p
 
 
 def drift_counts(drift_issues: pd.DataFrame | None, as_of: Any = None) -> pd.Series | None:
-    """Open drift issues per service in the newest drift report at or before ``as_of``.
+    """Open drift issues per service, from a drift run or from the drift report history.
 
-    Accepts :data:`~meta254lib.schema.DRIFT_HISTORY` rows (``report_time``, ``service``, ``exempt``);
-    rows marked exempt are not counted. Returns None when there is no report (so the weight's drift
-    term is left out rather than taken as zero).
+    Parameters
+    ----------
+    drift_issues : DataFrame or None
+        Either the issues of a drift run (:data:`~meta254lib.schema.DRIFT_ISSUES`, ``detect_drift(ws).issues``):
+        every row counts; or :data:`~meta254lib.schema.DRIFT_HISTORY` rows (they have ``report_time``):
+        only the newest report at or before ``as_of`` counts. Rows marked ``exempt`` never count.
+    as_of : timestamp-like, optional
+        Only used with history rows.
+
+    Returns
+    -------
+    pandas.Series or None
+        service → count (``int64``), sorted by service; None when there is nothing to count from, so the
+        weight's drift term is left out rather than taken as zero.
 
     Examples
     --------
@@ -393,21 +405,27 @@ def drift_counts(drift_issues: pd.DataFrame | None, as_of: Any = None) -> pd.Ser
     ...                   "service": ["a", "a", "b"], "exempt": [pd.NA, pd.NA, True]})
     >>> drift_counts(h).to_dict()
     {'a': 2}
+    >>> drift_counts(pd.DataFrame({"service": ["b", "a", "b"], "exempt": [False, False, False]})).to_dict()
+    {'a': 1, 'b': 2}
     """
-    if drift_issues is None or len(drift_issues) == 0:
+    if drift_issues is None:
         return None
-    h = drift_issues.dropna(subset=["report_time"])
-    if as_of is not None:
-        ts = pd.Timestamp(as_of)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-        h = h[h["report_time"] <= ts]
-    if len(h) == 0:
-        return None
-    h = h[h["report_time"] == h["report_time"].max()]
+    h = drift_issues
+    if "report_time" in h.columns:
+        if len(h) == 0:
+            return None
+        h = h.dropna(subset=["report_time"])
+        if as_of is not None:
+            ts = pd.Timestamp(as_of)
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+            h = h[h["report_time"] <= ts]
+        if len(h) == 0:
+            return None
+        h = h[h["report_time"] == h["report_time"].max()]
     if "exempt" in h.columns:
         h = h[~h["exempt"].astype("boolean").fillna(False).astype(bool)]
     counts = h.groupby(h["service"].astype(object)).size().astype("int64")
-    counts.index.name = "service"
+    counts.index = pd.Index(counts.index, name="service", dtype=object)
     return counts.sort_index()
 
 
@@ -811,6 +829,76 @@ def analyse_impact(
         weights=weights,
         rule=severity,
     )
+
+
+def workspace_impact(
+    ws: Any,
+    changes: str | Change | Iterable[str | Change],
+    *,
+    relations: str | Iterable[str] | None = DEFAULT_RELATIONS,
+    max_depth: int | None = None,
+    as_of: Any = None,
+    drift_issues: pd.DataFrame | None = None,
+    weights: ImpactWeights | None = None,
+    severity: SeverityRule | None = None,
+) -> ImpactResult:
+    """:func:`analyse_impact` on an open workspace, with its quality scores, drift and aliases.
+
+    Quality scores come from the newest snapshot in ``ws.quality_history`` at or before ``as_of``
+    (default: the catalog's ``generated_at``). Drift counts come from ``drift_issues`` when given (the
+    issues of a drift run), else from the newest report in ``ws.drift_history`` at or before ``as_of``,
+    else the drift term is left out. The summary gains ``as_of``, ``quality_snapshot`` (the snapshot
+    time used, or None), ``drift_source`` and ``notes`` (what is missing and what that means).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> import meta254lib as m
+    >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "catalog").mkdir()
+    >>> _ = (root / "catalog" / "service-index.json").write_text(json.dumps({
+    ...     "metadata": {"generated_at": "2025-10-10T00:00:00Z"},
+    ...     "services": [{"name": "auth", "domain": "access", "maturity": "stable",
+    ...                   "dependencies": {"internal": [], "external": []}},
+    ...                  {"name": "gateway", "domain": "access", "maturity": "stable",
+    ...                   "dependencies": {"internal": ["auth"], "external": []}}]}))
+    >>> r = workspace_impact(m.open_workspace(root), ["service:auth"])
+    >>> r.impacted["why"].tolist(), r.summary["drift_source"], r.summary["as_of"]
+    (['gateway -depends_on-> auth'], 'none', '2025-10-10T00:00:00+00:00')
+    """
+    when = ws.resolve_as_of(as_of)
+    quality = latest_quality(ws.quality_history, when)
+    snapshot = None
+    notes = []
+    qh = ws.quality_history
+    if len(quality):
+        snapshot = qh.loc[qh["snapshot_time"] <= when, "snapshot_time"].max().isoformat()
+    elif len(qh) and qh["snapshot_time"].notna().any():
+        first = qh["snapshot_time"].min().isoformat()
+        notes.append(f"no quality snapshot at or before as_of; the earliest is {first}: quality scores are NA")
+    else:
+        notes.append("no quality snapshot in the workspace: quality scores are NA")
+    if drift_issues is not None:
+        drift, source = drift_counts(drift_issues), "drift run"
+    else:
+        drift = drift_counts(ws.drift_history, when) if len(ws.drift_history) else None
+        source = "drift report history" if drift is not None else "none"
+    if drift is None:
+        notes.append("no drift counts: the drift term of the weight is left out")
+    result = analyse_impact(
+        ws.graph,
+        changes,
+        relations=relations,
+        max_depth=max_depth,
+        quality=quality,
+        drift=drift,
+        weights=weights,
+        severity=severity,
+        aliases=ws.aliases,
+    )
+    result.summary.update(
+        {"as_of": when.isoformat(), "quality_snapshot": snapshot, "drift_source": source, "notes": notes}
+    )
+    return result
 
 
 # --- testing and rollout ------------------------------------------------------------------------
