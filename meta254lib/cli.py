@@ -58,6 +58,10 @@ from . import cli_drift  # noqa: E402
 
 main.add_command(cli_drift.command)
 
+from . import cli_report  # noqa: E402
+
+main.add_command(cli_report.command)
+
 from . import cli_impact  # noqa: E402
 
 main.add_command(cli_impact.impact_command)

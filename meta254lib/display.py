@@ -23,6 +23,7 @@ the functions that need them.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 import re
@@ -40,6 +41,7 @@ __all__ = [
     "show_headline",
     "show_markdown",
     "show_table",
+    "table_html",
     "table_slug",
 ]
 
@@ -52,9 +54,10 @@ INTERACTIVE_MIN_ROWS = 20
 #: Default number of rows rendered in HTML; the export always holds every row.
 MAX_ROWS = 300
 
-_table_counter = 0
+_table_ids = itertools.count(1)
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_LEADING = re.compile(r"^(\d*)((?<=\d)[.)]|(?<!\d)[#+\-=!])")
 
 
 def html_escape(s: Any) -> str:
@@ -77,24 +80,29 @@ def html_escape(s: Any) -> str:
 def md_escape(s: Any) -> str:
     """Escape a value so it shows literally inside Markdown (and HTML rendered from it).
 
-    Markdown punctuation is backslash-escaped; ``&``, ``<`` and ``>`` become HTML entities, so a
-    string from an input can never open a tag, a link or an emphasis. Newlines become spaces,
-    keeping a value inside its table cell or list item.
+    ``&``, ``<`` and ``>`` become HTML entities, so a string from an input can never open a tag;
+    inline markup characters (backslash, backtick, ``*``, ``_``, ``[``, ``]``, ``|``, ``~``) are
+    backslash-escaped, so it can never start emphasis, code, a link or a table cell; a leading
+    ``#``, ``+``, ``-``, ``=``, ``!`` or ``1.`` is escaped so it cannot start a heading or a list.
+    Newlines become spaces, keeping a value inside its table cell or list item.
 
     Examples
     --------
     >>> md_escape("<script>alert(1)</script>")
-    '&lt;script&gt;alert\\\\(1\\\\)&lt;/script&gt;'
-    >>> md_escape("a_b*c [x](y) | z")
-    'a\\\\_b\\\\*c \\\\[x\\\\]\\\\(y\\\\) \\\\| z'
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    >>> print(md_escape("a_b*c [x](y) | z"))
+    a\\_b\\*c \\[x\\](y) \\| z
+    >>> print(md_escape("# not a heading"), md_escape("2025-10-06"), md_escape("1. first"), sep=" / ")
+    \\# not a heading / 2025-10-06 / 1\\. first
     >>> md_escape(None)
     ''
     """
     if _is_missing(s):
         return ""
-    text = " ".join(str(s).splitlines())
+    text = " ".join(str(s).splitlines()).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_LEADING.sub(r"\1\\\2", text, count=1)
 
 
 def table_slug(name: str) -> str:
@@ -238,21 +246,21 @@ def _sort_key(v: Any) -> str | None:
 
 
 _TABLE_CSS = (
-    ".m254-table{margin:0.5em 0 1.2em 0;max-width:100%}"
-    ".m254-table .m254-scroll{overflow:auto;max-height:36em;max-width:100%;"
-    "border:1px solid #d0d7de}"
-    ".m254-table table{border-collapse:collapse;font-size:13px;margin:0}"
-    ".m254-table caption{caption-side:top;text-align:left;font-weight:600;padding:0.3em 0}"
-    ".m254-table th,.m254-table td{padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:left;"
-    "vertical-align:top;max-width:32em;overflow-wrap:anywhere}"
-    ".m254-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    ".m254-table thead th{position:sticky;top:0;background:#f6f8fa;white-space:nowrap}"
-    ".m254-table th.m254-sortable{cursor:pointer}"
-    '.m254-table th[aria-sort="ascending"]::after{content:" \\25B2"}'
-    '.m254-table th[aria-sort="descending"]::after{content:" \\25BC"}'
-    ".m254-table .m254-controls{display:flex;gap:1em;align-items:center;margin:0.3em 0}"
-    ".m254-table input.m254-filter{padding:2px 6px;font-size:13px;width:18em}"
-    ".m254-table .m254-count,.m254-table .m254-note{color:#57606a;font-size:12px}"
+    "div.m254-table{margin:0.5em 0 1.2em 0;max-width:100%;text-align:left}"
+    "div.m254-table .m254-scroll{overflow:auto;max-height:36em;max-width:100%;border:1px solid #d0d7de}"
+    "div.m254-table .m254-scroll table{border-collapse:collapse;table-layout:auto;font-size:13px;margin:0}"
+    "div.m254-table .m254-scroll caption{caption-side:top;text-align:left;font-weight:600;padding:0.3em 0.5em}"
+    "div.m254-table .m254-scroll th,div.m254-table .m254-scroll td{padding:3px 8px;text-align:left;"
+    "border-bottom:1px solid #e5e7eb;vertical-align:top;max-width:32em;overflow-wrap:anywhere}"
+    "div.m254-table .m254-scroll td.num,div.m254-table .m254-scroll th[data-type=num]{text-align:right;"
+    "font-variant-numeric:tabular-nums}"
+    "div.m254-table .m254-scroll thead th{position:sticky;top:0;background:#f6f8fa;white-space:nowrap}"
+    "div.m254-table .m254-scroll th.m254-sortable{cursor:pointer;user-select:none}"
+    'div.m254-table th[aria-sort="ascending"]::after{content:" \\25B2"}'
+    'div.m254-table th[aria-sort="descending"]::after{content:" \\25BC"}'
+    "div.m254-table .m254-controls{display:flex;gap:1em;align-items:center;margin:0.3em 0}"
+    "div.m254-table input.m254-filter{padding:2px 6px;font-size:13px;width:18em}"
+    "div.m254-table .m254-count,div.m254-table .m254-note{color:#57606a;font-size:12px;margin:0.3em 0}"
 )
 
 # The filter/sort behaviour. It only reads textContent and moves existing rows: it never builds
@@ -351,10 +359,28 @@ def _table_html(df: Any, name: str, caption: str | None, max_rows: int, table_id
     return "".join(parts)
 
 
+def table_html(df: Any, name: str, caption: str | None = None, max_rows: int = MAX_ROWS) -> str:
+    """The HTML that :func:`show_table` displays, as a string (for pages built outside a kernel).
+
+    Every string (cells, column names, caption) is HTML-escaped. Element ids are unique within one
+    Python process.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html = table_html(pd.DataFrame({"service": ["<i>x</i>"]}), "demo")
+    >>> "&lt;i&gt;x&lt;/i&gt;" in html, "<i>" in html
+    (True, False)
+    """
+    return _table_html(df, name, caption, max_rows, _next_table_id(name))
+
+
+def _next_table_id(name: str) -> str:
+    return f"m254-t{next(_table_ids)}-{table_slug(name)}"
+
+
 def _table_bundle(df: Any, name: str, caption: str | None = None, max_rows: int = MAX_ROWS) -> dict[str, Any]:
-    global _table_counter
-    _table_counter += 1
-    table_id = f"m254-t{_table_counter}-{table_slug(name)}"
+    table_id = _next_table_id(name)
     total = len(df)
     what = f"{name}: {total} row{'s' if total != 1 else ''} x {len(df.columns)} columns"
     if caption:
