@@ -153,7 +153,8 @@ def impact_command(
     plan = rollout_plan(ws.graph, result, teams=ws.teams)
     payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict()}
     table = result.impacted if fmt == "csv" else result.impacted[list(IMPACT_TABLE_COLUMNS)]
-    click.echo(render(table, payload, fmt, title=_impact_title(result, plan)))
+    text = render(table, payload, fmt, title=_impact_title(result, plan))
+    click.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK
 
 
@@ -222,6 +223,7 @@ def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: b
             f"Top {metric}: " + (", ".join(f"{r.service} ({r.value:g})" for r in ranked.itertuples()) or "-")
         )
     title_lines.append("Blast radius (transitive dependents) per service:")
-    click.echo(render(blast, payload, fmt, title="\n".join(title_lines)))
+    text = render(blast, payload, fmt, title="\n".join(title_lines))
+    click.echo(text, nl=not text.endswith("\n"))
     has_errors = bool(len(findings)) and (findings["severity"] == "error").any()
     return EXIT_FINDINGS if fail_on_findings and has_errors else EXIT_OK
