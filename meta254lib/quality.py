@@ -81,6 +81,7 @@ __all__ = [
     "score_history",
     "score_metrics",
     "status_of",
+    "str_take",
     "to_utc",
     "what_if",
 ]
@@ -99,6 +100,8 @@ _CORE_INPUTS = (
     "drift_issues",
 )
 _PASS_FLAGS = ("integration_pass", "contract_pass", "performance_pass")
+_GRADE_LABELS = ("A", "B", "C", "D", "F")
+_STATUS_LABELS = ("passing", "warning", "failing")
 
 
 @dataclass(frozen=True)
@@ -319,10 +322,33 @@ def _flag_value(v: Any) -> float:
 
 
 def _lookup(maturity: np.ndarray, table: Mapping[str, float], default: float) -> np.ndarray:
-    out = np.full(len(maturity), default, dtype="float64")
-    for m, v in table.items():
-        out[maturity == m] = v
-    return out
+    codes, uniques = pd.factorize(maturity)
+    values = np.array([float(table.get(u, default)) for u in uniques] + [default], dtype="float64")
+    return values[codes]  # code -1 (missing) picks the trailing default
+
+
+def _grade_codes(score: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
+    """0..4 for A..F, -1 for NaN."""
+    codes = np.select([score >= bounds[0], score >= bounds[1], score >= bounds[2], score >= bounds[3]], [0, 1, 2, 3], 4)
+    return np.where(np.isnan(score), -1, codes)
+
+
+def _status_codes(score: np.ndarray, min_score: float, fail_under: float) -> np.ndarray:
+    """0 passing, 1 warning, 2 failing, -1 for NaN."""
+    codes = np.select([score < fail_under, score < min_score], [2, 1], 0)
+    return np.where(np.isnan(score), -1, codes)
+
+
+def str_take(labels: Any, codes: np.ndarray) -> Any:
+    """A pandas ``str`` array of ``labels[codes]`` (code -1 = missing), without re-validating strings.
+
+    Examples
+    --------
+    >>> list(str_take(["A", "B"], np.array([1, -1, 0])))
+    ['B', nan, 'A']
+    """
+    arr = pd.array(list(labels), dtype="str")
+    return arr.take(np.asarray(codes, dtype="int64"), allow_fill=True)
 
 
 def grade_of(score: Any, bounds: tuple[float, float, float, float] = (90, 80, 70, 60)) -> Any:
@@ -600,18 +626,23 @@ def to_utc(value: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _prepare(history: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
-    """Sorted rows with a snapshot time, at most one row per (service, snapshot_time), up to as_of."""
+def _prepare(history: pd.DataFrame, as_of: Any = None) -> np.ndarray:
+    """Positions of the rows to score, ordered by (snapshot_time, service): at most one per
+    (service, snapshot_time) (the last one wins), none after as_of, none without a snapshot time."""
     h = history
-    if "snapshot_time" in h.columns:
-        h = h[h["snapshot_time"].notna()]
-        if str(h["snapshot_time"].dtype) != UTC_TS:
-            h = h.assign(snapshot_time=pd.to_datetime(h["snapshot_time"], utc=True).astype(UTC_TS))
-        if as_of is not None:
-            h = h[h["snapshot_time"] <= to_utc(as_of)]
-        h = h.sort_values(["snapshot_time", SERVICE], kind="stable")
-        h = h.drop_duplicates(["snapshot_time", SERVICE], keep="last")
-    return h.reset_index(drop=True)
+    if "snapshot_time" not in h.columns:
+        return np.arange(len(h))
+    t = pd.DatetimeIndex(pd.to_datetime(h["snapshot_time"], utc=True)).as_unit("us").asi8
+    ok = h["snapshot_time"].notna().to_numpy()
+    if as_of is not None:
+        ok = ok & (t <= pd.DatetimeIndex([to_utc(as_of)]).as_unit("us").asi8[0])
+    codes = pd.factorize(h[SERVICE], sort=True)[0] if SERVICE in h.columns else np.zeros(len(h), dtype="int64")
+    rows = np.nonzero(ok)[0]
+    order = rows[np.lexsort((codes[rows], t[rows]))]
+    ts, cs = t[order], codes[order]
+    keep = np.ones(len(order), dtype=bool)
+    keep[:-1] = ~((ts[1:] == ts[:-1]) & (cs[1:] == cs[:-1]))
+    return order[keep]
 
 
 def score_history(
@@ -658,21 +689,25 @@ def score_history(
     p = params or ScoringParams()
     if model not in MODELS:
         raise ParameterError(f"unknown scoring model {model!r}; choose one of {', '.join(MODELS)}")
-    h = _prepare(history, as_of)
-    inp = _inputs_from_frame(h)
-    mat = _maturity_array(h)
+    h = history
+    order = _prepare(h, as_of)
+    identity = len(order) == len(h) and bool(np.all(order == np.arange(len(h))))
+    inp = {k: v[order] for k, v in _inputs_from_frame(h).items()}
+    mat = _maturity_array(h)[order]
     arr = _score_arrays(inp, mat, model, p)
     impl = arr if model == "implemented" else _score_arrays(inp, mat, "implemented", p)
-    n = len(h)
+    n = len(order)
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for c in ("snapshot", "snapshot_time", SERVICE, MATURITY):
-        if c in h.columns:
-            out[c] = h[c].array
+        if c == "snapshot_time" and c in h.columns and str(h[c].dtype) != UTC_TS:
+            out[c] = pd.to_datetime(h[c], utc=True).astype(UTC_TS).array.take(order)
+        elif c in h.columns:
+            out[c] = h[c].array if identity else h[c].array.take(order)
         else:
             out[c] = (
                 pd.Series([pd.NaT] * n, dtype=UTC_TS) if c == "snapshot_time" else pd.Series([pd.NA] * n, dtype="str")
             )
-    out["model"] = model
+    out["model"] = str_take([model], np.zeros(n, dtype="int64"))
     for c in (
         "base",
         *(f"{c}_part" for c in COMPONENTS),
@@ -685,9 +720,9 @@ def score_history(
         out[c] = arr[c]
     out[SCORE] = pd.array(arr["score"].astype("int64"), dtype="Int64")
     out["unclamped"] = arr["unclamped"]
-    out[GRADE] = pd.array(grade_of(arr["score"], p.grade_bounds), dtype="str")
-    out[STATUS] = pd.array(status_of(arr["score"], p.min_score, p.fail_under), dtype="str")
-    rec = _col(h, SCORE)
+    out[GRADE] = str_take(_GRADE_LABELS, _grade_codes(arr["score"], p.grade_bounds))
+    out[STATUS] = str_take(_STATUS_LABELS, _status_codes(arr["score"], p.min_score, p.fail_under))
+    rec = _col(h, SCORE)[order]
     out["recorded_score"] = pd.array(np.where(np.isnan(rec), np.nan, rec), dtype="Float64")
     mism = pd.array(rec != impl["score"], dtype="boolean")
     mism[np.isnan(rec)] = pd.NA

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .quality import COMPONENTS, ScoringParams, grade_of, score_history, to_utc
+from .quality import COMPONENTS, ScoringParams, grade_of, score_history, str_take, to_utc
 from .schema import (
     DOMAIN,
     DRIFT_MTTR,
@@ -220,14 +220,21 @@ def week_ends(as_of: Any, weeks: int) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([end - _WEEK * (weeks - i) for i in range(1, weeks + 1)]).as_unit("us")
 
 
-def _week_index(times: pd.Series, as_of: pd.Timestamp, weeks: int) -> np.ndarray:
+def _i8(times: Any) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of a datetime series or index."""
+    return pd.DatetimeIndex(pd.to_datetime(times, utc=True)).as_unit("us").asi8
+
+
+def _week_of(t_i8: np.ndarray, end_i8: int, weeks: int) -> np.ndarray:
     """0-based week of each time in the window, -1 outside (week = (end - 7 days, end])."""
-    t = pd.to_datetime(times, utc=True).astype(UTC_TS)
-    delta = (as_of - t).to_numpy().astype("timedelta64[us]").astype("int64")
-    wk = np.int64(_WEEK.value // 1000)
-    idx = weeks - 1 - np.floor_divide(delta, wk)
-    ok = (delta >= 0) & (idx >= 0)
-    return np.where(ok, idx, -1)
+    delta = end_i8 - np.asarray(t_i8, dtype="int64")
+    idx = weeks - 1 - np.floor_divide(delta, np.int64(_WEEK.value // 1000))
+    return np.where((delta >= 0) & (idx >= 0), idx, -1)
+
+
+def _week_index(times: Any, as_of: pd.Timestamp, weeks: int) -> np.ndarray:
+    """0-based week of each time in the window, -1 outside."""
+    return _week_of(_i8(times), int(_i8(pd.Series([as_of]))[0]), weeks)
 
 
 def quality_as_of(history: pd.DataFrame, as_of: Any = None, fallback: Any = None) -> pd.Timestamp:
@@ -308,13 +315,25 @@ def _pearson_groups(codes: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> 
 
 
 # --- attribution ----------------------------------------------------------------------------------
-def attribute_changes(scored: pd.DataFrame, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
+_SCORE_COLUMNS = (SCORE, "_rounded", "raw", "multiplier", *(f"{c}_part" for c in COMPONENTS))
+
+
+def _score_columns(scored: pd.DataFrame | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    if isinstance(scored, Mapping):
+        return scored
+    return {c: scored[c].to_numpy(dtype="float64", na_value=np.nan) for c in _SCORE_COLUMNS}
+
+
+def attribute_changes(
+    scored: pd.DataFrame | Mapping[str, np.ndarray], before: np.ndarray, after: np.ndarray
+) -> pd.DataFrame:
     """Attribute score changes between pairs of rows of a scored frame to the score components.
 
     Parameters
     ----------
-    scored : DataFrame
-        Output of :func:`meta254lib.quality.score_history` (with its private ``_rounded`` column).
+    scored : DataFrame or mapping
+        Output of :func:`meta254lib.quality.score_history` (with its private ``_rounded`` column), or
+        its columns score, _rounded, raw, multiplier and the ``*_part`` columns as float arrays.
     before, after : array of int
         Positional row numbers of the earlier and later score of each pair.
 
@@ -335,16 +354,14 @@ def attribute_changes(scored: pd.DataFrame, before: np.ndarray, after: np.ndarra
     """
     b = np.asarray(before, dtype="int64")
     a = np.asarray(after, dtype="int64")
-    m_a = scored["multiplier"].to_numpy(dtype="float64")[a]
-    m_b = scored["multiplier"].to_numpy(dtype="float64")[b]
-    score = scored[SCORE].to_numpy(dtype="float64", na_value=np.nan)
-    rounded = scored["_rounded"].to_numpy(dtype="float64")
-    raw = scored["raw"].to_numpy(dtype="float64")
+    cols = _score_columns(scored)
+    m_a, m_b = cols["multiplier"][a], cols["multiplier"][b]
+    score, rounded, raw = cols[SCORE], cols["_rounded"], cols["raw"]
     out: dict[str, Any] = {}
     change = score[a] - score[b]
     total = np.zeros(len(a))
     for c in COMPONENTS:
-        part = scored[f"{c}_part"].to_numpy(dtype="float64")
+        part = cols[f"{c}_part"]
         out[c] = (part[a] - part[b]) * m_a
         total = total + out[c]
     out["maturity"] = raw[b] * (m_a - m_b)
@@ -352,8 +369,8 @@ def attribute_changes(scored: pd.DataFrame, before: np.ndarray, after: np.ndarra
     total = total + out["maturity"] + out["clamping"]
     out["rounding"] = change - total
     frame = pd.DataFrame({"change": change.astype("int64"), **{c: out[c] for c in _ATTR_COLS}})
-    mags = np.abs(frame[list(_ATTR_COLS)].to_numpy())
-    frame["driver"] = np.asarray(_ATTR_COLS, dtype=object)[mags.argmax(axis=1)] if len(frame) else []
+    mags = np.abs(np.column_stack([out[c] for c in _ATTR_COLS])) if len(a) else np.zeros((0, len(_ATTR_COLS)))
+    frame["driver"] = str_take(_ATTR_COLS, mags.argmax(axis=1) if len(a) else np.array([], dtype="int64"))
     return frame
 
 
@@ -451,50 +468,55 @@ def quality_trends(
         times = pd.to_datetime(h["snapshot_time"], utc=True)
         h = h[(times > start - lookback) & (times <= end)]
     scored = score_history(h, model, p, as_of=end, missing_inputs=False)
+    t_i8 = _i8(scored["snapshot_time"])
+    end_i8 = _i8(pd.Series([end]))[0]
+    codes, names = pd.factorize(scored[SERVICE], sort=True)
+    names = np.asarray(names, dtype=object)
 
-    # weekly cells: the last snapshot of each (service, week)
-    wk = _week_index(scored["snapshot_time"], end, n_weeks)
-    in_win = wk >= 0
-    cells = pd.DataFrame({"row": np.arange(len(scored)), "wk": wk, SERVICE: scored[SERVICE].to_numpy()})[in_win]
-    cells = cells.drop_duplicates([SERVICE, "wk"], keep="last")  # scored is sorted by time
-    svc_names = np.sort(cells[SERVICE].unique().astype(object)) if len(cells) else np.array([], dtype=object)
+    # weekly cells: the last snapshot of each (service, week); scored is sorted by time
+    wk = _week_of(t_i8, end_i8, n_weeks)
+    sel = (wk >= 0) & (codes >= 0)
+    full = np.full((len(names), n_weeks), -1, dtype="int64")
+    np.maximum.at(full, (codes[sel], wk[sel]), np.nonzero(sel)[0])
+    keep_svc = (full >= 0).any(axis=1)
+    svc_names = names[keep_svc]
+    idx = full[keep_svc]
     n_svc = len(svc_names)
-    svc_code = {s: i for i, s in enumerate(svc_names)}
-    ci = cells[SERVICE].map(svc_code).to_numpy(dtype="int64")
-    cw = cells["wk"].to_numpy(dtype="int64")
-    crow = cells["row"].to_numpy(dtype="int64")
-    idx = np.full((n_svc, n_weeks), -1, dtype="int64")
-    idx[ci, cw] = crow
+    svc_str = str_take(svc_names, np.arange(n_svc))
     present = idx >= 0
-
-    score_all = scored[SCORE].to_numpy(dtype="float64", na_value=np.nan)
-    unclamped_all = scored["unclamped"].to_numpy(dtype="float64")
-    t_all = (scored["snapshot_time"] - end).to_numpy().astype("timedelta64[us]").astype("int64") / (_WEEK.value / 1000)
     safe = np.where(present, idx, 0)
-    S = np.where(present, score_all[safe], np.nan) if len(scored) else np.full((n_svc, n_weeks), np.nan)
-    X = np.where(present, t_all[safe], np.nan) if len(scored) else np.full((n_svc, n_weeks), np.nan)
 
-    # weekly long table
+    cols_all = _score_columns(scored)
+    score_all = cols_all[SCORE]
+    unclamped_all = scored["unclamped"].to_numpy(dtype="float64")
+    x_all = (t_i8 - end_i8) / (_WEEK.value / 1000)
+    S = np.where(present, score_all[safe], np.nan) if len(scored) else np.full((n_svc, n_weeks), np.nan)
+    X = np.where(present, x_all[safe], np.nan) if len(scored) else np.full((n_svc, n_weeks), np.nan)
+
+    # weekly long table, ordered by week then service
+    cw, cs = np.nonzero(present.T)
+    crow = idx[cs, cw]
     weekly = pd.DataFrame(
         {
             "week": cw + 1,
-            "week_end": ends[cw] if len(cw) else pd.DatetimeIndex([], tz="UTC"),
-            SERVICE: cells[SERVICE].to_numpy(),
-            "snapshot_time": scored["snapshot_time"].array[crow] if len(crow) else [],
-            SCORE: scored[SCORE].array[crow] if len(crow) else [],
-            "unclamped": unclamped_all[crow] if len(crow) else [],
-            GRADE: scored[GRADE].array[crow] if len(crow) else [],
-            STATUS: scored[STATUS].array[crow] if len(crow) else [],
-            "model": model,
+            "week_end": ends[cw],
+            SERVICE: svc_str.take(cs),
+            "snapshot_time": scored["snapshot_time"].array.take(crow),
+            SCORE: scored[SCORE].array.take(crow),
+            "unclamped": unclamped_all[crow],
+            GRADE: scored[GRADE].array.take(crow),
+            STATUS: scored[STATUS].array.take(crow),
+            "model": str_take([model], np.zeros(len(crow), dtype="int64")),
         }
     )
-    weekly = _typed(weekly.sort_values(["week", SERVICE], kind="stable"), QUALITY_WEEKLY)
+    weekly = _typed(weekly, QUALITY_WEEKLY)
 
     # platform series
-    snaps = scored.loc[in_win, "snapshot_time"]
-    snap_week = _week_index(snaps.drop_duplicates(), end, n_weeks)
+    snap_week = _week_of(np.unique(t_i8[wk >= 0]), end_i8, n_weeks)
     snapshots_per_week = np.bincount(snap_week[snap_week >= 0], minlength=n_weeks)
-    platform = _platform(weekly, ends, snapshots_per_week, model, p)
+    cell_score = score_all[crow] if len(crow) else np.array([], dtype="float64")
+    cell_grade = _grade_num(cell_score, p)
+    platform = _platform(cw, cell_score, cell_grade, ends, snapshots_per_week, model, p)
 
     # per-service trends
     n_pts = present.sum(axis=1)
@@ -505,62 +527,65 @@ def quality_trends(
         dy = np.where(present, S - ym[:, None], 0.0)
         sxx = (dx * dx).sum(axis=1)
         slope = np.where((n_pts >= 2) & (sxx > 0), (dx * dy).sum(axis=1) / sxx, np.nan)
-    # previous present week for every cell
+    # previous present week of every cell (a change across a missing week spans the gap)
     col = np.where(present, np.arange(n_weeks)[None, :], -1)
-    acc = np.maximum.accumulate(col, axis=1) if n_weeks else col
+    acc = np.maximum.accumulate(col, axis=1)
     prev = np.full_like(acc, -1)
     if n_weeks > 1:
         prev[:, 1:] = acc[:, :-1]
-    pair_s, pair_w = np.nonzero(present & (prev >= 0))
+    pair_w, pair_s = np.nonzero((present & (prev >= 0)).T)  # ordered by week, then service
     pair_p = prev[pair_s, pair_w]
     diffs = S[pair_s, pair_w] - S[pair_s, pair_p]
     cnt = np.bincount(pair_s, minlength=n_svc).astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         dmean = np.bincount(pair_s, diffs, n_svc) / cnt
-        vol = np.bincount(pair_s, (diffs - dmean[pair_s]) ** 2, n_svc) / cnt
-    volatility = np.sqrt(vol)
+        volatility = np.sqrt(np.bincount(pair_s, (diffs - dmean[pair_s]) ** 2, n_svc) / cnt)
     rows_ar = np.arange(n_svc)
-    first = present.argmax(axis=1) if n_weeks else np.zeros(n_svc, dtype="int64")
-    last = n_weeks - 1 - present[:, ::-1].argmax(axis=1) if n_weeks else np.zeros(n_svc, dtype="int64")
-    first_score = S[rows_ar, first] if n_svc else np.array([])
-    last_score = S[rows_ar, last] if n_svc else np.array([])
+    first = present.argmax(axis=1)
+    last = n_weeks - 1 - present[:, ::-1].argmax(axis=1)
+    first_score = S[rows_ar, first]
+    last_score = S[rows_ar, last]
     has_snap = snapshots_per_week > 0
     first_snap = int(np.argmax(has_snap)) if has_snap.any() else 0
     last_snap = int(n_weeks - 1 - np.argmax(has_snap[::-1])) if has_snap.any() else n_weeks - 1
     added = first > first_snap
     removed = last < last_snap
-    presence = np.where(added & removed, "added+removed", np.where(added, "added", np.where(removed, "removed", "")))
-    presence = np.where(presence == "", "throughout", presence)
-    missing_cells = (~present) & has_snap[None, :]
-    cum = np.cumsum(missing_cells, axis=1)
-    gaps = (cum[rows_ar, last] - cum[rows_ar, first]) if n_svc else np.array([], dtype="int64")
+    presence = np.select(
+        [added & removed, added, removed], ["added+removed", "added", "removed"], default="throughout"
+    ).astype(object)
+    cum = np.cumsum((~present) & has_snap[None, :], axis=1)
+    gaps = cum[rows_ar, last] - cum[rows_ar, first]
     band = float(tp.stable_band)
     direction = np.where(
         n_pts < tp.min_points,
         "insufficient data",
         np.where(slope >= band, "improving", np.where(slope <= -band, "declining", "stable")),
-    )
-    current = S[:, -1] if n_weeks else np.full(n_svc, np.nan)
-    U_last = np.where(present[:, -1], unclamped_all[safe[:, -1]], np.nan) if n_svc else np.array([])
-    rank = pd.Series(U_last).rank(method="min", ascending=False).to_numpy()
+    ).astype(object)
+    current = S[:, -1]
+    u_last = np.where(present[:, -1], unclamped_all[safe[:, -1]], np.nan) if n_svc else np.array([])
+    rank = pd.Series(u_last, dtype="float64").rank(method="min", ascending=False).to_numpy()
+
+    def ints(a: np.ndarray) -> pd.arrays.IntegerArray:
+        return pd.array(a, dtype="Float64").round(0).astype("Int64")
+
     svc_df = pd.DataFrame(
         {
-            SERVICE: svc_names.astype(object),
+            SERVICE: svc_names,
             "model": model,
             "weeks_present": n_pts,
-            "first_seen": ends[first] if n_svc else [],
-            "last_seen": ends[last] if n_svc else [],
+            "first_seen": ends[first],
+            "last_seen": ends[last],
             "presence": presence,
             "gaps": gaps,
             "slope_per_week": slope,
             "volatility": volatility,
-            "first_score": pd.array(first_score, dtype="Float64").round(0).astype("Int64"),
-            "current": pd.array(current, dtype="Float64").round(0).astype("Int64"),
-            "last_score": pd.array(last_score, dtype="Float64").round(0).astype("Int64"),
-            "change": pd.array(last_score - first_score, dtype="Float64").round(0).astype("Int64"),
+            "first_score": ints(first_score),
+            "current": ints(current),
+            "last_score": ints(last_score),
+            "change": ints(last_score - first_score),
             "direction": direction,
-            GRADE: grade_of(last_score, p.grade_bounds) if n_svc else [],
-            "rank": pd.array(rank, dtype="Float64").astype("Int64"),
+            GRADE: grade_of(last_score, p.grade_bounds) if n_svc else np.array([], dtype=object),
+            "rank": ints(rank),
         }
     )
     svc_df = svc_df.merge(info, on=SERVICE, how="left")
@@ -570,35 +595,49 @@ def quality_trends(
     # attribution, transitions, crossings between consecutive weekly scores
     b_rows = idx[pair_s, pair_p]
     a_rows = idx[pair_s, pair_w]
-    attr = attribute_changes(scored, b_rows, a_rows)
-    base_cols = pd.DataFrame(
-        {
-            SERVICE: svc_names[pair_s] if len(pair_s) else np.array([], dtype=object),
-            "model": model,
-            "week": pair_w + 1,
-            "from_week_end": ends[pair_p] if len(pair_p) else pd.DatetimeIndex([], tz="UTC"),
-            "week_end": ends[pair_w] if len(pair_w) else pd.DatetimeIndex([], tz="UTC"),
-            "from_score": S[pair_s, pair_p],
-            "to_score": S[pair_s, pair_w],
-        }
+    s_from, s_to = S[pair_s, pair_p], S[pair_s, pair_w]
+
+    def pairs_frame(sel: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                SERVICE: svc_str.take(pair_s[sel]),
+                "model": model,
+                "week": pair_w[sel] + 1,
+                "from_week_end": ends[pair_p[sel]],
+                "week_end": ends[pair_w[sel]],
+                "from_score": s_from[sel],
+                "to_score": s_to[sel],
+            }
+        )
+
+    changed = np.nonzero(s_to != s_from)[0]
+    attr = attribute_changes(cols_all, b_rows[changed], a_rows[changed])
+    attribution = _typed(pd.concat([pairs_frame(changed), attr.drop(columns="change")], axis=1), QUALITY_ATTRIBUTION)
+    grade_num = _grade_num(score_all, p)
+    g_from, g_to = grade_num[b_rows], grade_num[a_rows]
+    moved = np.nonzero(g_from != g_to)[0]
+    trans = pairs_frame(moved).assign(
+        from_grade=str_take(_GRADES, g_from[moved]),
+        to_grade=str_take(_GRADES, g_to[moved]),
+        direction=str_take(("up", "down"), (g_to[moved] > g_from[moved]).astype("int64")),
     )
-    changed = attr["change"].to_numpy() != 0
-    attribution = pd.concat([base_cols, attr], axis=1)[changed]
-    attribution = _typed(attribution.sort_values(["week", SERVICE], kind="stable"), QUALITY_ATTRIBUTION)
-    g_all = scored[GRADE].to_numpy(dtype=object, na_value=None)
-    g_from = g_all[b_rows] if len(b_rows) else np.array([], dtype=object)
-    g_to = g_all[a_rows] if len(a_rows) else np.array([], dtype=object)
-    trans = base_cols.assign(from_grade=g_from, to_grade=g_to)[g_from != g_to]
-    trans = trans.assign(
-        direction=np.where(trans["to_grade"].astype(str) < trans["from_grade"].astype(str), "up", "down")
-    )
-    transitions = _typed(trans.sort_values(["week", SERVICE], kind="stable"), GRADE_TRANSITIONS)
-    crossings = _crossings(base_cols, p)
+    transitions = _typed(trans, GRADE_TRANSITIONS)
+    cross = []
+    for k, (name, value) in enumerate((("fail_under", p.fail_under), ("min_score", p.min_score))):
+        below = (s_from >= value) & (s_to < value)
+        hit = np.nonzero(below | ((s_from < value) & (s_to >= value)))[0]
+        cross.append((hit, k, name, float(value), below[hit]))
+    keys = np.concatenate([np.column_stack([pair_w[h], pair_s[h], np.full(len(h), k)]) for h, k, *_ in cross])
+    frames = [
+        pairs_frame(h).assign(threshold=name, value=v, crossing=str_take(("rose above", "fell below"), b.astype(int)))
+        for h, _, name, v, b in cross
+    ]
+    order = np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0]))
+    crossings = _typed(pd.concat(frames, ignore_index=True).iloc[order], THRESHOLD_CROSSINGS)
 
     # regressions over individual snapshots (not weekly cells)
-    regressions = _regressions(scored, end, start, ends, n_weeks, tp, model)
-
-    groups = _groups(weekly, info, p)
+    regressions = _regressions(cols_all, codes, names, t_i8, end_i8, ends, n_weeks, tp, model)
+    groups = _groups(cw, cs, cell_score, cell_grade, svc_names, info, ends)
     notes.append(tp.direction_rule)
     drift_w = drift_m = corr = None
     if drift_history is not None:
@@ -629,98 +668,101 @@ def quality_trends(
     )
 
 
-def _grade_counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    counts = frame.groupby([*keys, GRADE], observed=True).size().unstack(GRADE, fill_value=0)
-    return counts.reindex(columns=list(_GRADES), fill_value=0)
+def _cell_stats(key: np.ndarray, k: int, score: np.ndarray, grade: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-key (0..k-1) count, mean, median, min, max and A..F counts of scores (no Python loop)."""
+    n = np.bincount(key, minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.bincount(key, score, k) / n
+    ser = pd.Series(score).groupby(key)
+    med = ser.median().reindex(range(k)).to_numpy(dtype="float64")
+    lo = ser.min().reindex(range(k)).to_numpy(dtype="float64")
+    hi = ser.max().reindex(range(k)).to_numpy(dtype="float64")
+    grades = np.bincount(key * 6 + grade, minlength=k * 6).reshape(k, 6)
+    out = {"services": n, "mean": np.where(n > 0, mean, np.nan), "median": med, "min": lo, "max": hi}
+    out.update({g: grades[:, i] for i, g in enumerate(_GRADES)})
+    return out
 
 
 def _platform(
-    weekly: pd.DataFrame, ends: pd.DatetimeIndex, snapshots: np.ndarray, model: str, p: ScoringParams
+    cw: np.ndarray,
+    score: np.ndarray,
+    grade: np.ndarray,
+    ends: pd.DatetimeIndex,
+    snapshots: np.ndarray,
+    model: str,
+    p: ScoringParams,
 ) -> pd.DataFrame:
     n_weeks = len(ends)
+    stats = _cell_stats(cw, n_weeks, score, grade)
     out = pd.DataFrame({"week": np.arange(1, n_weeks + 1), "week_end": ends, "model": model, "snapshots": snapshots})
-    if len(weekly):
-        sc = weekly[SCORE].astype("float64")
-        g = sc.groupby(weekly["week"])
-        stats = pd.DataFrame(
-            {
-                "services": g.size(),
-                "mean": g.mean(),
-                "median": g.median(),
-                "min": g.min(),
-                "max": g.max(),
-                "below_min_score": (sc < p.min_score).groupby(weekly["week"]).sum(),
-                "failing": (sc < p.fail_under).groupby(weekly["week"]).sum(),
-            }
-        )
-        stats = stats.join(_grade_counts(weekly, ["week"]))
-        out = out.merge(stats, left_on="week", right_index=True, how="left")
-    for c in ("services", *_GRADES, "below_min_score", "failing"):
-        out[c] = out[c].fillna(0).astype("int64") if c in out.columns else 0
+    for c, v in stats.items():
+        out[c] = v
+    out["below_min_score"] = np.bincount(cw, score < p.min_score, n_weeks).astype("int64")
+    out["failing"] = np.bincount(cw, score < p.fail_under, n_weeks).astype("int64")
     return _typed(out, QUALITY_PLATFORM)
 
 
-def _crossings(pairs: pd.DataFrame, p: ScoringParams) -> pd.DataFrame:
-    frames = []
-    for name, value in (("min_score", p.min_score), ("fail_under", p.fail_under)):
-        f, t = pairs["from_score"], pairs["to_score"]
-        below = (f >= value) & (t < value)
-        above = (f < value) & (t >= value)
-        sel = pairs[below | above].assign(
-            threshold=name,
-            value=float(value),
-            crossing=np.where(below[below | above], "fell below", "rose above"),
-        )
-        frames.append(sel)
-    out = pd.concat(frames, ignore_index=True) if frames else pairs.iloc[:0]
-    out = out.sort_values(["week", SERVICE, "threshold"], kind="stable")
-    return _typed(out, THRESHOLD_CROSSINGS)
+def _grade_num(score: np.ndarray, p: ScoringParams) -> np.ndarray:
+    """0..4 for A..F (5 for NaN, so that NaN never equals a grade)."""
+    b = p.grade_bounds
+    codes = np.select([score >= b[0], score >= b[1], score >= b[2], score >= b[3]], [0, 1, 2, 3], 4)
+    return np.where(np.isnan(score), 5, codes)
 
 
-def _groups(weekly: pd.DataFrame, info: pd.DataFrame, p: ScoringParams) -> pd.DataFrame:
-    if not len(weekly):
+def _groups(
+    cw: np.ndarray,
+    cs: np.ndarray,
+    score: np.ndarray,
+    grade: np.ndarray,
+    svc_names: np.ndarray,
+    info: pd.DataFrame,
+    ends: pd.DatetimeIndex,
+) -> pd.DataFrame:
+    if not len(cw):
         return _typed(pd.DataFrame(), GROUP_TRENDS)
-    w = weekly.merge(info, on=SERVICE, how="left")
+    n_weeks = len(ends)
+    lookup = info.set_index(SERVICE).reindex(svc_names)
     frames = []
     for gtype, col in (("domain", DOMAIN), ("team", TEAM)):
-        grp = w[col].astype(object).where(w[col].notna(), "(unknown)")
-        w2 = w.assign(group=grp.to_numpy())
-        sc = w2[SCORE].astype("float64")
-        g = sc.groupby([w2["group"], w2["week"]])
-        stats = pd.DataFrame({"services": g.size(), "mean": g.mean(), "median": g.median()})
-        stats = stats.join(_grade_counts(w2, ["group", "week"])).reset_index()
-        ends = weekly.drop_duplicates("week").set_index("week")["week_end"]
-        stats["week_end"] = stats["week"].map(ends)
-        stats["group_type"] = gtype
-        frames.append(stats)
-    out = pd.concat(frames, ignore_index=True).sort_values(["group_type", "group", "week"], kind="stable")
-    return _typed(out, GROUP_TRENDS)
+        labels = lookup[col].astype(object).where(lookup[col].notna(), "(unknown)").to_numpy()
+        gcodes, guniq = pd.factorize(labels, sort=True)
+        key = gcodes[cs] * n_weeks + cw
+        stats = _cell_stats(key, len(guniq) * n_weeks, score, grade)
+        keep = np.nonzero(stats["services"] > 0)[0]
+        frame = pd.DataFrame({c: v[keep] for c, v in stats.items() if c not in ("min", "max")})
+        frame["group_type"] = gtype
+        frame["group"] = str_take(np.asarray(guniq, dtype=object), keep // n_weeks)
+        frame["week"] = keep % n_weeks + 1
+        frame["week_end"] = ends[keep % n_weeks]
+        frames.append(frame)
+    return _typed(pd.concat(frames, ignore_index=True), GROUP_TRENDS)
 
 
 def _regressions(
-    scored: pd.DataFrame,
-    end: pd.Timestamp,
-    start: pd.Timestamp,
+    scored: Mapping[str, np.ndarray],
+    codes: np.ndarray,
+    names: np.ndarray,
+    t_i8: np.ndarray,
+    end_i8: int,
     ends: pd.DatetimeIndex,
     n_weeks: int,
     tp: TrendParams,
     model: str,
 ) -> pd.DataFrame:
-    if not len(scored):
+    ok = codes >= 0
+    if not ok.any():
         return _typed(pd.DataFrame(), QUALITY_REGRESSIONS)
-    times = scored["snapshot_time"]
-    snap_times = np.sort(times.dropna().unique())
-    t_code = np.searchsorted(snap_times, times.to_numpy())
-    names, s_code = np.unique(scored[SERVICE].to_numpy(dtype=object), return_inverse=True)
+    snap_times = np.unique(t_i8[ok])
+    t_code = np.searchsorted(snap_times, t_i8)
     n_s, n_t = len(names), len(snap_times)
     idx = np.full((n_s, n_t), -1, dtype="int64")
-    idx[s_code, t_code] = np.arange(len(scored))
-    score = scored[SCORE].to_numpy(dtype="float64", na_value=np.nan)
+    idx[codes[ok], t_code[ok]] = np.nonzero(ok)[0]
+    score = scored[SCORE]
     Z = np.where(idx >= 0, score[np.where(idx >= 0, idx, 0)], np.nan)
-    window = pd.Timedelta(days=float(tp.drop_window_days)).to_timedelta64()
-    st = pd.DatetimeIndex(snap_times)
-    lo = np.searchsorted(snap_times, (st - pd.Timedelta(window)).to_numpy(), side="left")
-    rows = []
+    window = int(pd.Timedelta(days=float(tp.drop_window_days)).value // 1000)
+    lo = np.searchsorted(snap_times, snap_times - window, side="left")
+    start_i8 = end_i8 - n_weeks * (_WEEK.value // 1000)
+    found = []
     prev_flag = np.zeros(n_s, dtype=bool)
     prev_peak = np.full(n_s, -1)
     for j in range(n_t):
@@ -728,41 +770,42 @@ def _regressions(
         if k0 >= j:
             prev_flag[:] = False
             continue
-        block = Z[:, k0:j]
-        peak = np.fmax.reduce(block, axis=1)
+        peak = np.fmax.reduce(Z[:, k0:j], axis=1)
         peak_at = np.full(n_s, -1)
-        for k in range(j - 1, k0 - 1, -1):  # latest snapshot holding the peak
+        for k in range(j - 1, k0 - 1, -1):  # the latest snapshot holding the peak
             hit = (peak_at < 0) & (Z[:, k] == peak)
             peak_at[hit] = k
-        drop = peak - Z[:, j]
-        flag = drop >= tp.drop_threshold
+        flag = (peak - Z[:, j]) >= tp.drop_threshold
         new = flag & ~(prev_flag & (prev_peak == peak_at))
-        if st[j] > start:
-            for s in np.nonzero(new)[0]:
-                rows.append((s, peak_at[s], j))
-        prev_flag = flag | (prev_flag & np.isnan(Z[:, j]))
+        if snap_times[j] > start_i8:
+            s_new = np.nonzero(new)[0]
+            found.append(np.column_stack([s_new, peak_at[s_new], np.full(len(s_new), j)]))
+        absent = np.isnan(Z[:, j])
         prev_peak = np.where(flag, peak_at, prev_peak)
-    if not rows:
+        prev_flag = flag | (prev_flag & absent)
+    arr = np.concatenate(found) if found else np.empty((0, 3), dtype="int64")
+    if not len(arr):
         return _typed(pd.DataFrame(), QUALITY_REGRESSIONS)
-    arr = np.array(rows, dtype="int64")
+    order = np.lexsort((arr[:, 0], arr[:, 2]))  # by time, then service
+    arr = arr[order]
     b_rows, a_rows = idx[arr[:, 0], arr[:, 1]], idx[arr[:, 0], arr[:, 2]]
     attr = attribute_changes(scored, b_rows, a_rows)
-    wk = _week_index(pd.Series(st[arr[:, 2]]), end, n_weeks)
+    wk = _week_of(snap_times[arr[:, 2]], end_i8, n_weeks)
+    times = pd.to_datetime(snap_times, unit="us", utc=True)
     out = pd.DataFrame(
         {
             SERVICE: names[arr[:, 0]],
             "model": model,
-            "time": st[arr[:, 2]],
+            "time": times[arr[:, 2]],
             "week": wk + 1,
             "week_end": ends[wk],
-            "from_time": st[arr[:, 1]],
+            "from_time": times[arr[:, 1]],
             "from_score": score[b_rows],
             "to_score": score[a_rows],
             "drop": score[b_rows] - score[a_rows],
         }
     )
-    out = pd.concat([out, attr.drop(columns="change")], axis=1)
-    return _typed(out.sort_values(["time", SERVICE], kind="stable"), QUALITY_REGRESSIONS)
+    return _typed(pd.concat([out, attr.drop(columns="change")], axis=1), QUALITY_REGRESSIONS)
 
 
 # --- drift flow --------------------------------------------------------------------------------------
