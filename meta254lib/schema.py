@@ -53,6 +53,12 @@ __all__ = [
     "LOCKFILES",
     "MANIFESTS",
     "MODEL_COMPARISON",
+    "PLAN_BURNDOWN",
+    "PLAN_CALENDAR",
+    "PLAN_COMMUNICATIONS",
+    "PLAN_ITEMS",
+    "PLAN_PROGRESS",
+    "PLAN_WAVES",
     "QUALITY_ATTRIBUTION",
     "QUALITY_HISTORY",
     "QUALITY_PLATFORM",
@@ -626,6 +632,121 @@ LAG_CORRELATION = _t(
     ("statement", "str", "the finding in plain words"),
 )
 
+PLAN_ITEMS = _t(
+    "plan_items",
+    "One row per remediation plan item (`remediation.build_plan`), ordered by wave, priority desc, id.",
+    ("id", "str", "stable item id (`PLAN-` + hash of service, group and subject)"),
+    (SERVICE, "str", "service the item changes"),
+    (TEAM, "str", "owning team"),
+    ("team_contact", "str", "owning team's contact (teams.yaml), else empty"),
+    ("action", "str", "upgrade_spec | security_fix | fix_lock | add_lock | register_events | fix_dependency | ..."),
+    ("subject", "str", "spec, package, dependency or event the item is about; empty for service-wide items"),
+    ("issue_ids", "object", "tuple of the drift issue ids the item closes"),
+    ("issue_types", "object", "tuple of their drift types"),
+    (SEVERITY, "str", "high | medium | low: the most severe of its issues"),
+    ("security", "bool", "a security issue (never held back by grouping or scheduling)"),
+    ("escalation", "str", "runbook escalation level: L1 (low), L2 (medium), L3 (high)"),
+    ("escalation_name", "str", "name of that level (teams.yaml `escalation`, else the runbook's)"),
+    ("escalation_contact", "str", "contact of that level, empty when unknown"),
+    ("due", UTC_TS, "as_of + response days for the severity"),
+    ("current", "str", "current version (as pinned), empty when not a version change"),
+    ("target", "str", "proposed version, empty when none"),
+    ("alternative", "str", "the other candidate version and why it was not chosen, empty if none"),
+    ("target_reason", "str", "how the target was chosen"),
+    ("update_type", "str", "patch | minor | major | none"),
+    ("automation", "str", "automated | approval | manual"),
+    ("automation_reason", "str", "the rule, policy keys and quality score that decided the class"),
+    ("quality_score", "Int64", "the service's implemented quality score at as_of (NA when unknown)"),
+    ("coverage", "float64", "the service's test coverage 0..1 (NaN when unknown)"),
+    (MATURITY, "str", "the service's maturity"),
+    ("breaking", "str", "breaking changes between current and target (versions tagged breaking, major bump)"),
+    ("blast_radius", "int64", "services that transitively depend on the service (impact analysis)"),
+    ("weighted_blast_radius", "float64", "weighted blast radius of the service (impact analysis)"),
+    ("impact_severity", "str", "impact severity of a change to the service (impact analysis)"),
+    ("dependents", "object", "tuple of the impacted services, nearest first"),
+    ("risk_level", "str", "low | medium | high (rule in remediation.RISK_RULE)"),
+    ("risk", "str", "the risk assessment in one line"),
+    ("exposure", "float64", "0..1: EPSS union when an advisory carries EPSS, else advisory severity; 0 if none"),
+    ("priority", "float64", "priority (formula in remediation.PlanPolicy.priority_formula)"),
+    ("wave", "int64", "rollout wave of the service (1 first; providers before consumers)"),
+    ("batch", "str", "pull request batch the item ships in (`W1-PR1`; `SEC-1` for security fixes)"),
+    ("scheduled", UTC_TS, "day the change is scheduled (as_of for security fixes)"),
+    ("window", "str", "hours of that day the change may run, with the rule that set them"),
+    ("on_time", "bool", "scheduled at or before due"),
+    ("recheck", UTC_TS, "day to re-run drift detection for the service"),
+    ("manifest_file", "str", "manifest the diff edits (path in the service repository)"),
+    ("manifest_diff", "str", "unified diff of the service-manifest.yaml edit, empty when none"),
+    ("proposed_lock", "str", "proposed specs.lock.json text, empty when none"),
+    ("commands", "object", "tuple of shell commands: implementation, tests, pre-deployment checks"),
+)
+
+PLAN_WAVES = _t(
+    "plan_waves",
+    "One row per rollout wave of a remediation plan.",
+    ("wave", "int64", "wave number, 1 first"),
+    ("start", UTC_TS, "first scheduled day of the wave's non-security items (NaT when it has none)"),
+    ("end", UTC_TS, "last scheduled day"),
+    ("services", "object", "tuple of the wave's services"),
+    ("items", "int64", "items in the wave"),
+    ("prs", "int64", "pull request batches in the wave (security fixes excluded)"),
+    ("cycle", "bool", "services on a dependency cycle share the wave"),
+    ("warning", "str", "cycle warning, empty if none"),
+)
+
+PLAN_CALENDAR = _t(
+    "plan_calendar",
+    "One row per milestone of a remediation plan, by date.",
+    ("date", UTC_TS, "day of the milestone"),
+    ("milestone", "str", "what happens"),
+    ("wave", "Int64", "wave, NA for plan-wide milestones"),
+    ("items", "int64", "items concerned"),
+    ("services", "object", "tuple of the services concerned"),
+    ("detail", "str", "one line of detail"),
+)
+
+PLAN_BURNDOWN = _t(
+    "plan_burndown",
+    "One row per week of a remediation plan: projected drift backlog and expected quality.",
+    ("week", "int64", "weeks after as_of (0 = as_of)"),
+    ("week_end", UTC_TS, "as_of + 7 days * week"),
+    ("backlog", "int64", "counted drift issues still open (planned fixes deployed by week_end are removed)"),
+    ("high", "int64", "of which high"),
+    ("medium", "int64", "of which medium"),
+    ("low", "int64", "of which low"),
+    ("items_done", "int64", "plan items scheduled at or before week_end"),
+    ("expected_quality", "float64", "mean implemented score with drift_issues = open issues (NaN: no snapshot)"),
+    ("expected_quality_min", "float64", "lowest such score"),
+    ("services_scored", "int64", "services with a quality snapshot"),
+)
+
+PLAN_COMMUNICATIONS = _t(
+    "plan_communications",
+    "One row per (wave, audience): who to notify about a remediation wave, and when.",
+    ("wave", "int64", "wave (0 = security fixes, sent at as_of)"),
+    ("notify_on", UTC_TS, "day to send the notice"),
+    ("audience", "str", "team, escalation level or channel"),
+    ("role", "str", "owner | dependent | escalation | channel"),
+    ("contact", "str", "e-mail or address, empty when unknown"),
+    ("channel", "str", "chat channel, empty when unknown"),
+    ("services", "object", "tuple of the services concerned"),
+    (MESSAGE, "str", "what to tell them"),
+)
+
+PLAN_PROGRESS = _t(
+    "plan_progress",
+    "One row per item of an earlier plan, checked against a later drift report.",
+    ("id", "str", "plan item id"),
+    (SERVICE, "str", "service"),
+    (SEVERITY, "str", "severity"),
+    ("due", UTC_TS, "due date of the item"),
+    ("scheduled", UTC_TS, "scheduled day of the item (NaT when the plan had none)"),
+    (STATUS, "str", "done | partial | open | overdue"),
+    ("open_issues", "object", "tuple of the item's issue ids still present in the later report"),
+    ("closed_issues", "object", "tuple of the item's issue ids gone from the later report"),
+    ("came_back", "object", "tuple of issue ids that were gone after the plan date and are present again"),
+    ("days_overdue", "Int64", "days past due for overdue items, else NA"),
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -658,6 +779,12 @@ TABLES: dict[str, TableSchema] = {
         DRIFT_WEEKLY,
         DRIFT_MTTR,
         LAG_CORRELATION,
+        PLAN_ITEMS,
+        PLAN_WAVES,
+        PLAN_CALENDAR,
+        PLAN_BURNDOWN,
+        PLAN_COMMUNICATIONS,
+        PLAN_PROGRESS,
     )
 }
 
