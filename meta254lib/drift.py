@@ -658,7 +658,7 @@ def _str_col(s: pd.Series) -> pd.Series:
 
 
 def _parsed(values: Iterable[Any]) -> dict[Any, SemVer | None]:
-    return {v: parse_version(v) for v in set(values)}
+    return {v: parse_version(v) for v in pd.Series(values, dtype=object).dropna().unique().tolist()}
 
 
 def _detect_lags(contracts: pd.DataFrame, index: _SpecIndex, policy: DriftPolicy) -> pd.DataFrame:
@@ -789,16 +789,17 @@ def _detect_unknown_events(events: pd.DataFrame, registry: frozenset[str], polic
     ev = ev[ev["event"].notna()].drop_duplicates(["service", "event", "direction"])
     if ev.empty:
         return _issues(pd.DataFrame(columns=list(_ISSUE_COLS)))
-    g = ev.groupby(["service", "event"], sort=True)["direction"].agg(["min", "max"]).reset_index()
-    used = np.where(g["min"] == g["max"], g["min"], "in+out")
-    label = pd.Series(used, index=g.index).map({"in": "consumed", "out": "produced", "in+out": "consumed and produced"})
+    code = ev["direction"].map({"in": 1, "out": 2}).fillna(0).astype("int64")
+    g = ev.assign(_code=code).groupby(["service", "event"], sort=True)["_code"].sum().reset_index()
+    used = g["_code"].map({1: "in", 2: "out", 3: "in+out"}).fillna("used").astype("str")
+    label = used.map({"in": "consumed", "out": "produced", "in+out": "consumed and produced"}).fillna("used")
     out = pd.DataFrame(
         {
             "service": g["service"],
             "subject": g["event"],
             "current": used,
             "expected": "registered in config/events-registry.yaml",
-            "reason": label.fillna("used") + " event " + g["event"] + " is not in the events registry",
+            "reason": label + " event " + g["event"] + " is not in the events registry",
         }
     )
     return _issues(out, type="unknown_event", severity=sev)
@@ -826,10 +827,12 @@ def _detect_divergence(externals: pd.DataFrame, policy: DriftPolicy) -> pd.DataF
     ok = externals[externals["_sv"].notna()].copy()
     if ok.empty:
         return _issues(pd.DataFrame(columns=list(_ISSUE_COLS)))
-    ok["_key"] = ok["_sv"].map(lambda v: v.key)
+    uniq = {v: sv for v, sv in _parsed(ok["version"]).items() if sv is not None}
+    order = sorted(uniq, key=lambda v: (uniq[v].key, v))
+    ok["_key"] = ok["version"].map({v: i for i, v in enumerate(order)}).astype("int64")
     ok = ok.sort_values(["service", "target", "_key"]).drop_duplicates(["service", "target"])
-    ok["_maj"] = ok["_sv"].map(lambda v: v.major)
-    ok["_min"] = ok["_sv"].map(lambda v: v.minor)
+    ok["_maj"] = ok["version"].map({v: sv.major for v, sv in uniq.items()}).astype("int64")
+    ok["_min"] = ok["version"].map({v: sv.minor for v, sv in uniq.items()}).astype("int64")
     top = ok.sort_values(["target", "_key"], ascending=[True, False]).drop_duplicates("target")
     top = top[["target", "version", "_maj", "_min", "_key"]].rename(
         columns={"version": "_tver", "_maj": "_tmaj", "_min": "_tmin", "_key": "_tkey"}
@@ -845,7 +848,8 @@ def _detect_divergence(externals: pd.DataFrame, policy: DriftPolicy) -> pd.DataF
     m = m[m["severity"].isin(list(SEVERITIES))]
     if m.empty:
         return _issues(pd.DataFrame(columns=list(_ISSUE_COLS)))
-    kind = np.where(m["_maj"] < m["_tmaj"], "a newer major", "a newer minor")
+    major = m["_maj"] < m["_tmaj"]
+    kind = np.where(major, "a newer major", "a newer minor")
     n = m["_n"].astype("int64")
     who = np.where(n == 1, "1 other service uses ", n.astype("str") + " other services use ")
     out = pd.DataFrame(
@@ -944,13 +948,15 @@ def _detect_locks(
     services: pd.DataFrame, contracts: pd.DataFrame, lockfiles: pd.DataFrame, policy: DriftPolicy
 ) -> pd.DataFrame:
     pins = contracts[["service", "spec", "version"]].dropna(subset=["spec"]).drop_duplicates(["service", "spec"])
-    locked_services = set(lockfiles["service"].dropna())
+    locked_services = set(lockfiles["service"].dropna().unique().tolist())
     if "has_lock" in services and services["has_lock"].notna().any():
-        locked_services |= set(services.loc[services["has_lock"] == True, "service"])  # noqa: E712
+        locked_services |= set(services.loc[services["has_lock"] == True, "service"].tolist())  # noqa: E712
     parts = []
     sev_missing = policy.level("missing_lock")
     if sev_missing != "off":
-        counts = pins.groupby("service", sort=True)["spec"].agg(["size", "min", "max"]).reset_index()
+        first = pins.sort_values(["service", "spec"], kind="mergesort").drop_duplicates("service")
+        size = pins.groupby("service", sort=True).size().rename("size").reset_index()
+        counts = size.merge(first[["service", "spec"]].rename(columns={"spec": "min"}), on="service")
         counts = counts[~counts["service"].isin(list(locked_services))]
         counts = counts[counts["service"].isin(list(services["service"]))]
         n = counts["size"].astype("int64")
@@ -979,14 +985,12 @@ def _detect_locks(
         p = pins[pins["service"].isin(list(locked_services))]
         lk = lockfiles[["service", "spec", "version"]].dropna(subset=["spec"]).drop_duplicates(["service", "spec"])
         m = p.merge(lk, on=["service", "spec"], how="outer", suffixes=("_pin", "_lock"), indicator=True)
-        norm = _parsed(pd.concat([m["version_pin"], m["version_lock"]]).dropna())
-
-        def text(v: Any) -> Any:
-            sv = norm.get(v)
-            return sv.text if sv is not None else v
-
-        pin_n = m["version_pin"].map(text)
-        lock_n = m["version_lock"].map(text)
+        norm = {
+            v: (sv.text if sv is not None else v)
+            for v, sv in _parsed(pd.concat([m["version_pin"], m["version_lock"]]).dropna()).items()
+        }
+        pin_n = m["version_pin"].map(norm)
+        lock_n = m["version_lock"].map(norm)
         both = m["_merge"] == "both"
         bad = (both & (pin_n != lock_n)) | (m["_merge"] != "both")
         m = m[bad]
@@ -1035,7 +1039,8 @@ def _apply_exemptions(issues: pd.DataFrame, exemptions: pd.DataFrame | None, as_
     ex = exemptions.reindex(columns=["service", "subject", "type", "reason", "expires"]).reset_index(drop=True)
     ex = ex.assign(_ex=np.arange(len(ex)), _subj=_str_col(ex["subject"]), _type=_str_col(ex["type"]))
     ex["_fam"] = ex["_type"].map(lambda t: drift_family(t) if t else "")
-    left = out[["id", "service", "subject", "type"]].assign(_fam=out["type"].map(drift_family))
+    families = {t: drift_family(t) for t in out["type"].unique().tolist()}
+    left = out[["id", "service", "subject", "type"]].assign(_fam=out["type"].map(families))
     m = left.merge(ex, on="service", suffixes=("", "_ex"))
     m = m[((m["_subj"] == "") | (m["_subj"] == m["subject"])) & ((m["_fam"] == "") | (m["_fam_ex"] == m["_fam"]))]
     if m.empty:
@@ -1108,7 +1113,10 @@ def _finish(parts: list[pd.DataFrame], inputs: DriftInputs, as_of: pd.Timestamp)
     df = df[df["severity"].isin(list(SEVERITIES))]
     for c in ("subject", "current", "expected", "reason", "advisory_ids"):
         df[c] = _str_col(df[c])
-    df["id"] = [drift_issue_id(s, t, j) for s, t, j in zip(df["service"], df["type"], df["subject"], strict=True)]
+    df["id"] = [
+        drift_issue_id(s, t, j)
+        for s, t, j in zip(df["service"].tolist(), df["type"].tolist(), df["subject"].tolist(), strict=True)
+    ]
     df = df.drop_duplicates("id")
     df["category"] = df["type"].map(CATEGORIES)
     df["remediation"] = df["type"].map({t: v[2] for t, v in _TYPES.items()})
@@ -1310,7 +1318,7 @@ def _not_assessed(inputs: DriftInputs, contracts: pd.DataFrame, index: _SpecInde
         for check in ("spec_lag", "deprecated_spec"):
             rows.append((check, "config/specs-index.json", "no spec registry; pinned versions not compared"))
     else:
-        pinned = set(contracts.loc[contracts["valid"].astype(bool), "spec"].dropna())
+        pinned = set(contracts.loc[contracts["valid"].astype(bool), "spec"].dropna().unique().tolist())
         unknown = sorted(pinned - set(index.latest))
         if unknown:
             rows.append(
