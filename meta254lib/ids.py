@@ -46,6 +46,7 @@ DRIFT_TYPE_FAMILY: dict[str, str] = {
     "documentation_lag": "spec_lag",
     "bugfix_lag": "spec_lag",
     "security_lag": "spec_lag",
+    "breaking_lag": "spec_lag",
     "shared_dependency": "dependency_divergence",
     "dependency_divergence": "dependency_divergence",
     "lock_mismatch": "lock",
