@@ -564,7 +564,7 @@ def implemented_score(
     """
     m = dict(metrics)
     if m.get("deployment_freshness_days") is None and m.get("last_update") is not None and as_of is not None:
-        m["deployment_freshness_days"] = (pd.Timestamp(as_of) - pd.Timestamp(m["last_update"])).days
+        m["deployment_freshness_days"] = (to_utc(as_of) - to_utc(m["last_update"])).days
     return score_metrics(m, maturity, ScoringParams.from_config(thresholds))["score"]
 
 
