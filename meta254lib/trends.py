@@ -612,7 +612,7 @@ def quality_trends(
 
     changed = np.nonzero(s_to != s_from)[0]
     attr = attribute_changes(cols_all, b_rows[changed], a_rows[changed])
-    attribution = _typed(pd.concat([pairs_frame(changed), attr.drop(columns="change")], axis=1), QUALITY_ATTRIBUTION)
+    attribution = _typed(pd.concat([pairs_frame(changed), attr], axis=1), QUALITY_ATTRIBUTION)
     grade_num = _grade_num(score_all, p)
     g_from, g_to = grade_num[b_rows], grade_num[a_rows]
     moved = np.nonzero(g_from != g_to)[0]
