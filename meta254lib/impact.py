@@ -65,8 +65,12 @@ __all__ = [
     "RolloutPlan",
     "SeverityRule",
     "analyse_impact",
+    "domain_matrix_figure",
     "drift_counts",
     "impact_figure",
+    "impact_headline",
+    "impact_summary_table",
+    "impacted_table",
     "latest_quality",
     "parse_change",
     "parse_changes",
@@ -1080,6 +1084,145 @@ def rollout_plan(
     return RolloutPlan(tests=tests, waves=waves, rollback=rollback, teams=team_df, warnings=warnings)
 
 
+# --- presentation helpers (plain data; the notebook shows them) ----------------------------------------
+
+
+def impact_headline(result: ImpactResult, team: str | None = None) -> str:
+    """One plain-text line: what changed, how far it reaches, and the severity.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("b", "a")])
+    >>> nx.set_edge_attributes(G, ("depends_on",), "relations")
+    >>> impact_headline(analyse_impact(G, "service:a"))
+    'service:a impacts 1 service (weighted 0.875) in 0 domains, up to 1 hop away: severity low.'
+    """
+    s = result.summary
+    n = s["blast_radius"]
+    nd = len(s["domains"])
+    text = (
+        f"{', '.join(result.changes['change'])} impacts {n} service{'s' if n != 1 else ''} "
+        f"(weighted {s['weighted_blast_radius']:g}) in {nd} domain{'s' if nd != 1 else ''}, "
+        f"up to {s['max_depth']} hop{'s' if s['max_depth'] != 1 else ''} away: severity {s['severity']}."
+    )
+    if team:
+        mine = int((result.impacted["team"] == team).sum()) if len(result.impacted) else 0
+        text += f" Team {team}: {mine} impacted service{'s' if mine != 1 else ''}."
+    return text
+
+
+def impact_summary_table(result: ImpactResult) -> pd.DataFrame:
+    """The summary as ``item, value`` rows (strings), including the formula, the severity rule and notes.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("b", "a")])
+    >>> nx.set_edge_attributes(G, ("depends_on",), "relations")
+    >>> impact_summary_table(analyse_impact(G, "service:a")).iloc[:3].values.tolist()
+    [['blast radius', '1'], ['weighted blast radius', '0.875'], ['max depth', '1']]
+    """
+    s = result.summary
+    rows = [
+        ("blast radius", str(s["blast_radius"])),
+        ("weighted blast radius", f"{s['weighted_blast_radius']:g}"),
+        ("max depth", str(s["max_depth"])),
+        ("depth limit", "none" if s["max_depth_limit"] is None else str(s["max_depth_limit"])),
+        ("relations", ", ".join(s["relations"])),
+        ("domains touched", ", ".join(s["domains"]) or "-"),
+        ("teams touched", ", ".join(s["teams"]) or "-"),
+        ("hit by more than one change", ", ".join(s["overlap"]) or "-"),
+        ("same domain, not reachable (not counted)", str(s["same_domain_unreachable"])),
+        ("severity", s["severity"]),
+        ("severity produced by", s["severity_reason"]),
+        ("severity rule", s["severity_rule"]),
+        ("weighted impact formula", s["formula"]),
+    ]
+    for key in ("as_of", "quality_snapshot", "drift_source"):
+        if key in s:
+            rows.append((key.replace("_", " "), "none" if s[key] is None else str(s[key])))
+    rows += [("note", n) for n in s.get("notes", ())]
+    return pd.DataFrame(rows, columns=["item", "value"]).astype("str")
+
+
+def impacted_table(result: ImpactResult, team: str | None = None) -> pd.DataFrame:
+    """The impacted services for display: tuples joined into text, optionally one team's rows only.
+
+    Columns ``service, distance, why, caused_by, domain, team, maturity, quality_score, drift_issues,
+    weight, tests``, in the order of :attr:`ImpactResult.impacted`.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("b", "a")])
+    >>> nx.set_edge_attributes(G, ("depends_on",), "relations")
+    >>> impacted_table(analyse_impact(G, "service:a"))[["service", "why", "tests"]].values.tolist()
+    [['b', 'b -depends_on-> a', 'unit, integration']]
+    """
+    df = result.impacted
+    if team:
+        df = df[df["team"] == team]
+    out = df[
+        [
+            "service",
+            "distance",
+            "why",
+            "caused_by",
+            "domain",
+            "team",
+            "maturity",
+            "quality_score",
+            "drift_issues",
+            "weight",
+            "tests",
+        ]
+    ].copy()
+    out["caused_by"] = out["caused_by"].map(", ".join).astype("str")
+    out["tests"] = out["tests"].map(", ".join).astype("str")
+    return out.reset_index(drop=True)
+
+
+def domain_matrix_figure(
+    G: nx.DiGraph,
+    relations: str | Iterable[str] | None = DEFAULT_RELATIONS,
+    layers: Mapping[str, int] | None = None,
+) -> Any:
+    """A heatmap of :func:`~meta254lib.structure.domain_matrix` (dependent domain × dependency domain).
+
+    With ``layers`` the domains are in layer order, so cells right of the diagonal are upward edges.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("a", domain="access"); G.add_node("b", domain="shared")
+    >>> G.add_edge("a", "b", relations=("depends_on",))
+    >>> fig = domain_matrix_figure(G)
+    >>> fig.data[0].z.tolist()
+    [[0, 1], [0, 0]]
+    """
+    import plotly.graph_objects as go
+
+    from .structure import domain_matrix
+
+    mat = domain_matrix(G, relations, layers)
+    fig = go.Figure(
+        go.Heatmap(
+            z=mat.to_numpy(),
+            x=list(mat.columns),
+            y=list(mat.index),
+            colorscale="Blues",
+            text=mat.to_numpy(),
+            texttemplate="%{text}",
+            hovertemplate="%{y} → %{x}: %{z} edge(s)<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title={"text": f"Edges between domains ({', '.join(parse_relations(relations))})"},
+        xaxis={"title": {"text": "dependency (provider) domain"}},
+        yaxis={"title": {"text": "dependent domain"}, "autorange": "reversed"},
+        height=200 + 28 * len(mat),
+    )
+    return fig
+
+
 # --- figure -----------------------------------------------------------------------------------------
 
 
@@ -1149,12 +1292,16 @@ def impact_figure(
     cells: dict[tuple[int, float], list[Any]] = {}
     for n, info in nodes.items():
         cells.setdefault((info["distance"], row(info["domain"], n)), []).append(n)
+    # inside a (distance, layer) cell: spread along x, stagger over three heights, labels above/below
     pos: dict[Any, tuple[float, float]] = {}
+    label_at: dict[Any, str] = {}
     for (x, y), members in cells.items():
         members.sort(key=str)
         k = len(members)
         for j, n in enumerate(members):
-            pos[n] = (x + (j - (k - 1) / 2) * 0.6 / max(k, 1), y + (j % 2) * 0.25 - 0.125 * (k > 1))
+            dy = ((j % 3) - 1) * 0.3 if k > 1 else 0.0
+            pos[n] = (x + (j - (k - 1) / 2) * 0.8 / max(k, 1), y + dy)
+            label_at[n] = "bottom center" if dy < 0 else "top center"
 
     ex, ey = [], []
     H = relation_view(G, tuple(result.summary["relations"]))
@@ -1178,7 +1325,7 @@ def impact_figure(
             y=[pos[n][1] for n in names],
             mode="markers+text",
             text=[str(n) for n in names],
-            textposition="top center",
+            textposition=[label_at[n] for n in names],
             hovertext=[nodes[n]["hover"] for n in names],
             hoverinfo="text",
             marker={
@@ -1211,7 +1358,7 @@ def impact_figure(
                 for y in ticks
             ],
         },
-        height=420 + 30 * len(ticks),
+        height=480 + 45 * len(ticks),
         margin={"l": 120},
     )
     return fig

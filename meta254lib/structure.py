@@ -552,10 +552,16 @@ def structure_checks(
     )
 
 
-def domain_matrix(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT_RELATIONS) -> pd.DataFrame:
+def domain_matrix(
+    G: nx.DiGraph,
+    relations: str | Iterable[str] | None = DEFAULT_RELATIONS,
+    layers: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
     """Edge counts between domains: rows are the dependent's domain, columns the dependency's.
 
-    Services without a domain count under ``<missing>``. Rows and columns are sorted by name.
+    Services without a domain count under ``<missing>``. Rows and columns are sorted by layer when
+    ``layers`` (``domain_layers``) is given, domains without a layer last, then by name; with layers,
+    counts above the diagonal are edges pointing up the layers.
 
     Examples
     --------
@@ -564,6 +570,8 @@ def domain_matrix(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
     >>> G.add_edge("a", "b", relations=("depends_on",)); G.add_edge("a", "c", relations=("depends_on",))
     >>> domain_matrix(G).to_dict()
     {'access': {'access': 0, 'shared': 0}, 'shared': {'access': 2, 'shared': 0}}
+    >>> domain_matrix(G, layers={"shared": 2, "access": 3}).index.tolist()
+    ['shared', 'access']
     """
     H = relation_view(G, relations)
 
@@ -571,7 +579,8 @@ def domain_matrix(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
         d = G.nodes[n].get("domain")
         return d if d is not None else "<missing>"
 
-    domains = sorted({name(n) for n in G.nodes})
+    lay = dict(layers or {})
+    domains = sorted({name(n) for n in G.nodes}, key=lambda d: (d not in lay, lay.get(d, 0), d))
     counts = pd.DataFrame(0, index=pd.Index(domains, name="dependent"), columns=domains, dtype="int64")
     counts.columns.name = "dependency"
     for u, v in H.edges:
