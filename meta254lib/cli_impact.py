@@ -37,6 +37,7 @@ from .errors import EXIT_FINDINGS, EXIT_OK, ParameterError
 from .graph import DEFAULT_RELATIONS, parse_relations, relation_view
 from .impact import Change, rollout_plan, workspace_impact
 from .reach import blast_radius_all
+from .schema import BLAST_RADIUS
 from .structure import structure_checks
 
 __all__ = ["graph_command", "impact_command"]
@@ -191,8 +192,10 @@ def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: b
             "dependencies": [H.out_degree(n) for n in radius.index],
         }
     )
-    blast = blast.sort_values(["blast_radius", "service"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
+    blast = (
+        blast[list(BLAST_RADIUS.columns)]
+        .sort_values(["blast_radius", "service"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
     )
     findings = report.findings()
     payload = {

@@ -55,6 +55,7 @@ import pandas as pd
 
 from .errors import ParameterError, UnknownServiceError
 from .graph import DEFAULT_RELATIONS, parse_relations, relation_view
+from .schema import IMPACT_CHANGES, IMPACTED
 from .structure import canonical_external
 
 __all__ = [
@@ -579,22 +580,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _jsonable(v) for k, v in rec.items()} for rec in df.to_dict("records")]
 
 
-_IMPACTED_COLS = [
-    "service",
-    "distance",
-    "path",
-    "relations",
-    "why",
-    "caused_by",
-    "distance_by_change",
-    "domain",
-    "team",
-    "maturity",
-    "quality_score",
-    "drift_issues",
-    "weight",
-    "tests",
-]
+_IMPACTED_COLS = list(IMPACTED.columns)
 
 
 def _why(path: Sequence[Any], hops: Sequence[str]) -> str:
@@ -760,22 +746,7 @@ def analyse_impact(
                 "note": info["note"],
             }
         )
-    changes_df = pd.DataFrame(
-        change_rows,
-        columns=[
-            "change",
-            "kind",
-            "name",
-            "version",
-            "direct",
-            "hits",
-            "unique",
-            "max_distance",
-            "producers",
-            "pinned",
-            "note",
-        ],
-    )
+    changes_df = pd.DataFrame(change_rows, columns=list(IMPACT_CHANGES.columns))
 
     # same-domain services the change does not reach: listed, never counted
     origin_domains: dict[str, list[str]] = {}

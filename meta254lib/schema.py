@@ -38,16 +38,18 @@ from .errors import SchemaError
 
 __all__ = [
     "ADVISORIES",
+    "BLAST_RADIUS",
     "CONTRACTS",
     "DEPENDENCIES",
     "DRIFT_HISTORY",
     "DRIFT_ISSUES",
-    "DRIFT_MTTR",
     "DRIFT_WEEKLY",
     "EVENTS",
     "EXEMPTIONS",
     "GRADE_TRANSITIONS",
     "GROUP_TRENDS",
+    "IMPACTED",
+    "IMPACT_CHANGES",
     "INPUTS",
     "LAG_CORRELATION",
     "LOCKFILES",
@@ -69,6 +71,7 @@ __all__ = [
     "QUALITY_WHATIF",
     "SERVICES",
     "SPEC_VERSIONS",
+    "STRUCTURE_FINDINGS",
     "TABLES",
     "TEAMS",
     "THRESHOLD_CROSSINGS",
@@ -610,16 +613,6 @@ DRIFT_WEEKLY = _t(
     ("reports", "int64", "drift reports in the week"),
 )
 
-DRIFT_MTTR = _t(
-    "drift_mttr",
-    "One row per severity (plus `all`): time to resolve drift issues resolved within the window.",
-    (SEVERITY, "str", "severity, or `all`"),
-    ("resolved", "int64", "resolved issue episodes"),
-    ("mean_days", "float64", "mean days from first report with the issue to first report without it"),
-    ("median_days", "float64", "median days"),
-    ("left_censored", "int64", "episodes already open in the first report (true age unknown, counted as seen)"),
-)
-
 LAG_CORRELATION = _t(
     "lag_correlation",
     "Pearson correlation of drift backlog at week t with the score change from t to t + lag.",
@@ -747,6 +740,62 @@ PLAN_PROGRESS = _t(
     ("days_overdue", "Int64", "days past due for overdue items, else NA"),
 )
 
+IMPACTED = _t(
+    "impacted",
+    "One row per service a change set reaches (meta254lib.impact), sorted by distance then service.",
+    (SERVICE, "str", "impacted service"),
+    ("distance", "int64", "hops from the nearest change (a spec/event/external change hits its users at 1)"),
+    ("path", "object", "tuple: one shortest path from the service to the change"),
+    ("relations", "object", "tuple: the relation of each hop of `path`"),
+    ("why", "str", "the path as text: `a -depends_on-> b -consumes_event-> c`"),
+    ("caused_by", "object", "tuple of the change labels that reach the service, in change order"),
+    ("distance_by_change", "object", "dict change label → distance"),
+    (DOMAIN, "str", "domain"),
+    (TEAM, "str", "owning team"),
+    (MATURITY, "str", "maturity"),
+    ("quality_score", "Float64", "latest quality score at or before as_of (NA when none)"),
+    ("drift_issues", "Int64", "open drift issues (NA when no drift counts were given)"),
+    ("weight", "float64", "weighted impact (formula in the summary)"),
+    ("tests", "object", "tuple of advised tests: unit, integration, contract"),
+)
+
+IMPACT_CHANGES = _t(
+    "impact_changes",
+    "One row per change of a change set, in the given order.",
+    ("change", "str", "label `kind:name[@version]`"),
+    (KIND, "str", "service | spec | event | external"),
+    ("name", "str", "service, spec, event or external name"),
+    (VERSION, "str", "new version, empty when none"),
+    ("direct", "object", "tuple of services hit at the first step (pinners, consumers, users)"),
+    ("hits", "int64", "impacted services the change reaches"),
+    ("unique", "int64", "of those, reached by no other change"),
+    ("max_distance", "int64", "farthest distance it reaches"),
+    ("producers", "object", "tuple of producers (event changes)"),
+    ("pinned", "object", "tuple of `service@version` pins (spec changes)"),
+    ("note", "str", "what is odd about the change (no pinner, no producer, alias used), else empty"),
+)
+
+STRUCTURE_FINDINGS = _t(
+    "structure_findings",
+    "One row per structure-check finding (meta254lib.structure), in check order.",
+    ("check", "str", "cycle | layering | unknown_domain | forbidden_edge | unauthorized_external"),
+    (SEVERITY, "str", "error | warning (forbidden edges: the rule's severity)"),
+    (SERVICE, "str", "the service the finding is about (the dependent for an edge)"),
+    ("subject", "str", "the other end of the edge, or the external; empty for cycles"),
+    ("detail", "str", "cycle path, layers, matched pattern or reason"),
+)
+
+BLAST_RADIUS = _t(
+    "blast_radius",
+    "One row per service: how many services transitively depend on it (`meta254 graph`).",
+    (SERVICE, "str", "service"),
+    (DOMAIN, "str", "domain"),
+    (TEAM, "str", "owning team"),
+    ("blast_radius", "int64", "number of transitive dependents under the chosen relations"),
+    ("direct_dependents", "int64", "services with an edge to it"),
+    ("dependencies", "int64", "services it has an edge to"),
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -777,7 +826,6 @@ TABLES: dict[str, TableSchema] = {
         THRESHOLD_CROSSINGS,
         GROUP_TRENDS,
         DRIFT_WEEKLY,
-        DRIFT_MTTR,
         LAG_CORRELATION,
         PLAN_ITEMS,
         PLAN_WAVES,
@@ -785,6 +833,10 @@ TABLES: dict[str, TableSchema] = {
         PLAN_BURNDOWN,
         PLAN_COMMUNICATIONS,
         PLAN_PROGRESS,
+        IMPACTED,
+        IMPACT_CHANGES,
+        STRUCTURE_FINDINGS,
+        BLAST_RADIUS,
     )
 }
 

@@ -51,6 +51,7 @@ import pandas as pd
 
 from .errors import InputError
 from .graph import DEFAULT_RELATIONS, parse_relations, relation_view
+from .schema import STRUCTURE_FINDINGS
 from .settings import DEFAULT_EXTERNAL_ALIASES
 
 __all__ = [
@@ -284,7 +285,7 @@ class StructureReport:
                     "detail": detail,
                 }
             )
-        return _frame(rows, ["check", "severity", "service", "subject", "detail"])
+        return _frame(rows, list(STRUCTURE_FINDINGS.columns))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (lists of records; tuples become lists)."""

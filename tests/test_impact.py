@@ -456,3 +456,14 @@ def test_upstream_aggregation_service_reaches_streaming_at_four(upstream):
     r = analyse_impact(ws.graph, "service:aggregation-service")
     assert r.impacted.set_index("service").loc["streaming", "distance"] == 4
     assert r.summary["max_depth"] == 4
+
+
+def test_tables_follow_the_schema(G):
+    from meta254lib.schema import IMPACT_CHANGES, IMPACTED
+
+    r = analyse_impact(G, ["service:auth", "spec:gateway-core@2.0.0"])
+    assert tuple(r.impacted.columns) == IMPACTED.columns
+    assert tuple(r.changes.columns) == IMPACT_CHANGES.columns
+    for col, dtype in IMPACTED.dtypes.items():
+        if dtype in ("int64", "float64", "Float64", "Int64"):
+            assert str(r.impacted[col].dtype) == dtype, col
