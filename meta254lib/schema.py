@@ -43,7 +43,6 @@ __all__ = [
     "DEPENDENCIES",
     "DRIFT_HISTORY",
     "DRIFT_ISSUES",
-    "DRIFT_MTTR",
     "DRIFT_WEEKLY",
     "EVENTS",
     "EXEMPTIONS",
@@ -614,16 +613,6 @@ DRIFT_WEEKLY = _t(
     ("reports", "int64", "drift reports in the week"),
 )
 
-DRIFT_MTTR = _t(
-    "drift_mttr",
-    "One row per severity (plus `all`): time to resolve drift issues resolved within the window.",
-    (SEVERITY, "str", "severity, or `all`"),
-    ("resolved", "int64", "resolved issue episodes"),
-    ("mean_days", "float64", "mean days from first report with the issue to first report without it"),
-    ("median_days", "float64", "median days"),
-    ("left_censored", "int64", "episodes already open in the first report (true age unknown, counted as seen)"),
-)
-
 LAG_CORRELATION = _t(
     "lag_correlation",
     "Pearson correlation of drift backlog at week t with the score change from t to t + lag.",
@@ -837,7 +826,6 @@ TABLES: dict[str, TableSchema] = {
         THRESHOLD_CROSSINGS,
         GROUP_TRENDS,
         DRIFT_WEEKLY,
-        DRIFT_MTTR,
         LAG_CORRELATION,
         PLAN_ITEMS,
         PLAN_WAVES,

@@ -37,8 +37,8 @@ Attribution (:data:`~meta254lib.schema.QUALITY_ATTRIBUTION`)
     so the eight columns add up to the change in the (integer) score exactly.
 
 Drift
-    Drift flow (backlog by severity, new and resolved per week, MTTR) is computed from the drift
-    history's reports: each report is the full set of open issues at its time.
+    Drift flow (backlog by severity, new and resolved per week, time to remediation) comes from
+    :mod:`meta254lib.drift_history` (issue spells over the drift reports), put on the same weeks.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ from .errors import ParameterError
 from .quality import COMPONENTS, ScoringParams, grade_of, score_history, str_take, to_utc
 from .schema import (
     DOMAIN,
-    DRIFT_MTTR,
     DRIFT_WEEKLY,
     GRADE,
     GRADE_TRANSITIONS,
@@ -84,7 +83,8 @@ __all__ = [
     "TrendReport",
     "attribute_changes",
     "correlation_strength",
-    "drift_flow",
+    "drift_mttr",
+    "drift_weekly",
     "lag_correlation",
     "quality_as_of",
     "quality_trends",
@@ -101,7 +101,6 @@ DIRECTION_RULE = (
 _WEEK = pd.Timedelta(days=7)
 _ATTR_COLS = (*COMPONENTS, "maturity", "rounding", "clamping")
 _GRADES = ("A", "B", "C", "D", "F")
-_SEVERITY_ORDER = ("error", "high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -641,8 +640,8 @@ def quality_trends(
     notes.append(tp.direction_rule)
     drift_w = drift_m = corr = None
     if drift_history is not None:
-        flow = drift_flow(drift_history, as_of=end, weeks=n_weeks)
-        drift_w, drift_m = flow["weekly"], flow["mttr"]
+        drift_w = drift_weekly(drift_history, as_of=end, weeks=n_weeks)
+        drift_m = drift_mttr(drift_history, as_of=end)
         backlog = _service_backlog(drift_history, svc_names, ends)
         corr = lag_correlation(S, backlog, svc_names, tp.lags)
     return TrendReport(
@@ -808,151 +807,115 @@ def _regressions(
     return _typed(pd.concat([out, attr.drop(columns="change")], axis=1), QUALITY_REGRESSIONS)
 
 
-# --- drift flow --------------------------------------------------------------------------------------
-def _drift_reports(drift_history: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
-    """Issue presence per report (issue_id, r, severity, service) and the report times, up to as_of."""
-    d = drift_history[drift_history["report_time"].notna()]
-    d = d[pd.to_datetime(d["report_time"], utc=True) <= as_of]
-    keys = d[["report", "report_time"]].drop_duplicates().sort_values(["report_time", "report"], kind="stable")
-    keys = keys.drop_duplicates("report_time", keep="last")  # one report per instant
-    times = pd.DatetimeIndex(pd.to_datetime(keys["report_time"], utc=True))
-    r_of = dict(zip(keys["report_time"], range(len(keys)), strict=True))
-    d = d[d["report_time"].isin(r_of)]
-    pres = pd.DataFrame(
-        {
-            "issue_id": d["issue_id"].to_numpy(dtype=object),
-            "r": d["report_time"].map(r_of).to_numpy(dtype="int64"),
-            SEVERITY: d[SEVERITY].astype(object).where(d[SEVERITY].notna(), "unknown").to_numpy(),
-            SERVICE: d[SERVICE].to_numpy(dtype=object),
-        }
-    ).drop_duplicates(["issue_id", "r", SERVICE])
-    return pres, times
+# --- drift flow (computed by meta254lib.drift_history, aligned to the trend weeks) ------------------
+def _week_of_times(times: pd.Series, ends: pd.DatetimeIndex) -> np.ndarray:
+    """0-based index of the first week end at or after each time (len(ends) when after the window,
+    -1 when before it; NaT -> len(ends))."""
+    t = pd.to_datetime(times, utc=True)
+    out = np.searchsorted(ends.asi8, pd.DatetimeIndex(t).as_unit("us").asi8, side="left")
+    out = np.where(t.isna().to_numpy(), len(ends), out)
+    start = (ends[0] - _WEEK).value // 1000
+    return np.where(pd.DatetimeIndex(t).as_unit("us").asi8 <= start, -1, out)
 
 
-def drift_flow(drift_history: pd.DataFrame, *, as_of: Any, weeks: int = 12) -> dict[str, pd.DataFrame]:
-    """Weekly drift backlog by severity, new and resolved issues per week, and MTTR.
+def drift_weekly(drift_history: pd.DataFrame, *, as_of: Any, weeks: int = 12, policy: Any = None) -> pd.DataFrame:
+    """Drift backlog by severity at each week end, and new / resolved issues per week.
 
-    Each drift report is taken as the full set of issues open at its time. The backlog at a week end
-    is the latest report at or before it (NA before the first report). An issue is *new* in a report
-    when the report before did not have it, *resolved* when the report before had it and this one does
-    not; the first report has no "before", so its issues count as backlog, not as new.
-    Time to resolve = first report without the issue minus first report of its episode (an episode
-    already open in the very first report is ``left_censored``: its real age is longer).
+    The issue spells, the backlog per report and the severity rules come from
+    :mod:`meta254lib.drift_history` (exempt issues left out; ``error`` and unknown severities take
+    their type's policy severity); this function only puts them on the weeks of the quality trend
+    (``(end - 7 days, end]``). The backlog at a week end is the latest report at or before it (NA
+    before the first report); *new* counts spells that started in the week (not those already open in
+    the first report), *resolved* those whose first report without the issue falls in the week.
 
     Returns
     -------
-    dict
-        ``weekly`` (:data:`~meta254lib.schema.DRIFT_WEEKLY`, ordered by week, severity) and
-        ``mttr`` (:data:`~meta254lib.schema.DRIFT_MTTR`, resolved within the window).
+    DataFrame
+        Per :data:`~meta254lib.schema.DRIFT_WEEKLY`, ordered by week, severity (high, medium, low, all).
 
     Examples
     --------
     >>> t = pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-15"], utc=True)
     >>> dh = pd.DataFrame({"report": ["r1", "r1", "r2", "r3"], "report_time": t[[0, 0, 1, 2]],
     ...                    "issue_id": ["x", "y", "y", "z"], "severity": ["high", "low", "low", "high"],
-    ...                    "service": ["a", "b", "b", "a"]})
-    >>> f = drift_flow(dh, as_of="2025-01-15", weeks=2)
-    >>> f["weekly"].query("severity == 'all'")[["backlog", "new", "resolved"]].astype(object).values.tolist()
-    [[1.0, 0, 1], [1.0, 1, 1]]
-    >>> f["mttr"].query("severity == 'all'")[["resolved", "mean_days"]].astype(object).values.tolist()
-    [[2, 10.5]]
+    ...                    "service": ["a", "b", "b", "a"], "type": "spec_minor_lag"})
+    >>> f = drift_weekly(dh, as_of="2025-01-15", weeks=2)
+    >>> f.query("severity == 'all'")[["backlog", "new", "resolved", "reports"]].astype(object).values.tolist()
+    [[1.0, 0, 1, 1], [1.0, 1, 1, 1]]
     """
+    from .drift import SEVERITIES
+    from .drift_history import backlog, issue_spells
+
     end = to_utc(as_of)
     ends = week_ends(end, weeks)
-    pres, times = _drift_reports(drift_history, end)
-    n_r = len(times)
-    sevs = sorted(pres[SEVERITY].unique(), key=lambda s: (_SEVERITY_ORDER.index(s) if s in _SEVERITY_ORDER else 9, s))
-    pres1 = pres.drop_duplicates(["issue_id", "r"])
-    key_now = pres1["issue_id"] + "\x00" + pres1["r"].astype(str)
-    key_prev = pres1["issue_id"] + "\x00" + (pres1["r"] - 1).astype(str)
-    key_next = pres1["issue_id"] + "\x00" + (pres1["r"] + 1).astype(str)
-    have = set(key_now)
-    is_new = (~key_prev.isin(have)) & (pres1["r"] > 0)
-    is_last = (~key_next.isin(have)) & (pres1["r"] < n_r - 1)
-    report_week = _week_index(pd.Series(times), end, weeks) if n_r else np.array([], dtype="int64")
-    cols = [*sevs]
-
-    def table(frame: pd.DataFrame, key: str, index: range) -> pd.DataFrame:
-        t = frame.groupby([key, SEVERITY]).size().unstack(SEVERITY, fill_value=0)
-        t = t.reindex(index=index, columns=cols, fill_value=0).fillna(0)
-        return t.assign(all=t.sum(axis=1))
-
-    backlog_tab = table(pres1, "r", range(n_r))
-    new_tab = table(pres1[is_new.to_numpy()].assign(w=lambda f: report_week[f["r"]]), "w", range(weeks))
-    res = pres1[is_last.to_numpy()]
-    res_tab = table(res.assign(w=report_week[res["r"].to_numpy() + 1] if len(res) else []), "w", range(weeks))
-    reports_per_week = np.bincount(report_week[report_week >= 0], minlength=weeks) if n_r else np.zeros(weeks, int)
-    backlog_r = np.searchsorted(times.to_numpy(), ends.to_numpy(), side="right") - 1 if n_r else np.full(weeks, -1)
+    sevs = (*SEVERITIES, "all")
+    bl = backlog(drift_history, end, policy)
+    spells = issue_spells(drift_history, end, policy)
     rows = []
-    for i in range(weeks):
-        for sev in (*cols, "all"):
-            bl = float(backlog_tab.iloc[backlog_r[i]][sev]) if backlog_r[i] >= 0 else np.nan
-            rows.append(
-                (
-                    i + 1,
-                    ends[i],
-                    sev,
-                    bl,
-                    int(new_tab.iloc[i][sev]),
-                    int(res_tab.iloc[i][sev]),
-                    int(reports_per_week[i]),
-                )
-            )
-    weekly = pd.DataFrame(rows, columns=["week", "week_end", SEVERITY, "backlog", "new", "resolved", "reports"])
-    weekly = _typed(weekly, DRIFT_WEEKLY)
-
-    # episodes: runs of consecutive reports per issue
-    e = pres1.sort_values(["issue_id", "r"], kind="stable")
-    brk = (e["issue_id"] != e["issue_id"].shift()) | (e["r"] != e["r"].shift() + 1)
-    e = e.assign(ep=np.cumsum(brk.to_numpy()))
-    ep = e.groupby("ep").agg(start=("r", "min"), stop=("r", "max"), severity=(SEVERITY, "last"))
-    ep = ep[ep["stop"] < n_r - 1]
-    if len(ep):
-        resolved_at = times[ep["stop"].to_numpy() + 1]
-        started = times[ep["start"].to_numpy()]
-        ep = ep.assign(
-            days=((resolved_at - started) / pd.Timedelta(days=1)).to_numpy(dtype="float64"),
-            censored=ep["start"].to_numpy() == 0,
-            resolved_at=resolved_at,
-        )
-        ep = ep[ep["resolved_at"] > end - _WEEK * weeks]
-    mrows = []
-    for sev in (*sevs, "all"):
-        sub = ep if sev == "all" else ep[ep[SEVERITY] == sev] if len(ep) else ep
-        n = len(sub)
-        mrows.append(
-            (
-                sev,
-                n,
-                float(sub["days"].mean()) if n else np.nan,
-                float(sub["days"].median()) if n else np.nan,
-                int(sub["censored"].sum()) if n else 0,
-            )
-        )
-    mttr = _typed(
-        pd.DataFrame(mrows, columns=[SEVERITY, "resolved", "mean_days", "median_days", "left_censored"]), DRIFT_MTTR
-    )
-    return {"weekly": weekly, "mttr": mttr}
+    if len(bl):
+        rt = pd.DatetimeIndex(pd.to_datetime(bl["report_time"], utc=True)).as_unit("us").asi8
+        at = np.searchsorted(rt, ends.asi8, side="right") - 1
+        report_week = _week_of_times(bl["report_time"], ends)
+        reports = np.bincount(report_week[(report_week >= 0) & (report_week < weeks)], minlength=weeks)
+        table = bl.reindex(columns=[*SEVERITIES, "total"]).to_numpy(dtype="float64")
+    else:
+        at = np.full(weeks, -1)
+        reports = np.zeros(weeks, dtype="int64")
+        table = np.zeros((0, len(SEVERITIES) + 1))
+    started = spells[~spells["carried_in"]] if len(spells) else spells
+    new_w = _week_of_times(started["first_seen"], ends) if len(started) else np.array([], dtype="int64")
+    res_w = _week_of_times(spells["resolved_at"], ends) if len(spells) else np.array([], dtype="int64")
+    for k, sev in enumerate(sevs):
+        sel_new = np.ones(len(new_w), bool) if sev == "all" else (started["severity"] == sev).to_numpy()
+        sel_res = np.ones(len(res_w), bool) if sev == "all" else (spells["severity"] == sev).to_numpy()
+        nw, rs = new_w[sel_new], res_w[sel_res]
+        n_new = np.bincount(nw[(nw >= 0) & (nw < weeks)], minlength=weeks)
+        n_res = np.bincount(rs[(rs >= 0) & (rs < weeks)], minlength=weeks)
+        for i in range(weeks):
+            value = table[at[i], k] if at[i] >= 0 else np.nan
+            rows.append((i + 1, ends[i], sev, value, int(n_new[i]), int(n_res[i]), int(reports[i])))
+    out = pd.DataFrame(rows, columns=["week", "week_end", SEVERITY, "backlog", "new", "resolved", "reports"])
+    out["_s"] = out[SEVERITY].map({s: i for i, s in enumerate(sevs)})
+    return _typed(out.sort_values(["week", "_s"], kind="stable"), DRIFT_WEEKLY)
 
 
-def _service_backlog(drift_history: pd.DataFrame, services: np.ndarray, ends: pd.DatetimeIndex) -> np.ndarray:
-    """Services x weeks: open drift issues in the latest report at or before each week end (NaN: none yet)."""
+def drift_mttr(drift_history: pd.DataFrame, *, as_of: Any, policy: Any = None) -> pd.DataFrame:
+    """Time to remediation by severity, as the drift history computes it (Kaplan–Meier, open issues
+    censored at ``as_of``): :func:`meta254lib.drift_history.time_to_remediation`."""
+    from .drift_history import time_to_remediation
+
+    return time_to_remediation(drift_history, to_utc(as_of), by="severity", policy=policy)
+
+
+def _service_backlog(
+    drift_history: pd.DataFrame, services: np.ndarray, ends: pd.DatetimeIndex, policy: Any = None
+) -> np.ndarray:
+    """Services x weeks: open (non-exempt) drift issues at each week end (NaN before the first report)."""
+    from .drift_history import backlog, issue_spells
+
     n_s, n_w = len(services), len(ends)
     out = np.full((n_s, n_w), np.nan)
-    if not n_s or not len(drift_history):
+    if not n_s or drift_history is None or not len(drift_history):
         return out
-    pres, times = _drift_reports(drift_history, ends[-1])
-    if not len(times):
+    bl = backlog(drift_history, ends[-1], policy)
+    if not len(bl):
         return out
-    code = {s: i for i, s in enumerate(services)}
-    counts = np.zeros((n_s, len(times)))
-    sc = pres[SERVICE].map(code)
-    ok = sc.notna().to_numpy()
-    np.add.at(counts, (sc[ok].to_numpy(dtype="int64"), pres["r"].to_numpy()[ok]), 1.0)
-    r_at = np.searchsorted(times.to_numpy(), ends.to_numpy(), side="right") - 1
-    for w in range(n_w):
-        if r_at[w] >= 0:
-            out[:, w] = counts[:, r_at[w]]
+    first_report = pd.to_datetime(bl["report_time"], utc=True).min()
+    sp = issue_spells(drift_history, ends[-1], policy)
+    code = pd.Index(services).get_indexer(sp["service"].astype(object))
+    sp = sp[code >= 0]
+    code = code[code >= 0]
+    counts = np.zeros((n_s, n_w + 1))
+    if len(sp):
+        # open at week end e: first_seen <= e < resolved_at
+        w0 = np.searchsorted(ends.asi8, pd.DatetimeIndex(sp["first_seen"]).as_unit("us").asi8, side="left")
+        res = pd.DatetimeIndex(sp["resolved_at"]).as_unit("us")
+        w1 = np.where(res.isna(), n_w, np.searchsorted(ends.asi8, res.asi8, side="left"))
+        np.add.at(counts, (code, w0), 1.0)
+        np.add.at(counts, (code, w1), -1.0)
+    open_ = np.cumsum(counts, axis=1)[:, :n_w]
+    have_report = np.asarray(ends >= first_report)
+    out[:, have_report] = open_[:, have_report]
     return out
 
 

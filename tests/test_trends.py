@@ -211,27 +211,28 @@ def drift_history() -> pd.DataFrame:
         for i in ids:
             sev = "high" if i in ("d0", "d5") else "low"
             rows.append({"report": f"r{w}", "report_time": WEEKS[w - 1], "issue_id": i, "service": "dropper",
-                         "severity": sev})  # fmt: skip
+                         "severity": sev, "type": "spec_minor_lag"})  # fmt: skip
         rows.append({"report": f"r{w}", "report_time": WEEKS[w - 1], "issue_id": "j0", "service": "jumper",
-                     "severity": "medium"})  # fmt: skip
+                     "severity": "medium", "type": "spec_minor_lag"})  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def test_drift_flow_backlog_new_resolved_mttr():
-    f = tr.drift_flow(drift_history(), as_of=AS_OF, weeks=8)
-    a = f["weekly"][f["weekly"]["severity"] == "all"]
+def test_drift_weekly_backlog_new_resolved_and_mttr():
+    f = tr.drift_weekly(drift_history(), as_of=AS_OF, weeks=8)
+    a = f[f["severity"] == "all"]
     assert a["backlog"].tolist() == [2, 3, 4, 5, 6, 5, 6, 7]
-    assert a["new"].tolist() == [0, 1, 1, 1, 1, 1, 1, 1]
+    assert a["new"].tolist() == [0, 1, 1, 1, 1, 1, 1, 1]  # week 1's issues were already open: not new
     assert a["resolved"].tolist() == [0, 0, 0, 0, 0, 2, 0, 0]
-    hi = f["weekly"][f["weekly"]["severity"] == "high"]
+    assert a["reports"].tolist() == [1] * 8
+    hi = f[f["severity"] == "high"]
     assert hi["backlog"].tolist() == [1, 1, 1, 1, 1, 1, 1, 1]  # d0 until week 5, d5 from week 6
-    m = f["mttr"].set_index("severity")
-    assert (m.loc["all", "resolved"], m.loc["all", "mean_days"], m.loc["all", "left_censored"]) == (
-        2,
-        31.5,
-        1,
-    )  # d0: 35 days (censored), d1: 28 days
-    assert list(f["mttr"]["severity"]) == ["high", "medium", "low", "all"]
+    assert list(f["severity"].iloc[:4]) == ["high", "medium", "low", "all"]
+    # before the first report the backlog is unknown, not zero
+    later = tr.drift_weekly(drift_history(), as_of=AS_OF, weeks=10)
+    assert later["backlog"].iloc[:8].isna().all()
+    m = tr.drift_mttr(drift_history(), as_of=AS_OF).set_index("group")
+    assert (m.loc["all", "issues"], m.loc["all", "resolved"]) == (9, 2)
+    assert m.loc["all", "naive_mean_resolved_days"] == 31.5  # d0: 35 days (carried in), d1: 28 days
 
 
 def test_lagged_correlation_is_stated_plainly():
