@@ -900,9 +900,8 @@ def _detect_vulnerable(
                 asev if isinstance(asev, str) else "unknown",
             )
         )
-    pins = contracts[contracts["valid"].astype(bool)][["service", "spec", "version"]].rename(
-        columns={"spec": "subject"}
-    )
+    pins = contracts[contracts["valid"].astype(bool)].drop_duplicates(["service", "spec"])
+    pins = pins[["service", "spec", "version"]].rename(columns={"spec": "subject"})
     ext = externals[externals["_sv"].notna()][["service", "target", "version"]].rename(columns={"target": "subject"})
     used = pd.concat([pins, ext], ignore_index=True)
     used = used[used["subject"].isin(list(by_pkg))]
@@ -1042,7 +1041,7 @@ def _apply_exemptions(issues: pd.DataFrame, exemptions: pd.DataFrame | None, as_
     families = {t: drift_family(t) for t in out["type"].unique().tolist()}
     left = out[["id", "service", "subject", "type"]].assign(_fam=out["type"].map(families))
     m = left.merge(ex, on="service", suffixes=("", "_ex"))
-    m = m[((m["_subj"] == "") | (m["_subj"] == m["subject"])) & ((m["_fam"] == "") | (m["_fam_ex"] == m["_fam"]))]
+    m = m[((m["_subj"] == "") | (m["_subj"] == m["subject"])) & ((m["_fam_ex"] == "") | (m["_fam_ex"] == m["_fam"]))]
     if m.empty:
         return out
     expires = pd.to_datetime(m["expires"], utc=True)
@@ -1794,12 +1793,11 @@ def detect_drift_baseline(
         if name in seen_svc:
             continue
         seen_svc.add(name)
-        pinned: dict[str, str] = {}
+        pinned: dict[str, str] = {}  # first pin of each spec (lock checks)
+        checked: set[str] = set()  # specs whose first valid pin was checked
         for pin in svc.get("api_contracts") or ():
             spec, ver = split_pin(str(pin))
-            if spec in pinned:
-                continue
-            pinned[spec] = ver
+            pinned.setdefault(spec, ver)
             sv = parse_version(ver) if ver else None
             if sv is None:
                 add(
@@ -1812,6 +1810,9 @@ def detect_drift_baseline(
                     f"pins {spec}@{ver}, which is not a semantic version",
                 )
                 continue
+            if spec in checked:
+                continue
+            checked.add(spec)
             if index is not None and spec in index.latest:
                 lag = _classify_lag(spec, sv, index, policy)
                 if lag is not None:
