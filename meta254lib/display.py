@@ -57,7 +57,7 @@ MAX_ROWS = 300
 _table_ids = itertools.count(1)
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
-_MD_LEADING = re.compile(r"^(\d*)((?<=\d)[.)]|(?<!\d)[#+\-=!])")
+_MD_LEADING = re.compile(r"^(\d*)((?<=\d)[.)](?=\s|$)|(?<!\d)[#+\-=!])")
 
 
 def html_escape(s: Any) -> str:
@@ -247,11 +247,13 @@ def _sort_key(v: Any) -> str | None:
 
 _TABLE_CSS = (
     "div.m254-table{margin:0.5em 0 1.2em 0;max-width:100%;text-align:left}"
-    "div.m254-table .m254-scroll{overflow:auto;max-height:36em;max-width:100%;border:1px solid #d0d7de}"
+    "div.m254-table .m254-scroll{display:inline-block;overflow:auto;max-height:36em;max-width:100%;"
+    "border:1px solid #d0d7de;vertical-align:top}"
+    "div.m254-table .m254-caption{font-weight:600;margin:0.2em 0}"
     "div.m254-table .m254-scroll table{border-collapse:collapse;table-layout:auto;font-size:13px;margin:0}"
-    "div.m254-table .m254-scroll caption{caption-side:top;text-align:left;font-weight:600;padding:0.3em 0.5em}"
     "div.m254-table .m254-scroll th,div.m254-table .m254-scroll td{padding:3px 8px;text-align:left;"
-    "border-bottom:1px solid #e5e7eb;vertical-align:top;max-width:32em;overflow-wrap:anywhere}"
+    "border-bottom:1px solid #e5e7eb;vertical-align:top;white-space:nowrap}"
+    "div.m254-table .m254-scroll td.wrap{white-space:normal;min-width:16em;max-width:40em;overflow-wrap:break-word}"
     "div.m254-table .m254-scroll td.num,div.m254-table .m254-scroll th[data-type=num]{text-align:right;"
     "font-variant-numeric:tabular-nums}"
     "div.m254-table .m254-scroll thead th{position:sticky;top:0;background:#f6f8fa;white-space:nowrap}"
@@ -329,11 +331,13 @@ def _table_html(df: Any, name: str, caption: str | None, max_rows: int, table_id
             if num:
                 attr = f' data-v="{key}"' if key is not None else ""
                 cells.append(f'<td class="num"{attr}>{text}</td>')
+            elif len(text) > 40:
+                cells.append(f'<td class="wrap">{text}</td>')
             else:
                 cells.append(f"<td>{text}</td>")
         body_rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html_escape(caption)}</caption>" if caption else ""
-    parts = [f'<div class="m254-table" id="{table_id}" data-name="{html_escape(name)}">']
+    cap = f'<div class="m254-caption">{html_escape(caption)}</div>' if caption else ""
+    parts = [f'<div class="m254-table" id="{table_id}" data-name="{html_escape(name)}">{cap}']
     if interactive:
         parts.append(
             '<div class="m254-controls"><input type="search" class="m254-filter" '
@@ -341,7 +345,7 @@ def _table_html(df: Any, name: str, caption: str | None, max_rows: int, table_id
             f'<span class="m254-count">{len(shown)} of {len(shown)} rows shown</span></div>'
         )
     parts.append(
-        f'<div class="m254-scroll"><table>{cap}<thead><tr>{head}</tr></thead>'
+        f'<div class="m254-scroll"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body_rows)}</tbody></table></div>"
     )
     slug = table_slug(name)

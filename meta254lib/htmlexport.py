@@ -514,7 +514,7 @@ def _clean_for_html(nb: Any, title: str) -> None:
     The notebook's own top heading is dropped when it repeats the page title shown in the header.
     """
     for cell in nb.cells:
-        if cell.cell_type != "markdown":
+        if cell.cell_type != "markdown" or _PAPERMILL_ERROR_TAG in cell.get("metadata", {}).get("tags", []):
             continue
         lines = cell.source.splitlines()
         if lines and lines[0].startswith("# ") and lines[0][2:].strip() == title:
@@ -567,7 +567,7 @@ def _failure_html(failure: FailureInfo) -> str:
     rows = "".join(f"<dt>{html_escape(k)}</dt><dd>{html_escape(v)}</dd>" for k, v in failure.inputs)
     cell = ""
     if failure.cell_source:
-        where = f"cell {failure.cell_index}" if failure.cell_index is not None else "cell"
+        where = f"cell (In [{failure.cell_index}])" if failure.cell_index is not None else "cell"
         cell = f"<p><strong>Failing {html_escape(where)}:</strong></p><pre>{html_escape(failure.cell_source)}</pre>"
     tb = ""
     if failure.traceback:

@@ -687,7 +687,7 @@ def _resolve_context(
             from .workspace import open_workspace
 
             ws = open_workspace(ws_path)
-        ts = as_of_ts if as_of_ts is not None else ws.generated_at
+        ts = ws.resolve_as_of(as_of_ts)
         state["as_of_ts"] = ts
         state["as_of_defaulted"] = as_of_ts is None
         shared.as_of_text = _as_of_text(ts)
@@ -851,9 +851,9 @@ def build_report(
         from .workspace import open_workspace
 
         ws = open_workspace(ws_path)
+        if team is not None:
+            ws.team_scope(team)  # ParameterError naming the known teams when the team owns no service
         known_teams = sorted({str(t) for t in ws.services["team"].dropna().tolist() if str(t)})
-        if team is not None and team not in known_teams:
-            raise ParameterError(f"--team: unknown team {team!r} (known: {', '.join(known_teams) or 'none'})")
         teams = known_teams if all_teams else []
 
     targets: list[tuple[str | None, str]] = [(team, "")]
@@ -970,8 +970,9 @@ def build_report(
         shared.cancel.set()
         shared.ready.set()
         _kill_kernels()
+        deadline = time.monotonic() + 2.0
         for w in workers:
-            w.join(timeout=5)
+            w.join(timeout=max(0.0, deadline - time.monotonic()))
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
