@@ -66,23 +66,44 @@ def ancestor_bitsets(G: nx.DiGraph) -> tuple[list[Any], dict[Any, int]]:
     """
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
-    C = nx.condensation(G)
-    members = {c: 0 for c in C.nodes}
-    for c, data in C.nodes(data=True):
+    # 1. strongly connected components; comp[node] = component id, members[c] = bitset of its nodes
+    comp: dict[Any, int] = {}
+    members: list[int] = []
+    for cid, component in enumerate(nx.strongly_connected_components(G)):
         m = 0
-        for n in data["members"]:
+        for n in component:
+            comp[n] = cid
             m |= 1 << index[n]
-        members[c] = m
-    reach: dict[int, int] = {}
-    for c in nx.topological_sort(C):
+        members.append(m)
+    # 2. the condensation's edges, as predecessor lists, and in-degrees for Kahn's order
+    k = len(members)
+    preds: list[set[int]] = [set() for _ in range(k)]
+    for u, v in G.edges():
+        cu, cv = comp[u], comp[v]
+        if cu != cv:
+            preds[cv].add(cu)
+    succs: list[list[int]] = [[] for _ in range(k)]
+    indeg = [0] * k
+    for c in range(k):
+        indeg[c] = len(preds[c])
+        for p in preds[c]:
+            succs[p].append(c)
+    # 3. topological order (dependents first): every predecessor is final before its successors
+    reach = [0] * k
+    ready = [c for c in range(k) if indeg[c] == 0]
+    while ready:
+        c = ready.pop()
         acc = 0
-        for p in C.predecessors(c):
+        for p in preds[c]:
             acc |= reach[p] | members[p]
         reach[c] = acc
-    mapping = C.graph["mapping"]
+        for s in succs[c]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
     bits = {}
     for n in nodes:
-        c = mapping[n]
+        c = comp[n]
         bits[n] = (reach[c] | members[c]) & ~(1 << index[n])
     return nodes, bits
 
