@@ -66,3 +66,8 @@ from . import cli_impact  # noqa: E402
 
 main.add_command(cli_impact.impact_command)
 main.add_command(cli_impact.graph_command)
+
+from . import cli_quality  # noqa: E402
+
+main.add_command(cli_quality.quality_command)
+main.add_command(cli_quality.trends_command)

@@ -818,6 +818,14 @@ def _week_of_times(times: pd.Series, ends: pd.DatetimeIndex) -> np.ndarray:
     return np.where(pd.DatetimeIndex(t).as_unit("us").asi8 <= start, -1, out)
 
 
+def _drift_upto(drift_history: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFrame | None:
+    """Drift history rows up to ``end``; None when no report is left."""
+    if drift_history is None or not len(drift_history):
+        return None
+    d = drift_history[pd.to_datetime(drift_history["report_time"], utc=True) <= end]
+    return d if len(d) else None
+
+
 def drift_weekly(drift_history: pd.DataFrame, *, as_of: Any, weeks: int = 12, policy: Any = None) -> pd.DataFrame:
     """Drift backlog by severity at each week end, and new / resolved issues per week.
 
@@ -849,8 +857,9 @@ def drift_weekly(drift_history: pd.DataFrame, *, as_of: Any, weeks: int = 12, po
     end = to_utc(as_of)
     ends = week_ends(end, weeks)
     sevs = (*SEVERITIES, "all")
-    bl = backlog(drift_history, end, policy)
-    spells = issue_spells(drift_history, end, policy)
+    dh = _drift_upto(drift_history, end)
+    bl = backlog(dh, end, policy) if dh is not None else pd.DataFrame()
+    spells = issue_spells(dh, end, policy) if dh is not None else pd.DataFrame()
     rows = []
     if len(bl):
         rt = pd.DatetimeIndex(pd.to_datetime(bl["report_time"], utc=True)).as_unit("us").asi8
@@ -866,8 +875,12 @@ def drift_weekly(drift_history: pd.DataFrame, *, as_of: Any, weeks: int = 12, po
     new_w = _week_of_times(started["first_seen"], ends) if len(started) else np.array([], dtype="int64")
     res_w = _week_of_times(spells["resolved_at"], ends) if len(spells) else np.array([], dtype="int64")
     for k, sev in enumerate(sevs):
-        sel_new = np.ones(len(new_w), bool) if sev == "all" else (started["severity"] == sev).to_numpy()
-        sel_res = np.ones(len(res_w), bool) if sev == "all" else (spells["severity"] == sev).to_numpy()
+        sel_new = (
+            np.ones(len(new_w), bool) if sev == "all" or not len(new_w) else (started["severity"] == sev).to_numpy()
+        )
+        sel_res = (
+            np.ones(len(res_w), bool) if sev == "all" or not len(res_w) else (spells["severity"] == sev).to_numpy()
+        )
         nw, rs = new_w[sel_new], res_w[sel_res]
         n_new = np.bincount(nw[(nw >= 0) & (nw < weeks)], minlength=weeks)
         n_res = np.bincount(rs[(rs >= 0) & (rs < weeks)], minlength=weeks)
@@ -884,7 +897,8 @@ def drift_mttr(drift_history: pd.DataFrame, *, as_of: Any, policy: Any = None) -
     censored at ``as_of``): :func:`meta254lib.drift_history.time_to_remediation`."""
     from .drift_history import time_to_remediation
 
-    return time_to_remediation(drift_history, to_utc(as_of), by="severity", policy=policy)
+    end = to_utc(as_of)
+    return time_to_remediation(_drift_upto(drift_history, end), end, by="severity", policy=policy)
 
 
 def _service_backlog(
@@ -895,7 +909,8 @@ def _service_backlog(
 
     n_s, n_w = len(services), len(ends)
     out = np.full((n_s, n_w), np.nan)
-    if not n_s or drift_history is None or not len(drift_history):
+    drift_history = _drift_upto(drift_history, ends[-1])
+    if not n_s or drift_history is None:
         return out
     bl = backlog(drift_history, ends[-1], policy)
     if not len(bl):
@@ -991,11 +1006,17 @@ def summary_sentences(report: TrendReport, limit: int = 3) -> list[str]:
     if not len(plat):
         return [f"No quality snapshot falls in the {report.weeks} weeks ending {report.as_of.date()}."]
     f, lst = plat.iloc[0], plat.iloc[-1]
-    out.append(
-        f"Platform mean score ({m} model) went from {f['mean']:.1f} in the week ending {f['week_end'].date()} "
-        f"to {lst['mean']:.1f} in the week ending {lst['week_end'].date()} ({lst['mean'] - f['mean']:+.1f} points) "
-        f"over {int(lst['services'])} service(s)."
-    )
+    if len(plat) == 1:
+        out.append(
+            f"Platform mean score ({m} model) was {lst['mean']:.1f} over {int(lst['services'])} service(s) in the "
+            f"week ending {lst['week_end'].date()}, the only week of the window with a snapshot: no trend yet."
+        )
+    else:
+        out.append(
+            f"Platform mean score ({m} model) went from {f['mean']:.1f} in the week ending {f['week_end'].date()} "
+            f"to {lst['mean']:.1f} in the week ending {lst['week_end'].date()} ({lst['mean'] - f['mean']:+.1f} points) "
+            f"over {int(lst['services'])} service(s)."
+        )
     sv = report.services
     counts = sv["direction"].value_counts()
     out.append(
