@@ -2,6 +2,43 @@
 
 from ._version import __version__
 from .display import html_escape, md_escape, show_figure, show_headline, show_markdown, show_table
+from .drift import (
+    DriftInputs,
+    DriftPolicy,
+    DriftResult,
+    detect_drift,
+    drift_report_json,
+    filter_issues,
+    lag_matrix,
+    policy_from_config,
+    severity_type_matrix,
+    top_issues,
+    write_drift_report,
+)
+from .drift_charts import (
+    drift_age_figure,
+    drift_backlog_figure,
+    drift_flow_figure,
+    drift_headline,
+    drift_kpi_table,
+    drift_kpi_tiles,
+    lag_matrix_figure,
+    remediation_survival_figure,
+    severity_type_heatmap,
+)
+from .drift_history import backlog as drift_backlog
+from .drift_history import backlog_age as drift_backlog_age
+from .drift_history import (
+    drift_flow,
+    filter_history,
+    history_with_current,
+    issue_spells,
+    kaplan_meier,
+    remediation_survival,
+    slo_status,
+    time_to_remediation,
+)
+from .drift_history import kpis as drift_kpis
 from .errors import InputError, Meta254Error, ParameterError, SchemaError, UnknownServiceError
 from .graph import build_graph, relation_view
 from .impact import (
@@ -24,6 +61,9 @@ from .workspace import Workspace, open_workspace
 
 __all__ = [
     "TABLES",
+    "DriftInputs",
+    "DriftPolicy",
+    "DriftResult",
     "ImpactWeights",
     "InputError",
     "Meta254Error",
@@ -37,23 +77,51 @@ __all__ = [
     "bench_blast_radius",
     "blast_radius_all",
     "build_graph",
+    "detect_drift",
     "domain_matrix",
     "domain_matrix_figure",
+    "drift_age_figure",
+    "drift_backlog",
+    "drift_backlog_age",
+    "drift_backlog_figure",
+    "drift_flow",
+    "drift_flow_figure",
+    "drift_headline",
+    "drift_kpi_table",
+    "drift_kpi_tiles",
+    "drift_kpis",
+    "drift_report_json",
+    "filter_history",
+    "filter_issues",
+    "history_with_current",
     "html_escape",
     "impact_figure",
     "impact_headline",
     "impact_summary_table",
     "impacted_table",
+    "issue_spells",
+    "kaplan_meier",
+    "lag_matrix",
+    "lag_matrix_figure",
     "md_escape",
     "open_workspace",
     "parse_changes",
+    "policy_from_config",
     "relation_view",
+    "remediation_survival",
+    "remediation_survival_figure",
     "rollout_plan",
     "schema_markdown",
+    "severity_type_heatmap",
+    "severity_type_matrix",
     "show_figure",
     "show_headline",
     "show_markdown",
     "show_table",
+    "slo_status",
     "structure_checks",
+    "time_to_remediation",
+    "top_issues",
     "workspace_impact",
+    "write_drift_report",
 ]

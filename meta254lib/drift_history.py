@@ -34,6 +34,7 @@ __all__ = [
     "backlog",
     "backlog_age",
     "drift_flow",
+    "filter_history",
     "history_with_current",
     "issue_spells",
     "kaplan_meier",
@@ -91,6 +92,30 @@ def history_with_current(history: pd.DataFrame | None, result: DriftResult) -> p
         frames.insert(0, history[history["report_time"] < result.as_of])
     out = pd.concat([f.reindex(columns=list(DRIFT_HISTORY.columns)) for f in frames], ignore_index=True)
     return out.astype({c: d for c, d in DRIFT_HISTORY.dtypes.items() if c in out}).reset_index(drop=True)
+
+
+def filter_history(
+    history: pd.DataFrame | None, services: Any = None, severity_floor: str | None = None
+) -> pd.DataFrame | None:
+    """History rows of some services, at or above a severity (``None`` passes through).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"service": ["a", "b"], "severity": ["low", "high"]})
+    >>> filter_history(h, services=["a", "b"], severity_floor="medium")["service"].tolist()
+    ['b']
+    """
+    if history is None:
+        return None
+    out = history
+    if services is not None:
+        out = out[out["service"].isin(list(services))]
+    if severity_floor:
+        floor = str(severity_floor).strip().lower()
+        if floor not in _RANK:
+            raise ParameterError(f"severity_floor {severity_floor!r} is not one of {', '.join(SEVERITIES)}")
+        out = out[out["severity"].map(_RANK).fillna(len(SEVERITIES)) <= _RANK[floor]]
+    return out.reset_index(drop=True)
 
 
 def _history(
