@@ -2075,7 +2075,12 @@ def _fill_steps(
         assessment.append(
             f"Exposure {it['exposure']:g} ({it['_exposure_text']}); advisories {', '.join(it['_advisories'])}"
         )
-    assessment.append(f"Priority {it['priority']:g} = {policy.priority_formula().split(';')[0].split('=')[1].strip()}")
+    sw = float(policy.severity_weights.get(it["severity"], 1.0))
+    assessment.append(
+        f"Priority {it['priority']:g} = {sw:g} × (1 + {it['exposure']:g}) × "
+        f"(1 + ln(1 + {it['weighted_blast_radius']:g})) "
+        "(S[severity] × (1 + E) × (1 + ln(1 + W)))"
+    )
 
     # Planning
     changes = []
@@ -2109,7 +2114,8 @@ def _fill_steps(
     planning = [
         *changes,
         *testing_req,
-        f"Rollback strategy: {rb_mode}; revert the manifest and lock change and redeploy {s} {version or '(current)'}"
+        f"Rollback strategy: {rb_mode}; revert the {'manifest and lock ' if diff or proposed_lock else ''}change "
+        f"and redeploy {s} {version or '(current)'}"
         + (f"; triggers: {', '.join(policy.rollback_triggers)}" if policy.rollback_triggers else ""),
         f"Timeline: wave {it['wave']}, batch {it['batch']}, scheduled {_iso_day(it['scheduled'])} "
         f"({it['window']}); due {_iso_day(it['due'])}",
@@ -2168,12 +2174,14 @@ def _fill_steps(
     # Deployment
     checks = [
         f"meta254 validate --workspace {ws}",
-        f"meta254 quality --workspace {ws} --service {shlex.quote(s)}",
+        f"meta254 quality --workspace {ws}",
         f"meta254 drift --workspace {ws} --service {shlex.quote(s)}",
     ]
     commands.extend(checks)
     deploy_lines = [
-        "Pre-deployment checks (runbook 5.1): " + "; ".join(checks),
+        "Pre-deployment checks (runbook 5.1): validate the manifests, confirm "
+        f"{s}'s quality score in `meta254 quality` stays >= {policy.automated_min_quality:g}, and confirm "
+        f"`meta254 drift --service {s}` no longer lists {', '.join(it['issue_ids'])}",
         "Deploy to staging, run smoke tests, then deploy to production (runbook 5.2)",
     ]
     if it["automation"] == "approval":
