@@ -71,3 +71,7 @@ from . import cli_quality  # noqa: E402
 
 main.add_command(cli_quality.quality_command)
 main.add_command(cli_quality.trends_command)
+
+from . import cli_plan  # noqa: E402
+
+main.add_command(cli_plan.command)
