@@ -54,7 +54,18 @@ from .impact import (
     rollout_plan,
     workspace_impact,
 )
+from .planview import burndown_figure, plan_gantt, plan_markdown, service_markdown
 from .reach import bench_blast_radius, blast_radius_all
+from .remediation import (
+    PlanInputs,
+    PlanPolicy,
+    RemediationPlan,
+    build_plan,
+    lowest_fixed_version,
+    plan_policy_from_config,
+    plan_workspace,
+    track_progress,
+)
 from .schema import TABLES, schema_markdown
 from .structure import domain_matrix, structure_checks
 from .workspace import Workspace, open_workspace
@@ -68,6 +79,9 @@ __all__ = [
     "InputError",
     "Meta254Error",
     "ParameterError",
+    "PlanInputs",
+    "PlanPolicy",
+    "RemediationPlan",
     "SchemaError",
     "SeverityRule",
     "UnknownServiceError",
@@ -77,6 +91,8 @@ __all__ = [
     "bench_blast_radius",
     "blast_radius_all",
     "build_graph",
+    "build_plan",
+    "burndown_figure",
     "detect_drift",
     "domain_matrix",
     "domain_matrix_figure",
@@ -103,15 +119,21 @@ __all__ = [
     "kaplan_meier",
     "lag_matrix",
     "lag_matrix_figure",
+    "lowest_fixed_version",
     "md_escape",
     "open_workspace",
     "parse_changes",
+    "plan_gantt",
+    "plan_markdown",
+    "plan_policy_from_config",
+    "plan_workspace",
     "policy_from_config",
     "relation_view",
     "remediation_survival",
     "remediation_survival_figure",
     "rollout_plan",
     "schema_markdown",
+    "service_markdown",
     "severity_type_heatmap",
     "severity_type_matrix",
     "show_figure",
@@ -122,6 +144,7 @@ __all__ = [
     "structure_checks",
     "time_to_remediation",
     "top_issues",
+    "track_progress",
     "workspace_impact",
     "write_drift_report",
 ]
