@@ -48,7 +48,7 @@ from .cli_common import (
 )
 from .errors import EXIT_OK
 from .quality import COMPONENTS, MODELS, ScoringParams, latest_scores, model_formula
-from .trends import TrendParams, quality_as_of, quality_trends, summary_sentences
+from .trends import quality_as_of, summary_sentences, workspace_trends
 
 __all__ = ["quality_command", "trends_command"]
 
@@ -232,20 +232,7 @@ def trends_command(
     with the score component that caused them; grade transitions; min_score / fail_under crossings.
     """
     ws = open_ws(workspace)
-    when = _as_of(ws, as_of)
-    params = ScoringParams.from_config(ws.thresholds, ws.rules)
-    tp = TrendParams.from_config(ws.thresholds, weeks=weeks)
-    drift = ws.drift_history if ws.has_input("drift_history") else None
-    report = quality_trends(
-        ws.quality_history,
-        as_of=when,
-        model=model,
-        params=params,
-        trend_params=tp,
-        services=ws.services,
-        team=team,
-        drift_history=drift,
-    )
+    report = workspace_trends(ws, as_of=parse_as_of(as_of, ws) if as_of else None, weeks=weeks, team=team, model=model)
     payload = trends_payload(report)
     table = report.services if fmt == "csv" else report.services.reindex(columns=list(TRENDS_COLUMNS))
     text = render(table, payload, fmt, title="\n".join(payload["summary"]))

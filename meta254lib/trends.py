@@ -91,6 +91,7 @@ __all__ = [
     "summary_sentences",
     "trends_baseline_polyfit",
     "week_ends",
+    "workspace_trends",
 ]
 
 #: The direction rule, as stated in reports.
@@ -1119,3 +1120,51 @@ def trends_baseline_polyfit(
             slope = float(np.polyfit(grp["_x"].to_numpy(), grp["_y"].to_numpy(), 1)[0]) if n >= 2 else np.nan
             rows.append((svc, n, slope))
     return pd.DataFrame(rows, columns=[SERVICE, "n", "slope_per_week"])
+
+
+# --- workspace entry point --------------------------------------------------------------------------
+def workspace_trends(
+    ws: Any,
+    *,
+    as_of: Any = None,
+    weeks: int | None = None,
+    team: str | None = None,
+    model: str = "implemented",
+    weights: Mapping[str, float] | None = None,
+) -> TrendReport:
+    """:func:`quality_trends` for a workspace: its quality and drift history, services, thresholds.
+
+    Parameters
+    ----------
+    ws : Workspace
+        An open workspace (:func:`meta254lib.open_workspace`).
+    as_of : str or Timestamp, optional
+        Default: the later of the catalog's generated_at and the newest snapshot (:func:`quality_as_of`).
+    weeks : int, optional
+        Default 12.
+    team : str, optional
+        Only this team's services.
+    model : {"implemented", "documented"}
+    weights : mapping, optional
+        Replace some quality weights (``{"coverage": 0.4}``); the rest come from thresholds.yaml.
+
+    Returns
+    -------
+    TrendReport
+    """
+    given = ws.resolve_as_of(as_of) if as_of is not None else None
+    end = quality_as_of(ws.quality_history, given, fallback=ws.generated_at)
+    params = ScoringParams.from_config(ws.thresholds, ws.rules)
+    if weights:
+        params = params.with_weights(**weights)
+    drift = ws.drift_history if ws.has_input("drift_history") else None
+    return quality_trends(
+        ws.quality_history,
+        as_of=end,
+        model=model,
+        params=params,
+        trend_params=TrendParams.from_config(ws.thresholds, weeks=weeks),
+        services=ws.services,
+        team=team,
+        drift_history=drift,
+    )
