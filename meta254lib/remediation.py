@@ -1481,6 +1481,48 @@ class RemediationPlan:
         """Deterministic JSON text: sorted keys, rows in plan order, no wall clock."""
         return json.dumps(self.to_payload(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
+    def headline(self) -> str:
+        """One line for the report index.
+
+        Examples
+        --------
+        >>> from meta254lib.schema import SERVICES, frame_from_records as rec
+        >>> from meta254lib.drift import DriftInputs, detect_drift
+        >>> svc = rec(SERVICES, [{"service": "a", "last_update": "2025-01-01"}])
+        >>> build_plan(PlanInputs(detect_drift(DriftInputs(svc), as_of="2025-10-10").issues, svc)).headline()
+        '1 remediation item for 1 service: 0 automated, 0 approval, 1 manual; 0 security fixes; \
+backlog 1 → 0 by 2025-10-10; 0 scheduled after their due date'
+        """
+        s = self.summary
+        a = s["by_automation"]
+        n = s["items"]
+        return (
+            f"{n} remediation item{'s' if n != 1 else ''} for {s['services']} "
+            f"service{'s' if s['services'] != 1 else ''}: "
+            f"{a['automated']} automated, {a['approval']} approval, {a['manual']} manual; "
+            f"{s['security_items']} security fix{'es' if s['security_items'] != 1 else ''}; backlog "
+            f"{s['backlog_start']} → {s['backlog_end']} by {s['plan_end'] or _iso_day(self.as_of)}; "
+            f"{s['late_items']} scheduled after their due date"
+        )
+
+    def card_services(self, limit: int | None = 10) -> list[str]:
+        """Services ordered by their most urgent item (highest priority, then earliest wave), at most ``limit``.
+
+        Examples
+        --------
+        >>> from meta254lib.schema import SERVICES, frame_from_records as rec
+        >>> from meta254lib.drift import DriftInputs, detect_drift
+        >>> rows = [{"service": s, "last_update": d} for s, d in (("a", "2025-06-01"), ("b", "2025-01-01"))]
+        >>> svc = rec(SERVICES, rows)
+        >>> build_plan(PlanInputs(detect_drift(DriftInputs(svc), as_of="2025-10-10").issues, svc)).card_services()
+        ['b', 'a']
+        """
+        if not len(self.items):
+            return []
+        top = self.items.assign(_p=-self.items["priority"]).sort_values(["_p", "wave", "service"], kind="mergesort")
+        names = list(dict.fromkeys(top["service"]))
+        return names if limit is None else names[:limit]
+
     def escalation_summary(self) -> pd.DataFrame:
         """``level, name, contact, items, high, medium, low, teams, services`` per escalation level."""
         rows = []
@@ -1563,6 +1605,21 @@ def _exposure(advisory_ids: Sequence[str], advisories: pd.DataFrame | None, poli
         return float(policy.advisory_exposure.get("unknown", 0.5)), "advisory severity unknown"
     best = max(sevs, key=lambda s: policy.advisory_exposure.get(s, 0.0))
     return float(policy.advisory_exposure.get(best, 0.5)), f"advisory severity {best}"
+
+
+def _closes(recs: Sequence[Mapping[str, Any]], action: str, target: str) -> tuple[str, ...]:
+    """Ids of the issues the item's change closes (a fix without a target closes nothing)."""
+    if action not in ("upgrade_spec", "security_fix"):
+        return tuple(sorted(r["id"] for r in recs))
+    tgt = parse_version(target)
+    if tgt is None:
+        return ()
+    out = []
+    for r in recs:
+        exp = parse_version(r["expected"].lstrip(">= ").strip()) if r["type"] in _LAG_TYPES else None
+        if exp is None or not tgt < exp:
+            out.append(r["id"])
+    return tuple(sorted(out))
 
 
 def _floor_rank(severity_floor: str | None) -> int:
@@ -1823,6 +1880,7 @@ def build_plan(
             maturity=_text(info["maturity"]),
             version_change=action in ("upgrade_spec", "security_fix"),
         )
+        closes = _closes(recs, action, target)
         exposure, exposure_text = _exposure(advisory_ids, adv, policy)
         priority = policy.priority(severity, exposure, weighted)
         lvl = _LEVEL[severity]
@@ -1868,6 +1926,7 @@ def build_plan(
                 "_advisories": tuple(advisory_ids),
                 "_runtime": runtime,
                 "_impact": impact,
+                "_closes": closes,
             }
         )
 
@@ -1967,7 +2026,9 @@ def build_plan(
 
     waves = _waves_frame(scoped, wave_span, wave_warning)
     calendar = _calendar(scoped, waves, start_day, policy)
-    burndown = _burndown(counted[counted["service"].isin(list(scope_services))], scoped, start_day, inputs)
+    burndown = _burndown(
+        counted[counted["service"].isin(list(scope_services))], scoped, start_day, inputs, scope_services
+    )
     comms = _communications(scoped, waves, start_day, policy, inputs.teams, escalation)
 
     summary = _summary(items, counted, actionable, iss, scope_services, floor, burndown, waves)
@@ -2340,17 +2401,20 @@ def _calendar(
 
 
 def _burndown(
-    counted: pd.DataFrame, scoped: list[dict[str, Any]], start: pd.Timestamp, inputs: PlanInputs
+    counted: pd.DataFrame,
+    scoped: list[dict[str, Any]],
+    start: pd.Timestamp,
+    inputs: PlanInputs,
+    scope: set[str],
 ) -> pd.DataFrame:
     fixed_on: dict[str, pd.Timestamp] = {}
     for it in scoped:
-        for i in it["issue_ids"]:
-            fixed_on[i] = it["scheduled"]
+        for i in it["_closes"]:
+            fixed_on[i] = it["scheduled"] + pd.Timedelta(days=1)  # deployed by the end of that day
     last = max(fixed_on.values(), default=start)
     weeks = max(4, math.ceil((last - start).days / 7) + 1)
     weeks = min(weeks, 104)
     metrics = inputs.quality_metrics
-    scopes = set(counted["service"]) | {it["service"] for it in scoped}
     rows = []
     frames = []
     for k in range(weeks + 1):
@@ -2365,11 +2429,11 @@ def _burndown(
                 "high": int(by_sev.get("high", 0)),
                 "medium": int(by_sev.get("medium", 0)),
                 "low": int(by_sev.get("low", 0)),
-                "items_done": sum(1 for it in scoped if it["scheduled"] <= end),
+                "items_done": sum(1 for it in scoped if it["scheduled"] + pd.Timedelta(days=1) <= end),
             }
         )
         if metrics is not None and len(metrics):
-            m = metrics[metrics["service"].isin(list(scopes))] if scopes else metrics.iloc[0:0]
+            m = metrics[metrics["service"].isin(sorted(scope))]
             counts = open_.groupby("service").size()
             m = m.assign(
                 drift_issues=m["service"].map(counts).fillna(0).astype("int64"),
