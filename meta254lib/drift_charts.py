@@ -47,6 +47,10 @@ _KPI_TARGET_TEXT = {
 }
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _go() -> Any:
     import plotly.graph_objects as go
 
@@ -77,7 +81,7 @@ def drift_headline(result: DriftResult, issues: pd.DataFrame | None = None, team
     counted = shown[~shown["exempt"].astype(bool)]
     sev = {s: int((counted["severity"] == s).sum()) for s in SEVERITIES}
     n, k = len(counted), int(counted["service"].nunique())
-    where = f"in {k} services" if team else f"in {k} of {result.services} services"
+    where = f"in {_plural(k, 'service')}" if team else f"in {k} of {_plural(result.services, 'service')}"
     text = (
         f"Drift as of {result.as_of:%Y-%m-%d}{f' for team {team}' if team else ''}: "
         f"{n} issue{'s' if n != 1 else ''} ({sev['high']} high, {sev['medium']} medium, {sev['low']} low) {where}"
@@ -178,7 +182,7 @@ def lag_matrix_figure(lag: pd.DataFrame, max_services: int = 60) -> Any:
     )
     shown = f" (the {len(order)} most behind of {total} services)" if total > len(order) else ""
     fig.update_layout(
-        title=f"Pinned vs latest spec versions{shown}; blank cells: spec not pinned, grey text: unknown",
+        title=f"Pinned vs latest spec versions{shown}; blank: not pinned, or not in the spec registry",
         xaxis={"title": "spec", "tickangle": -30},
         yaxis={"title": "service", "autorange": "reversed"},
         height=max(320, 22 * len(order) + 140),
@@ -222,21 +226,35 @@ def drift_age_figure(age: pd.DataFrame) -> Any:
 
 
 def drift_flow_figure(flow: pd.DataFrame) -> Any:
-    """New (up) and resolved (down) issues per week, with the open backlog as a line."""
-    go = _go()
-    fig = go.Figure()
-    fig.add_bar(x=flow["week"], y=flow["new"] + flow["carried_in"], name="new", marker_color="#c0392b")
-    fig.add_bar(x=flow["week"], y=-flow["resolved"], name="resolved", marker_color="#27ae60")
-    fig.add_scatter(x=flow["week"], y=flow["open"], name="open at week end", mode="lines+markers", yaxis="y2")
+    """Open backlog per week (top) and new vs resolved issues per week (bottom, resolved downwards).
+
+    Issues carried in from the first report are not drawn as new; a note gives their number.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.45, 0.55])
+    fig.add_scatter(
+        x=flow["week"],
+        y=flow["open"],
+        name="open at week end",
+        mode="lines+markers",
+        line={"color": "#555"},
+        row=1,
+        col=1,
+    )
+    fig.add_bar(x=flow["week"], y=flow["new"], name="new", marker_color="#c0392b", row=2, col=1)
+    fig.add_bar(x=flow["week"], y=-flow["resolved"], name="resolved", marker_color="#27ae60", row=2, col=1)
+    carried = int(flow["carried_in"].sum()) if len(flow) else 0
     fig.update_layout(
         barmode="relative",
-        title="Drift flow per week: new vs resolved (bars), open backlog (line)",
-        xaxis_title="week (starting Monday)",
-        yaxis={"title": "issues per week"},
-        yaxis2={"title": "open", "overlaying": "y", "side": "right", "rangemode": "tozero"},
-        height=380,
-        legend={"orientation": "h", "y": -0.2},
+        title="Drift flow per week: open backlog, new and resolved issues"
+        + (f" ({carried} issues carried in from the first report)" if carried else ""),
+        height=440,
+        legend={"orientation": "h", "y": -0.15},
     )
+    fig.update_yaxes(title_text="open", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="new (+) / resolved (−)", row=2, col=1)
+    fig.update_xaxes(title_text="week (starting Monday)", row=2, col=1)
     return fig
 
 
@@ -313,7 +331,7 @@ def drift_kpi_tiles(kpis: pd.DataFrame) -> Any:
         elif r.unit == "days":
             number.update(suffix=" d", valueformat=".1f")
         else:
-            number.update(valueformat=".2f")
+            number.update(suffix=" /wk" if r.unit == "issues/week" else "", valueformat=".2f")
         sub = f"target {t.target}" if t.target else t.note
         fig.add_trace(
             go.Indicator(
