@@ -18,11 +18,14 @@ from .trends import TrendReport
 
 __all__ = [
     "attribution_figure",
+    "correlation_markdown",
     "drift_quality_figure",
+    "formulas_markdown",
     "heatmap_figure",
     "model_comparison_figure",
     "platform_figure",
     "sparklines_figure",
+    "summary_markdown",
     "top_movers",
     "trends_headline",
     "what_if_figure",
@@ -166,12 +169,14 @@ def heatmap_figure(report: TrendReport, max_services: int = 60) -> Any:
     title = f"Score by service and week ({report.model} model)"
     if total > max_services:
         title += f": the {max_services} most declining of {total} services"
+    z = m.to_numpy(dtype="float64")
+    low = float(np.nanmin(z)) if np.isfinite(z).any() else 0.0
     fig = go.Figure(
         go.Heatmap(
-            z=m.to_numpy(dtype="float64"),
+            z=z,
             x=_dates(m.columns),
             y=list(m.index),
-            zmin=0,
+            zmin=max(0.0, min(50.0, np.floor(low / 10) * 10)),
             zmax=100,
             colorscale="RdYlGn",
             colorbar={"title": "score"},
@@ -188,17 +193,27 @@ def heatmap_figure(report: TrendReport, max_services: int = 60) -> Any:
 
 
 def sparklines_figure(report: TrendReport, services: list[str], title: str) -> Any:
-    """Small multiples: one sparkline of weekly scores per service, same y range (0-100)."""
+    """Small multiples: one sparkline of weekly scores per service, all on the same y range.
+
+    With no service to show, the figure says so instead of drawing empty axes.
+    """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     m = report.matrix()
     services = [s for s in services if s in m.index]
-    n = max(len(services), 1)
+    if not services:
+        fig = go.Figure()
+        fig.add_annotation(text="no service qualifies", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        fig.update_layout(title=f"{title}: none ({report.model} model)", height=160)
+        return fig
+    n = len(services)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
     info = report.services.set_index(SERVICE)
-    titles = [f"{s} ({info.loc[s, 'slope_per_week']:+.1f}/wk)" for s in services] or ["(none)"]
+    titles = [f"{s} ({info.loc[s, 'slope_per_week']:+.1f}/wk)" for s in services]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True, vertical_spacing=0.15)
     x = _dates(m.columns)
     for i, s in enumerate(services):
@@ -208,7 +223,8 @@ def sparklines_figure(report: TrendReport, services: list[str], title: str) -> A
             r,
             c,
         )
-    fig.update_yaxes(range=[0, 105])
+    values = m.loc[services].to_numpy(dtype="float64")
+    fig.update_yaxes(range=[max(0.0, float(np.nanmin(values)) - 5), min(105.0, float(np.nanmax(values)) + 5)])
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(title=f"{title} ({report.model} model)", height=170 * rows + 90, margin={"t": 80})
     return fig
@@ -237,8 +253,8 @@ def attribution_figure(frame: pd.DataFrame, title: str, max_rows: int = 30) -> A
         xaxis_title="points",
         height=max(260, 26 * len(f) + 150),
         yaxis={"autorange": "reversed"},
-        margin={"t": 60, "l": 220, "r": 20},
-        legend={"orientation": "h", "y": -0.2},
+        margin={"t": 100, "l": 220, "r": 20},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )
     return fig
 
@@ -315,7 +331,7 @@ def what_if_figure(whatif: pd.DataFrame) -> Any:
     model = str(last["model"].iloc[0]) if len(last) else ""
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(x=[0, 100], y=[0, 100], mode="lines", line={"color": "#bbbbbb", "dash": "dot"}, name="no change")
+        go.Scatter(x=[0, 102], y=[0, 102], mode="lines", line={"color": "#bbbbbb", "dash": "dot"}, name="no change")
     )
     for changed, colour, name in ((False, "#4575b4", "same grade"), (True, "#d73027", "grade changed")):
         part = last[last["grade_changed"] == changed]
@@ -335,10 +351,12 @@ def what_if_figure(whatif: pd.DataFrame) -> Any:
                 hovertemplate="%{text}<extra></extra>",
             )
         )
+    both = pd.concat([last["base_score"], last[SCORE]]).astype("float64")
+    low = max(0.0, float(both.min()) - 5) if len(both) else 0.0
     fig.update_layout(
         title=f"What-if: score under the alternative weights vs the baseline ({model} model, latest snapshot)",
-        xaxis={"title": "baseline score", "range": [0, 105]},
-        yaxis={"title": "alternative score", "range": [0, 105]},
+        xaxis={"title": "baseline score", "range": [low, 102]},
+        yaxis={"title": "alternative score", "range": [low, 102]},
         height=480,
     )
     return fig
@@ -382,3 +400,28 @@ def drift_quality_figure(report: TrendReport) -> Any:
         legend={"orientation": "h", "y": -0.12},
     )
     return fig
+
+
+def summary_markdown(report: TrendReport) -> str:
+    """The executive summary (:func:`~meta254lib.trends.summary_sentences`) as Markdown bullets."""
+    from .display import md_escape
+    from .trends import summary_sentences
+
+    return "\n".join("- " + md_escape(s) for s in summary_sentences(report))
+
+
+def formulas_markdown(params: Any) -> str:
+    """Both scoring formulas, with the given :class:`~meta254lib.quality.ScoringParams`, as Markdown."""
+    from .quality import MODELS, model_formula
+
+    return "\n\n".join("`" + line + "`" for model in MODELS for line in model_formula(model, params).splitlines())
+
+
+def correlation_markdown(report: TrendReport) -> str:
+    """The platform-level drift/score correlation statements, one bullet per lag."""
+    from .display import md_escape
+
+    c = report.correlation
+    if c is None or not len(c):
+        return "No drift history: no correlation computed."
+    return "\n".join("- " + md_escape(s) for s in c.loc[c["scope"] == "platform", "statement"])
