@@ -954,3 +954,154 @@ def test_ten_thousand_services_within_two_seconds():
     used = time.process_time() - cpu
     assert r.services == 10_000 and len(r.issues) > 20_000
     assert used <= 2.0, f"drift detection for 10,000 services took {used:.2f} s of CPU"
+
+
+# --- history: spells, flow, backlog, Kaplan–Meier, SLOs, KPIs (hand-computed) ---------------------
+
+from meta254lib.drift_history import (  # noqa: E402
+    backlog,
+    backlog_age,
+    drift_flow,
+    history_with_current,
+    issue_spells,
+    kaplan_meier,
+    kpis,
+    slo_status,
+    time_to_remediation,
+)
+
+WEEKS = pd.to_datetime(["2025-09-01", "2025-09-08", "2025-09-15", "2025-09-22", "2025-09-29"], utc=True)
+#: issue -> (service, type, severity, reports it is in, exempt)
+HISTORY = {
+    "A": ("s1", "spec_major_lag", "high", (0, 1), False),
+    "B": ("s2", "missing_lock", "high", (1, 2, 3, 4), False),
+    "C": ("s3", "unknown_event", "medium", (1,), False),
+    "D": ("s4", "spec_patch_lag", "low", (2,), False),
+    "D2": ("s4", "spec_patch_lag", "low", (4,), False),  # D again, after a week away
+    "E": ("s5", "lock_mismatch", "medium", (1, 2, 3, 4), True),
+    "F": ("s1", "invalid_version", "error", (3, 4), False),
+}
+HIST_AS_OF = "2025-10-06"
+
+
+@pytest.fixture
+def history():
+    rows_ = []
+    for key, (service, kind, sev, reports, exempt) in HISTORY.items():
+        for r in reports:
+            rows_.append(
+                {
+                    "report": f"r{r}.json",
+                    "report_time": WEEKS[r],
+                    "issue_id": key.rstrip("2"),
+                    "service": service,
+                    "type": kind,
+                    "severity": sev,
+                    "subject": "",
+                    "exempt": exempt,
+                }
+            )
+    return pd.DataFrame(rows_)
+
+
+def test_spells(history):
+    sp = issue_spells(history, HIST_AS_OF)
+    got = sp[["issue_id", "spell", "severity", "open", "carried_in", "duration_days"]].values.tolist()
+    assert got == [
+        ["A", 1, "high", False, True, 14.0],
+        ["B", 1, "high", True, False, 28.0],
+        ["C", 1, "medium", False, False, 7.0],
+        ["D", 1, "low", False, False, 7.0],
+        ["F", 1, "medium", True, False, 14.0],  # `error` takes invalid_version's policy severity
+        ["D", 2, "low", True, False, 7.0],
+    ]
+    assert str(sp.loc[0, "resolved_at"]) == "2025-09-15 00:00:00+00:00"
+
+
+def test_kaplan_meier_by_hand(history):
+    km = kaplan_meier([14, 28, 7, 14, 7, 14], [True, False, True, True, False, False])
+    assert km[["time", "at_risk", "events", "censored"]].values.tolist() == [
+        [0, 6, 0, 0],
+        [7, 6, 1, 1],
+        [14, 4, 2, 1],
+        [28, 1, 0, 1],
+    ]
+    assert km["survival"].round(6).tolist() == [1.0, round(5 / 6, 6), round(5 / 12, 6), round(5 / 12, 6)]
+    ttr = time_to_remediation(history, HIST_AS_OF).set_index("group")
+    assert ttr.loc["all", ["issues", "resolved", "censored"]].tolist() == [6, 3, 3]
+    # by hand: S(7) = 4/6, S(14) = 4/6 * 2/3 = 4/9, then only censored
+    assert ttr.loc["all", ["median_days", "p25_days"]].tolist() == [14.0, 7.0]
+    assert np.isnan(ttr.loc["all", "p75_days"])  # the curve never drops to 25 %
+    assert ttr.loc["all", "naive_mean_resolved_days"] == pytest.approx(28 / 3)
+    assert ttr["median_days"].to_dict() == {"all": 14.0, "high": 14.0, "medium": 7.0, "low": 7.0}
+
+
+def test_flow_backlog_and_age(history):
+    f = drift_flow(history, HIST_AS_OF)
+    assert f["week"].dt.strftime("%m-%d").tolist() == ["09-01", "09-08", "09-15", "09-22", "09-29", "10-06"]
+    assert f[["carried_in", "new", "resolved", "persisting", "open"]].values.tolist() == [
+        [1, 0, 0, 0, 1],
+        [0, 2, 0, 1, 3],
+        [0, 1, 2, 1, 2],
+        [0, 1, 1, 1, 2],
+        [0, 1, 0, 2, 3],
+        [0, 0, 0, 3, 3],
+    ]
+    by = drift_flow(history, HIST_AS_OF, by="severity")
+    assert by.groupby("severity")["new"].sum().to_dict() == {"high": 1, "low": 2, "medium": 2}
+    b = backlog(history, HIST_AS_OF)
+    assert b[["high", "medium", "low", "total", "services"]].values.tolist() == [
+        [1, 0, 0, 1, 1],
+        [2, 1, 0, 3, 3],
+        [1, 0, 1, 2, 2],
+        [1, 1, 0, 2, 2],
+        [1, 1, 1, 3, 3],
+    ]
+    assert backlog_age(history, HIST_AS_OF).set_index("age")["total"].to_dict() == {
+        "0-7 d": 1,
+        "8-30 d": 2,
+        "31-90 d": 0,
+        "91-180 d": 0,
+        "> 180 d": 0,
+    }
+
+
+def test_slo_and_kpis(history):
+    slo = slo_status(history, HIST_AS_OF)
+    assert slo[["issue_id", "age_days", "slo_days", "within_slo", "overdue_days"]].values.tolist() == [
+        ["B", 28.0, 7, False, 21.0],
+        ["F", 14.0, 30, True, 0.0],
+        ["D", 7.0, 14, True, 0.0],
+    ]
+    k = kpis(history, HIST_AS_OF, services=10).set_index("kpi")
+    assert k["value"].round(4).to_dict() == {
+        "drift_detection_rate": 0.3,
+        "mttr_high_days": 14.0,
+        "accumulation_rate": 0.75,
+        "resolution_rate": 0.75,
+        "net_change_per_month": 2.0,
+        "slo_compliance": 0.6667,
+    }
+    assert k["met"].astype(object).where(k["met"].notna(), None).to_dict() == {
+        "drift_detection_rate": False,
+        "mttr_high_days": False,
+        "accumulation_rate": None,
+        "resolution_rate": True,
+        "net_change_per_month": False,
+        "slo_compliance": None,
+    }
+
+
+def test_history_with_current_replaces_reports_from_as_of(history, make_ws):
+    r = run(make_ws, [svc("s9", api_contracts=["x@bad"])], as_of="2025-09-29")
+    h = history_with_current(history, r)
+    assert sorted(h["report"].unique()) == [
+        "20250929_000000_drift_report.json",
+        "r0.json",
+        "r1.json",
+        "r2.json",
+        "r3.json",
+    ]
+    assert h.loc[h.report.str.startswith("2025"), ["service", "type", "source"]].values.tolist() == [
+        ["s9", "invalid_version", "meta254"]
+    ]
