@@ -1616,7 +1616,11 @@ def _closes(recs: Sequence[Mapping[str, Any]], action: str, target: str) -> tupl
         return ()
     out = []
     for r in recs:
-        exp = parse_version(r["expected"].lstrip(">= ").strip()) if r["type"] in _LAG_TYPES else None
+        exp = (
+            parse_version(r["expected"].lstrip(">= ").strip())
+            if r["type"] in _LAG_TYPES or r["type"] == "security_lag"
+            else None
+        )
         if exp is None or not tgt < exp:
             out.append(r["id"])
     return tuple(sorted(out))
