@@ -54,7 +54,9 @@ def _str_col(s: pd.Series) -> pd.Series:
 def history_with_current(history: pd.DataFrame | None, result: DriftResult) -> pd.DataFrame:
     """Drift history before ``result.as_of``, plus the current run as one more report.
 
-    Reports at or after the as-of time are dropped (a rerun replaces its own earlier report).
+    Reports at or after the as-of time are dropped (a rerun replaces its own earlier report). The
+    current run also gets a report marker row (``issue_id`` NA; see :func:`filter_history`), so a run
+    with no issue still counts as a report in which every earlier issue is resolved.
 
     Examples
     --------
@@ -62,8 +64,10 @@ def history_with_current(history: pd.DataFrame | None, result: DriftResult) -> p
     >>> from meta254lib.schema import SERVICES, frame_from_records as rec
     >>> r = detect_drift(DriftInputs(rec(SERVICES, [{"service": "a", "last_update": "2025-01-01"}])),
     ...                  as_of="2025-10-10")
-    >>> history_with_current(None, r)[["report", "type", "severity"]].values.tolist()
-    [['20251010_000000_drift_report.json', 'version_staleness', 'high']]
+    >>> for row in history_with_current(None, r)[["report", "type", "severity"]].values.tolist():
+    ...     print(row)
+    ['20251010_000000_drift_report.json', 'version_staleness', 'high']
+    ['20251010_000000_drift_report.json', nan, nan]
     """
     name = drift_report_filename(result.as_of)
     i = result.issues
@@ -87,35 +91,60 @@ def history_with_current(history: pd.DataFrame | None, result: DriftResult) -> p
             "exempt": i["exempt"].astype("boolean"),
         }
     )
-    frames = [cur]
+    marker = pd.DataFrame(
+        {"report": [name], "report_time": pd.Series([result.as_of], dtype=UTC_TS), "source": ["meta254"]}
+    )
+    frames = [cur, marker]
     if history is not None and not history.empty:
         frames.insert(0, history[history["report_time"] < result.as_of])
     out = pd.concat([f.reindex(columns=list(DRIFT_HISTORY.columns)) for f in frames], ignore_index=True)
     return out.astype({c: d for c, d in DRIFT_HISTORY.dtypes.items() if c in out}).reset_index(drop=True)
 
 
+def _markers(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per report with no issue (``issue_id`` NA): the report calendar survives filtering."""
+    cols = [c for c in ("report", "report_time", "source") if c in history.columns]
+    return history[cols].drop_duplicates("report_time").reindex(columns=history.columns)
+
+
 def filter_history(
-    history: pd.DataFrame | None, services: Any = None, severity_floor: str | None = None
+    history: pd.DataFrame | None,
+    services: Any = None,
+    severity_floor: str | None = None,
+    issue_ids: Any = None,
 ) -> pd.DataFrame | None:
-    """History rows of some services, at or above a severity (``None`` passes through).
+    """History rows of some services / issues, at or above a severity (``None`` passes through).
+
+    Every report keeps one *report marker* row (``issue_id`` NA), so an issue absent from a report
+    that no longer has any row after filtering is still seen as absent: spells are not merged
+    across it. All functions of this module read markers; filter a history with this function
+    rather than with a plain boolean mask. A report with no issue at all in the source files
+    leaves no row in ``ws.drift_history`` and cannot be seen.
 
     Examples
     --------
-    >>> h = pd.DataFrame({"service": ["a", "b"], "severity": ["low", "high"]})
-    >>> filter_history(h, services=["a", "b"], severity_floor="medium")["service"].tolist()
-    ['b']
+    >>> t = pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"], utc=True)
+    >>> h = pd.DataFrame({"report_time": [t[0], t[1], t[2], t[2]], "issue_id": ["A", "B", "A", "B"],
+    ...                   "service": ["a", "b", "a", "b"], "severity": ["low", "high", "low", "high"]})
+    >>> f = filter_history(h, services=["a"])
+    >>> f["issue_id"].tolist()
+    ['A', 'A', nan, nan, nan]
+    >>> issue_spells(f, "2025-01-20")["spell"].tolist()  # A was absent from the 01-13 report
+    [1, 2]
     """
     if history is None:
         return None
-    out = history
+    out = history[history["issue_id"].notna()]
     if services is not None:
         out = out[out["service"].isin(list(services))]
+    if issue_ids is not None:
+        out = out[out["issue_id"].isin(list(issue_ids))]
     if severity_floor:
         floor = str(severity_floor).strip().lower()
         if floor not in _RANK:
             raise ParameterError(f"severity_floor {severity_floor!r} is not one of {', '.join(SEVERITIES)}")
         out = out[out["severity"].map(_RANK).fillna(len(SEVERITIES)) <= _RANK[floor]]
-    return out.reset_index(drop=True)
+    return pd.concat([out, _markers(history)], ignore_index=True)
 
 
 def _history(
@@ -136,11 +165,12 @@ def _history(
     reports = pd.DatetimeIndex(sorted(h["report_time"].dropna().unique())).tz_convert("UTC")
     if as_of is None:
         as_of = reports[-1] if len(reports) else None
+    h = h[h["issue_id"].notna()]  # report markers only carry the report calendar
     if not include_exempt:
         h = h[~h["exempt"].astype("boolean").fillna(False).astype(bool)]
     sev = h["severity"].astype("str")
-    fallback = h["type"].map(lambda t: policy.level(t) if policy.level(t) in _RANK else "medium")
-    sev = sev.where(sev.isin(list(SEVERITIES)), fallback)
+    levels = {t: (policy.level(t) if policy.level(t) in _RANK else "medium") for t in h["type"].unique().tolist()}
+    sev = sev.where(sev.isin(list(SEVERITIES)), h["type"].map(levels))
     h = h.assign(severity=sev.astype("str"), subject=_str_col(h["subject"]))
     return h, reports, as_of
 

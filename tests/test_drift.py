@@ -4,6 +4,8 @@ the upstream oracles, equivalence with the per-row baseline, and speed at 10,000
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from typing import ClassVar
 
@@ -962,6 +964,7 @@ from meta254lib.drift_history import (  # noqa: E402
     backlog,
     backlog_age,
     drift_flow,
+    filter_history,
     history_with_current,
     issue_spells,
     kaplan_meier,
@@ -1102,6 +1105,143 @@ def test_history_with_current_replaces_reports_from_as_of(history, make_ws):
         "r2.json",
         "r3.json",
     ]
-    assert h.loc[h.report.str.startswith("2025"), ["service", "type", "source"]].values.tolist() == [
-        ["s9", "invalid_version", "meta254"]
+    assert h.loc[h.report.str.startswith("2025"), ["service", "type", "source"]].fillna("-").values.tolist() == [
+        ["s9", "invalid_version", "meta254"],
+        ["-", "-", "meta254"],  # the report marker
     ]
+    # an empty run still resolves what was open before it
+    empty = run(make_ws, [svc("s9")], as_of="2025-10-06")
+    assert issue_spells(history_with_current(history, empty), "2025-10-06")["open"].sum() == 0
+
+
+# --- data/sample: KPI figures against a hand computation for three chosen issues -------------------
+
+_KV = re.compile(r"(\w+)=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
+
+
+def _raw_issue(item):
+    """A platform issue as a dict: dict issues as they are, repr strings read with a regex (no eval)."""
+    if isinstance(item, dict):
+        return item
+    return {k: v[1:-1] for k, v in _KV.findall(item)}
+
+
+def _hand_reports(root):
+    """Every archived report of the workspace: (UTC time, [(service, family, subject, severity)])."""
+    out = []
+    for path in sorted((root / "analysis" / "reports" / "drift").glob("2*_drift_report.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        when = pd.Timestamp(doc["metadata"]["generated_at"])
+        when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+        keys = []
+        for item in doc["issues"]:
+            i = _raw_issue(item)
+            kind = i.get("type", "")
+            if kind == "missing_lock":
+                keys.append((i["service"], "missing_lock", "", i["severity"]))
+            elif kind == "spec_lag":
+                keys.append(
+                    (i["service"], "spec_lag", re.search(r"pins (\S+)@", i["description"]).group(1), i["severity"])
+                )
+            elif kind == "event_schema_unknown":
+                keys.append((i["service"], "unknown_event", i["current_value"], i["severity"]))
+        out.append((when, keys))
+    return out
+
+
+def _hand_km_median(days, closed):
+    """Kaplan–Meier by hand: S(t) = product over event times t_i <= t of (1 - d_i / n_i); first t with S <= 1/2."""
+    surv = 1.0
+    for t in sorted({d for d, c in zip(days, closed, strict=True) if c}):
+        at_risk = sum(d >= t for d in days)
+        events = sum(d == t and c for d, c in zip(days, closed, strict=True))
+        surv *= 1 - events / at_risk
+        if surv <= 0.5:
+            return t
+    return math.nan
+
+
+def _hand_spells(reports, key):
+    """[(start, end or None)] for one (service, family, subject): consecutive runs over the reports."""
+    present = [any(k[:3] == key for k in keys) for _, keys in reports]
+    spells, start = [], None
+    for (when, _), here in zip(reports, present, strict=True):
+        if here and start is None:
+            start = when
+        elif not here and start is not None:
+            spells.append((start, when))
+            start = None
+    if start is not None:
+        spells.append((start, None))
+    return spells
+
+
+@pytest.mark.slow
+def test_sample_kpis_match_a_hand_computation_for_three_issues(sample):
+    reports = _hand_reports(sample)
+    as_of = reports[-1][0]
+    first = reports[0][0]
+    candidates = {}
+    for _, keys in reports:
+        for k in keys:
+            candidates.setdefault(k[1], set()).add(k[:3])
+    window = as_of - pd.Timedelta(days=28)
+
+    def spells_of(key):
+        return _hand_spells(reports, key)
+
+    # chosen: a lag fixed more than once (the last time within 28 days), a lag that appeared within 28 days
+    # and is still open, and a missing lock that was fixed (high severity: the MTTR)
+    fixed = next(
+        k
+        for k in sorted(candidates["spec_lag"])
+        if len(spells_of(k)) > 1 and any(e is not None and window < e <= as_of for _, e in spells_of(k))
+    )
+    new_open = next(
+        k for k in sorted(candidates["spec_lag"]) if spells_of(k)[-1][1] is None and spells_of(k)[-1][0] > window
+    )
+    lock = next(k for k in sorted(candidates["missing_lock"]) if spells_of(k)[-1][1] is not None)
+    chosen = [fixed, new_open, lock]
+    sev = {"high": "high", "moderate": "medium", "medium": "medium", "low": "low"}
+    spells = []  # (key, start, end, severity of its last appearance)
+    for key in chosen:
+        for start, end in _hand_spells(reports, key):
+            last = [
+                k[3] for when, keys in reports for k in keys if k[:3] == key and when < (end or as_of + pd.Timedelta(1))
+            ]
+            spells.append((key, start, end, sev[last[-1]]))
+    days = [((end or as_of) - start) / pd.Timedelta(days=1) for _, start, end, _ in spells]
+    closed = [end is not None for _, _, end, _ in spells]
+
+    ws = open_workspace(sample)
+    ids = {drift_issue_id(s, f, j) for s, f, j in chosen}
+    h = filter_history(ws.drift_history, issue_ids=ids)
+    sp = issue_spells(h, as_of)
+    assert sorted(sp["duration_days"].round(6)) == sorted(round(d, 6) for d in days)
+    assert sorted(~sp["open"]) == sorted(closed)
+
+    median = _hand_km_median(days, closed)
+    ttr = time_to_remediation(h, as_of, by=None)
+    assert ttr.loc[0, "resolved"] == sum(closed)
+    assert ttr.loc[0, "median_days"] == pytest.approx(median, nan_ok=True)
+
+    month = as_of - pd.Timedelta(days=30)
+    is_open = [end is None for _, _, end, _ in spells]
+    open_services = {key[0] for (key, *_), o in zip(spells, is_open, strict=True) if o}
+    new = sum(window < start <= as_of and start > first for _, start, _, _ in spells)
+    resolved = sum(end is not None and window < end <= as_of for _, _, end, _ in spells)
+    open_then = sum(start <= month and (end is None or end > month) for _, start, end, _ in spells)
+    slo = {"high": 7, "medium": 30, "low": 14}
+    ages = [((as_of - start) / pd.Timedelta(days=1), slo[s]) for (_, start, end, s) in spells if end is None]
+    high = [(d, c) for d, c, (_, _, _, s) in zip(days, closed, spells, strict=True) if s == "high"]
+    k = kpis(h, as_of, services=60).set_index("kpi")["value"]
+    assert k["drift_detection_rate"] == pytest.approx(round(len(open_services) / 60, 4))
+    assert k["accumulation_rate"] == pytest.approx(new / 4)
+    assert k["resolution_rate"] == pytest.approx(resolved / 4)
+    net = round((sum(is_open) - open_then) / open_then, 4) if open_then else math.nan
+    assert k["net_change_per_month"] == pytest.approx(net, nan_ok=True)
+    assert k["slo_compliance"] == pytest.approx(round(sum(a < s for a, s in ages) / len(ages), 4))
+    assert k["mttr_high_days"] == pytest.approx(
+        _hand_km_median([d for d, _ in high], [c for _, c in high]), nan_ok=True
+    )
+    assert len(spells) >= 4 and sum(closed) >= 2 and new >= 1 and resolved >= 1 and high
