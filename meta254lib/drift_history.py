@@ -578,6 +578,21 @@ def slo_status(history: pd.DataFrame | None, as_of: Any = None, policy: DriftPol
     return o.reindex(columns=cols).reset_index(drop=True)
 
 
+def _mixed_sources(history: pd.DataFrame | None, as_of: pd.Timestamp | None, days: int) -> str:
+    """A note when the reports of the last ``days`` (and the one before) come from different tools."""
+    if history is None or as_of is None or "source" not in history or history.empty:
+        return ""
+    r = history[["report_time", "source"]].dropna().drop_duplicates()
+    r = r[r["report_time"] <= as_of].sort_values("report_time")
+    lo = as_of - pd.Timedelta(days=days)
+    inside = r[r["report_time"] > lo]
+    before = r[r["report_time"] <= lo].tail(1)
+    sources = sorted(set(pd.concat([before, inside])["source"].astype("str")))
+    if len(sources) < 2:
+        return ""
+    return f"; the window mixes {' and '.join(sources)} reports, whose detectors differ: part of this is detector churn"
+
+
 def _open_at(sp: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     return sp[(sp["first_seen"] <= t) & (sp["resolved_at"].isna() | (sp["resolved_at"] > t))]
 
@@ -659,11 +674,12 @@ def kpis(
     )
     weeks = window_days / 7.0
     lo = as_of - pd.Timedelta(days=window_days) if as_of is not None else None
+    mixed = _mixed_sources(history, as_of, max(window_days, 30))
     if lo is not None and len(reports) and reports[0] <= lo:
         new = int(((sp["first_seen"] > lo) & (sp["first_seen"] <= as_of) & ~sp["carried_in"]).sum())
         res = int(((sp["resolved_at"] > lo) & (sp["resolved_at"] <= as_of)).sum())
         acc_v, res_v = round(new / weeks, 4), round(res / weeks, 4)
-        note = f"{new} new and {res} resolved in the last {window_days} days"
+        note = f"{new} new and {res} resolved in the last {window_days} days{mixed}"
     else:
         acc_v = res_v = nan
         note = f"history shorter than {window_days} days"
@@ -682,7 +698,7 @@ def kpis(
         before = len(_open_at(sp, month))
         now = len(open_now)
         net = round((now - before) / before, 4) if before else nan
-        note = f"{before} open 30 days earlier, {now} open now"
+        note = f"{before} open 30 days earlier, {now} open now{mixed}"
     else:
         net, note = nan, "history shorter than 30 days"
     add(

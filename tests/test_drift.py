@@ -1095,6 +1095,15 @@ def test_slo_and_kpis(history):
     }
 
 
+def test_kpi_notes_flag_a_change_of_detector(history):
+    assert "detector churn" not in " ".join(kpis(history, HIST_AS_OF)["note"])
+    mixed = history.assign(source=np.where(history["report_time"] < WEEKS[3], "platform", "meta254"))
+    notes = kpis(mixed, HIST_AS_OF).set_index("kpi")["note"]
+    assert notes["accumulation_rate"].endswith(
+        "the window mixes meta254 and platform reports, whose detectors differ: part of this is detector churn"
+    )
+
+
 def test_history_with_current_replaces_reports_from_as_of(history, make_ws):
     r = run(make_ws, [svc("s9", api_contracts=["x@bad"])], as_of="2025-09-29")
     h = history_with_current(history, r)
