@@ -56,11 +56,11 @@ def _day(ts: Any) -> str:
     return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%d")
 
 
-def _item_markdown(plan: RemediationPlan, it: dict[str, Any]) -> list[str]:
+def _item_markdown(plan: RemediationPlan, it: dict[str, Any], level: int = 3) -> list[str]:
     e = md_escape
     what = it["subject"] or it["action"].replace("_", " ")
     move = f" {e(it['current'])} → {e(it['target'])}" if it["current"] and it["target"] else ""
-    out = [f"### {e(it['id'])}: {e(what)}{move}", ""]
+    out = [f"{'#' * level} {e(it['id'])}: {e(what)}{move}", ""]
     esc = f"{e(it['escalation'])} {e(it['escalation_name'])}".strip()
     contact = f" ({e(it['escalation_contact'])})" if it["escalation_contact"] else ""
     out.append(
@@ -92,24 +92,27 @@ def _item_markdown(plan: RemediationPlan, it: dict[str, Any]) -> list[str]:
     return out
 
 
-def service_markdown(plan: RemediationPlan, service: str) -> str:
-    """The checklist of one service (``##`` heading, one ``###`` section per item).
+def service_markdown(plan: RemediationPlan, service: str, level: int = 2) -> str:
+    """The checklist of one service: a heading of ``level`` (``##``), one sub-heading per item.
 
-    Returns ``""`` when the plan has no item for the service.
+    Returns ``""`` when the plan has no item for the service. Use ``level=3`` to nest the card under a
+    notebook section.
     """
+    if not 1 <= level <= 5:
+        raise ValueError(f"level must be 1 to 5, not {level}")
     items = plan.items[plan.items["service"] == service]
     if not len(items):
         return ""
     e = md_escape
     first = items.iloc[0]
     team = f" (team {e(first['team'])})" if first["team"] else ""
-    lines = [f"## {e(service)}{team}", ""]
+    lines = [f"{'#' * level} {e(service)}{team}", ""]
     if first["team_contact"]:
         lines += [f"Team contact: {e(first['team_contact'])}", ""]
     lines.append(f"{len(items)} item(s); check each box as it is done.")
     lines.append("")
     for it in items.to_dict("records"):
-        lines.extend(_item_markdown(plan, it))
+        lines.extend(_item_markdown(plan, it, level + 1))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -214,6 +217,8 @@ def burndown_figure(plan: RemediationPlan) -> Any:
 
     b = plan.burndown
     x = [_day(d) for d in b["week_end"]]
+    q = b["expected_quality"].dropna()
+    q_range = [max(0.0, float(q.min()) - 10.0), 100.0] if len(q) else [0.0, 100.0]
     fig = go.Figure()
     for sev, colour in (("high", "#d62728"), ("medium", "#ff7f0e"), ("low", "#1f77b4")):
         fig.add_trace(go.Bar(name=f"{sev} open", x=x, y=b[sev].tolist(), marker_color=colour))
@@ -233,7 +238,7 @@ def burndown_figure(plan: RemediationPlan) -> Any:
         barmode="stack",
         xaxis={"title": "week ending"},
         yaxis={"title": "open drift issues"},
-        yaxis2={"title": "implemented quality score", "overlaying": "y", "side": "right", "rangemode": "normal"},
+        yaxis2={"title": "implemented quality score", "overlaying": "y", "side": "right", "range": q_range},
         legend={"orientation": "h", "y": -0.2},
     )
     return fig

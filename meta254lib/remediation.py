@@ -2182,8 +2182,8 @@ def _fill_steps(
         f"Rollback strategy: {rb_mode}; revert the {'manifest and lock ' if diff or proposed_lock else ''}change "
         f"and redeploy {s} {version or '(current)'}"
         + (f"; triggers: {', '.join(policy.rollback_triggers)}" if policy.rollback_triggers else ""),
-        f"Timeline: wave {it['wave']}, batch {it['batch']}, scheduled {_iso_day(it['scheduled'])} "
-        f"({it['window']}); due {_iso_day(it['due'])}",
+        f"Timeline: wave {it['wave']}, batch {it['batch']}, scheduled {_iso_day(it['scheduled'])}, "
+        f"{it['window']}; due {_iso_day(it['due'])}",
     ]
 
     # Implementation
