@@ -52,7 +52,7 @@ FIGURE_MIMETYPE = "application/vnd.plotly.v1+json"
 #: Tables with more rows than this get the filter box and sortable headers.
 INTERACTIVE_MIN_ROWS = 20
 #: Default number of rows rendered in HTML; the export always holds every row.
-MAX_ROWS = 300
+MAX_ROWS = 200
 
 _table_ids = itertools.count(1)
 
@@ -245,6 +245,13 @@ def _sort_key(v: Any) -> str | None:
     return None
 
 
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 _TABLE_CSS = (
     "div.m254-table{margin:0.5em 0 1.2em 0;max-width:100%;text-align:left}"
     "div.m254-table .m254-scroll{display:inline-block;overflow:auto;max-height:36em;max-width:100%;"
@@ -288,7 +295,7 @@ Array.prototype.forEach.call(heads,function(h){h.removeAttribute("aria-sort");})
 th.setAttribute("aria-sort",dir>0?"ascending":"descending");
 var num=th.getAttribute("data-type")==="num";
 function key(r){var c=r.cells[i];if(!c){return null;}
-if(num){var v=c.getAttribute("data-v");return v===null?null:parseFloat(v);}
+if(num){var v=c.getAttribute("data-v");if(v===null){v=c.textContent;}return v===""?null:parseFloat(v);}
 return c.textContent;}
 rows.sort(function(a,b){var x=key(a),y=key(b);
 if(x===y){return 0;}if(x===null||x===""){return 1;}if(y===null||y===""){return -1;}
@@ -329,7 +336,8 @@ def _table_html(df: Any, name: str, caption: str | None, max_rows: int, table_id
             text = html_escape(_cell_text(v))
             key = _sort_key(v) if num else None
             if num:
-                attr = f' data-v="{key}"' if key is not None else ""
+                # the exact value, for sorting, only where the shown text is rounded
+                attr = f' data-v="{key}"' if key is not None and _float_or_none(text) != float(key) else ""
                 cells.append(f'<td class="num"{attr}>{text}</td>')
             elif len(text) > 40:
                 cells.append(f'<td class="wrap">{text}</td>')

@@ -61,7 +61,6 @@ __all__ = [
 
 ASSETS_DIR = "assets"
 PLOTLY_JS = "plotly.min.js"
-LAB_CSS = "lab.css"
 SITE_CSS = "meta254.css"
 TEMPLATE_FILE = "meta254_page.html.j2"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -198,10 +197,11 @@ def page_tables(nb: Mapping[str, Any]) -> list[dict[str, Any]]:
     return tables
 
 
-def strip_table_data(nb: Any, exported: Mapping[str, str]) -> int:
-    """Replace the rows of every table output by the path of its export, in place.
+def strip_table_data(nb: Any, exported: Mapping[int, str]) -> int:
+    """Replace the rows (and the HTML rendering) of every table output by the path of its export.
 
-    The executed notebook kept for audit then stays small: the rows live in the CSV/JSON files.
+    The executed notebook kept for audit then stays small: the rows live in the CSV/JSON files,
+    the rendered table in the page; the output keeps its plain-text preview (first rows).
 
     Parameters
     ----------
@@ -221,6 +221,9 @@ def strip_table_data(nb: Any, exported: Mapping[str, str]) -> int:
     >>> nb = {"cells": [{"cell_type": "code", "outputs": [out]}]}
     >>> strip_table_data(nb, {0: "tables/p/a.json"}), out["data"][TABLE_MIMETYPE]
     (1, {'name': 'a', 'exported': 'tables/p/a.json'})
+    >>> out["data"]["text/html"]
+    '<p class="m254-exported">Table a: 1 rows, exported as tables/p/a.csv and .json</p>'
+
     """
     n = 0
     for out in _outputs(nb):
@@ -228,8 +231,14 @@ def strip_table_data(nb: Any, exported: Mapping[str, str]) -> int:
         if not isinstance(payload, dict) or "data" not in payload:
             continue
         if n in exported:
+            rows = len(payload["data"])
             del payload["data"]
             payload["exported"] = exported[n]
+            base = exported[n].rsplit(".", 1)[0]
+            out["data"]["text/html"] = (
+                f'<p class="m254-exported">Table {html_escape(payload.get("name", ""))}: {rows:,} rows, '
+                f"exported as {html_escape(base)}.csv and .json</p>"
+            )
         n += 1
     return n
 
@@ -263,29 +272,31 @@ def table_to_csv(table: Mapping[str, Any]) -> str:
 
 
 def table_to_json(table: Mapping[str, Any]) -> str:
-    """A recorded table as JSON: name, caption, columns, dtypes and one object per row.
+    """A recorded table as JSON: name, caption, columns, dtypes, row count and the rows as arrays.
 
-    Rows keep their shown order and columns their table order, so the same table gives the same
-    bytes.
+    Each row is an array in column order (half the size of one object per row). Rows keep their
+    shown order, so the same table gives the same bytes.
 
     Examples
     --------
-    >>> print(table_to_json({"name": "t", "columns": ["a"], "dtypes": ["int64"], "data": [[1]]}))
-    {"caption": null, "columns": ["a"], "dtypes": ["int64"], "name": "t", "row_count": 1, "rows": [{"a": 1}]}
+    >>> print(table_to_json({"name": "t", "columns": ["a", "b"], "dtypes": ["int64", "str"],
+    ...                      "data": [[1, "x"], [2, None]]}))
+    {"caption": null, "columns": ["a", "b"], "dtypes": ["int64", "str"], "name": "t", "row_count": 2,
+     "rows": [
+      [1, "x"],
+      [2, null]
+     ]}
     """
-    cols = list(table["columns"])
-    doc = {
-        "name": table.get("name"),
+    head = {
         "caption": table.get("caption"),
-        "columns": cols,
+        "columns": list(table["columns"]),
         "dtypes": list(table.get("dtypes", [])),
+        "name": table.get("name"),
         "row_count": len(table["data"]),
-        "rows": [dict(zip(cols, row, strict=False)) for row in table["data"]],
     }
-    head = {k: doc[k] for k in sorted(doc) if k != "rows"}
     body = json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1]
-    rows = json.dumps(doc["rows"], ensure_ascii=False)
-    return f'{body}, "rows": {rows}}}'
+    rows = ",\n  ".join(json.dumps(row, ensure_ascii=False) for row in table["data"])
+    return f'{body},\n "rows": [\n  {rows}\n ]}}' if rows else f'{body},\n "rows": []}}'
 
 
 # --- plotly -------------------------------------------------------------------------------------
@@ -426,14 +437,14 @@ h1:hover > a.anchor-link, h2:hover > a.anchor-link, h3:hover > a.anchor-link { v
 
 
 def site_css() -> str:
-    """The report's own stylesheet (page header, navigation, failure panel, index).
+    """The report's stylesheet: notebook content (nbconvert's lab markup), header, navigation, index.
 
     Examples
     --------
     >>> ".m254-failure" in site_css()
     True
     """
-    return _SITE_CSS.lstrip()
+    return _PAGE_CSS.lstrip() + _SITE_CSS
 
 
 def plotly_js() -> str:
@@ -449,14 +460,57 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def _lab_css() -> str:
-    env = _exporter().environment
-    parts = [env.loader.get_source(env, name)[0] for name in ("static/index.css", "static/theme-light.css")]
-    return "\n".join(parts)
+_PAGE_CSS = """
+/* The notebook part of a page: nbconvert's lab markup, styled without JupyterLab's 250 KB theme. */
+html { -webkit-text-size-adjust: 100%; }
+body.jp-Notebook { margin: 0; color: #1f2328; background: #fff;
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Helvetica, Arial, sans-serif;
+  font-size: 15px; line-height: 1.55; }
+.jp-Collapser, .jp-InputPrompt, .jp-OutputPrompt { display: none; }
+.jp-Cell { margin: 0; padding: 2px 0; }
+.jp-OutputArea-child { margin: 6px 0; }
+.jp-RenderedHTMLCommon { overflow-wrap: break-word; }
+.jp-RenderedHTMLCommon h1, .jp-RenderedHTMLCommon h2, .jp-RenderedHTMLCommon h3,
+.jp-RenderedHTMLCommon h4 { line-height: 1.25; font-weight: 600; margin: 1.2em 0 0.5em 0; }
+.jp-RenderedHTMLCommon h1 { font-size: 26px; }
+.jp-RenderedHTMLCommon h2 { font-size: 21px; border-bottom: 1px solid #d8dee4; padding-bottom: 4px;
+  margin-top: 1.6em; }
+.jp-RenderedHTMLCommon h3 { font-size: 17px; }
+.jp-RenderedHTMLCommon h4 { font-size: 15px; }
+.jp-RenderedHTMLCommon p { margin: 0.5em 0; }
+.jp-RenderedHTMLCommon ul, .jp-RenderedHTMLCommon ol { margin: 0.4em 0; padding-left: 1.8em; }
+.jp-RenderedHTMLCommon li { margin: 0.15em 0; }
+.jp-RenderedHTMLCommon a { color: #0969da; }
+.jp-RenderedHTMLCommon code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  font-size: 0.88em; background: #f3f4f6; padding: 1px 4px; border-radius: 4px; }
+.jp-RenderedHTMLCommon pre code { background: none; padding: 0; }
+.jp-RenderedHTMLCommon blockquote { margin: 0.6em 0; padding: 0 1em; color: #57606a;
+  border-left: 4px solid #d0d7de; }
+.jp-RenderedHTMLCommon hr { border: 0; border-top: 1px solid #d0d7de; margin: 1.2em 0; }
+.jp-RenderedHTMLCommon img { max-width: 100%; }
+.jp-RenderedHTMLCommon table { border-collapse: collapse; font-size: 13px; margin: 0.6em 0; }
+.jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { border-bottom: 1px solid #e5e7eb; padding: 3px 8px;
+  text-align: left; vertical-align: top; }
+.jp-RenderedHTMLCommon thead th { background: #f6f8fa; }
+.jp-RenderedHTMLCommon tbody tr:nth-child(even) { background: #fafbfc; }
+.jp-RenderedHTMLCommon tbody tr:hover { background: #eef4fb; }
+.jp-RenderedText pre, .jp-RenderedHTMLCommon pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
+  monospace; font-size: 12.5px; line-height: 1.45; margin: 0.4em 0; padding: 8px 10px; background: #f6f8fa;
+  border-radius: 6px; overflow: auto; white-space: pre-wrap; }
+.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] pre { background: #fff5f5; }
+.ansi-black-fg { color: #3e424d; } .ansi-red-fg { color: #cf222e; } .ansi-green-fg { color: #116329; }
+.ansi-yellow-fg { color: #9a6700; } .ansi-blue-fg { color: #0550ae; } .ansi-magenta-fg { color: #8250df; }
+.ansi-cyan-fg { color: #1b7c83; } .ansi-white-fg { color: #6e7781; }
+.ansi-black-bg { background: #3e424d; } .ansi-red-bg { background: #ffebe9; }
+.ansi-green-bg { background: #dafbe1; } .ansi-yellow-bg { background: #fff8c5; }
+.ansi-blue-bg { background: #ddf4ff; } .ansi-magenta-bg { background: #fbefff; }
+.ansi-cyan-bg { background: #dff7f8; } .ansi-white-bg { background: #f6f8fa; }
+.ansi-bold { font-weight: 700; } .ansi-underline { text-decoration: underline; }
+"""
 
 
 def write_assets(folder: Path) -> dict[str, int]:
-    """Write the shared assets (plotly.js, JupyterLab CSS, our CSS) into ``folder/assets``.
+    """Write the shared assets (plotly.js and our stylesheet) into ``folder/assets``.
 
     Returns
     -------
@@ -466,7 +520,7 @@ def write_assets(folder: Path) -> dict[str, int]:
     target = Path(folder) / ASSETS_DIR
     target.mkdir(parents=True, exist_ok=True)
     sizes = {}
-    for name, text in ((PLOTLY_JS, plotly_js()), (LAB_CSS, _lab_css()), (SITE_CSS, site_css())):
+    for name, text in ((PLOTLY_JS, plotly_js()), (SITE_CSS, site_css())):
         path = target / name
         path.write_text(text, encoding="utf-8")
         sizes[name] = path.stat().st_size
@@ -486,8 +540,11 @@ def _exporter() -> Any:
         if _exporter_instance is not None:
             return _exporter_instance
         from nbconvert import HTMLExporter
+        from traitlets.config import Config
 
         exporter = HTMLExporter(
+            # pygments CSS is for code cells, which pages hide
+            config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}),
             template_name="lab",
             template_file=TEMPLATE_FILE,
             extra_template_paths=[str(TEMPLATES)],

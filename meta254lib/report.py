@@ -17,7 +17,7 @@ Layout of one run (``<week>`` is the ISO week of the as-of date, e.g. ``2025-W41
 
     reports/
       2025-W41/                 the run: index.html, summary.md, run.json, <page>.html,
-        assets/                 plotly.min.js, lab.css, meta254.css (shared by every page)
+        assets/                 plotly.min.js and meta254.css (shared by every page)
         notebooks/<page>.ipynb  executed notebooks, kept for audit
         tables/<page>/<table>.csv|.json
         teams/<team>/           per-team reports (--all-teams), same layout without assets/
@@ -480,7 +480,6 @@ def _page_nav(job: _Job, specs: Sequence[NotebookSpec]) -> tuple[tuple[str, str,
 
 
 def _publish_page(job: _Job, nb: Any, failure: Any, seconds: float, shared: _Shared) -> PageResult:
-    import nbformat
 
     from . import htmlexport as hx
 
@@ -517,7 +516,7 @@ def _publish_page(job: _Job, nb: Any, failure: Any, seconds: float, shared: _Sha
     hx.strip_table_data(nb, exported)
     ipynb_rel = f"notebooks/{job.spec.name}.ipynb"
     (base / ipynb_rel).parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(base / ipynb_rel))
+    _write_compact(nb, base / ipynb_rel)
     return PageResult(
         name=job.spec.name,
         title=job.spec.title,
@@ -530,6 +529,15 @@ def _publish_page(job: _Job, nb: Any, failure: Any, seconds: float, shared: _Sha
         ipynb=job.rel + ipynb_rel,
         tables=[{**t, "csv": job.rel + t["csv"], "json": job.rel + t["json"]} for t in tables],
     )
+
+
+def _write_compact(nb: Any, path: Path) -> None:
+    """Write a notebook as compact JSON: a valid .ipynb, about 40% smaller than nbformat's indented form
+    (plotly figures would otherwise put every number on its own line)."""
+    from nbformat.v4.rwbase import strip_transient
+
+    text = json.dumps(strip_transient(nb), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def _worker(jobs: queue.Queue[_Job | None], results: queue.Queue[Any], shared: _Shared) -> None:

@@ -172,7 +172,6 @@ def test_good_run_layout(ok_run, out_dir):
     files = sorted(str(p.relative_to(result.folder)) for p in result.folder.rglob("*") if p.is_file())
     assert files == [
         "alpha.html",
-        "assets/lab.css",
         "assets/meta254.css",
         "assets/plotly.min.js",
         "beta.html",
@@ -215,7 +214,8 @@ def test_tables_exported_as_csv_and_json_and_stripped_from_the_kept_notebook(ok_
     assert csv_lines[-1] == f"{XSS},shared,core,python"
     doc = json.loads((result.folder / "tables/alpha/services.json").read_text())
     assert doc["row_count"] == TINY_SERVICES and doc["caption"] == "Every service"
-    assert doc["rows"][0] == {"service": "svc-00", "domain": "access", "team": "access", "runtime": "python"}
+    assert doc["columns"] == ["service", "domain", "team", "runtime"]
+    assert doc["rows"][0] == ["svc-00", "access", "access", "python"]
     assert (result.folder / "tables/beta/small.csv").read_text() == "k,v\na,1\nb,2\n"
     nb = nbformat.read(str(result.folder / "notebooks/alpha.ipynb"), as_version=4)
     payloads = [
@@ -227,6 +227,14 @@ def test_tables_exported_as_csv_and_json_and_stripped_from_the_kept_notebook(ok_
     ]
     assert payloads and all("data" not in p for p in payloads)
     assert payloads[0]["exported"] == "tables/alpha/services.json"
+    table_html = [
+        o.data.get("text/html", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if "data" in o
+    ]
+    assert (
+        '<p class="m254-exported">Table services: 26 rows, exported as tables/alpha/services.csv and .json</p>'
+        in table_html
+    )
+    assert not any("<td>" in h for h in table_html)  # the rendered rows live in the page, not the notebook
 
 
 def test_pages_are_offline_escaped_and_share_plotly(ok_run):
