@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+import reprlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,7 +36,7 @@ import pandas as pd
 from . import schema as S
 from .errors import InputError
 from .ids import DRIFT_TYPE_ALIASES, drift_issue_id, normalise_severity
-from .settings import DEFAULT_EXTERNAL_ALIASES, KNOWN_MATURITIES, KNOWN_RUNTIMES
+from .settings import DEFAULT_EXTERNAL_ALIASES, KNOWN_DOMAINS, KNOWN_MATURITIES, KNOWN_RUNTIMES
 from .versions import parse_version, split_pin
 from .yamlio import WarnList, YamlFloat, as_text
 
@@ -57,6 +58,11 @@ __all__ = [
 ]
 
 _FILE_TS = re.compile(r"(\d{8})_(\d{6})")
+#: Counts above this cannot be stored in an Int64 column (and are not real counts).
+_MAX_COUNT = 2**63 - 1
+#: What a service name may look like before it is warned (the manifest schema's pattern is stricter,
+#: see ``meta254 validate``): no path separators, no ``..``, no control characters, no blanks at the ends.
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.|^\s|\s$")
 
 
 # --- scalars -----------------------------------------------------------------------------------
@@ -138,6 +144,9 @@ def _to_count(value: Any, file: str, field: str, warnings: WarnList) -> int | No
     if value < 0:
         warnings.append((file, field, f"expected a count >= 0, found {value}; ignored"))
         return None
+    if value > _MAX_COUNT:
+        warnings.append((file, field, f"{_short(value)} is too large to be a count; ignored"))
+        return None
     return value
 
 
@@ -190,6 +199,8 @@ def _to_number(value: Any, file: str, field: str, warnings: WarnList) -> float |
 
 
 def _to_str(value: Any, file: str, field: str, warnings: WarnList) -> str | None:
+    if value.__class__ is str:  # the common case first: 100k-service catalogs call this a million times
+        return value
     if value is None:
         return None
     if isinstance(value, (dict, list)):
@@ -202,9 +213,22 @@ def _to_str(value: Any, file: str, field: str, warnings: WarnList) -> str | None
     return as_text(value)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 3, 4, 6, 40, 40
+
+
 def _short(value: Any, limit: int = 60) -> str:
+    """A short description of a value for a message, cheap even for 10 MB strings and deep nesting.
+
+    Examples
+    --------
+    >>> _short("x" * 10_000_000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
+    >>> _short(["a", {"b": [[[[1]]]]}])
+    "list ['a', {'b': [[...]]}]"
+    """
     kind = type(value).__name__
-    text = repr(value)
+    text = repr(value[: limit + 1]) if isinstance(value, str) else _REPR.repr(value)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return f"{kind} {text}" if kind in ("dict", "list") else text
@@ -219,6 +243,9 @@ def _str_list(value: Any, file: str, field: str, warnings: WarnList) -> list[str
     if not isinstance(value, list):
         warnings.append((file, field, f"expected a list, found {_short(value)}; ignored"))
         return []
+    out = [item.strip() for item in value if item.__class__ is str]
+    if len(out) == len(value) and all(out):  # the common case: clean text items
+        return out
     out = []
     for i, item in enumerate(value):
         text = _to_str(item, file, f"{field}[{i}]", warnings)
@@ -257,7 +284,8 @@ def parse_catalog(doc: Any, file: str, warnings: WarnList) -> tuple[dict, list[d
         raise InputError(file, "", "a mapping with `metadata` and `services` at the top level", _short(doc))
     services = doc.get("services")
     if services is None:
-        raise InputError(file, "services", "a list of services", "no `services` key")
+        found = "an empty value" if "services" in doc else "no `services` key"
+        raise InputError(file, "services", "a list of services", found)
     if isinstance(services, dict):
         warnings.append((file, "services", "a mapping keyed by name instead of a list; read its values"))
         items = []
@@ -271,6 +299,15 @@ def parse_catalog(doc: Any, file: str, warnings: WarnList) -> tuple[dict, list[d
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     if "metadata" in doc and not isinstance(doc.get("metadata"), dict):
         warnings.append((file, "metadata", f"expected a mapping, found {_short(doc.get('metadata'))}; ignored"))
+    if meta.get("generated_at") is not None and parse_timestamp(meta.get("generated_at")) is None:
+        warnings.append(
+            (
+                file,
+                "metadata.generated_at",
+                f"expected an ISO-8601 timestamp, found {_short(meta.get('generated_at'))}; "
+                "the analysis date falls back to the newest last_update",
+            )
+        )
     seen: dict[str, int] = {}
     entries = []
     for i, entry in enumerate(services):
@@ -284,9 +321,22 @@ def parse_catalog(doc: Any, file: str, warnings: WarnList) -> tuple[dict, list[d
             continue
         if name in seen:
             warnings.append(
-                (file, f"{where}.name", f"duplicate service {name!r}; the first entry (services[{seen[name]}]) is used")
+                (
+                    file,
+                    f"{where}.name",
+                    f"duplicate service {_short(name)}; the first entry (services[{seen[name]}]) is used",
+                )
             )
             continue
+        if _BAD_NAME.search(name) or len(name) > 200:
+            warnings.append(
+                (
+                    file,
+                    f"{where}.name",
+                    f"{_short(name)} is not a valid service name (path separators, '..', control characters, "
+                    "blanks at either end, or over 200 characters); kept as written, never used as a file name",
+                )
+            )
         seen[name] = i
         entries.append(entry)
     return meta, entries
@@ -363,17 +413,29 @@ def services_tables(
                 (
                     file,
                     f"{where}.maturity",
-                    f"unknown maturity {maturity!r} (expected one of {', '.join(KNOWN_MATURITIES)})",
+                    f"unknown maturity {_short(maturity)} (expected one of {', '.join(KNOWN_MATURITIES)})",
                 )
             )
         runtime = text("runtime")
         if runtime is not None and runtime not in KNOWN_RUNTIMES:
             w.append(
-                (file, f"{where}.runtime", f"unknown runtime {runtime!r} (expected one of {', '.join(KNOWN_RUNTIMES)})")
+                (
+                    file,
+                    f"{where}.runtime",
+                    f"unknown runtime {_short(runtime)} (expected one of {', '.join(KNOWN_RUNTIMES)})",
+                )
             )
         domain = text("domain")
         if domain is not None and domains and domain not in domains:
-            w.append((file, f"{where}.domain", f"domain {domain!r} has no layer in rules.yaml domain_layers"))
+            w.append((file, f"{where}.domain", f"domain {_short(domain)} has no layer in rules.yaml domain_layers"))
+        elif domain is not None and not domains and domain not in KNOWN_DOMAINS:
+            w.append(
+                (
+                    file,
+                    f"{where}.domain",
+                    f"unknown domain {_short(domain)} (expected one of {', '.join(KNOWN_DOMAINS)})",
+                )
+            )
         version_raw = e.get("version")
         version = text("version")
         if isinstance(version_raw, YamlFloat):
@@ -396,9 +458,18 @@ def services_tables(
         team, contact = team_of.get(name, (_team_from_repo(repo), ""))
 
         pins = _str_list(e.get("api_contracts"), file, f"{where}.api_contracts", w)
-        for pin in pins:
+        for k, pin in enumerate(pins):
             spec, ver = split_pin(pin)
             sv = parse_version(ver) if ver else None
+            if ver and sv is None:
+                w.append(
+                    (
+                        file,
+                        f"{where}.api_contracts[{k}]",
+                        f"{_short(pin)}: {_short(ver)} is not a semantic version; kept as written "
+                        "(drift reports it as invalid_version)",
+                    )
+                )
             contracts.append(
                 {
                     S.SERVICE: name,
@@ -413,7 +484,7 @@ def services_tables(
                 }
             )
             if sv is not None and sv.note:
-                w.append((file, f"{where}.api_contracts", f"{pin}: {sv.note}"))
+                w.append((file, f"{where}.api_contracts[{k}]", f"{_short(pin)}: {sv.note}"))
 
         dep_block = e.get("dependencies")
         internal, external = [], []
@@ -589,8 +660,14 @@ def parse_exemptions(rules: Mapping[str, Any], file: str, warnings: WarnList) ->
             ts = parse_timestamp(item.get("expires"))
             if ts is None:
                 warnings.append(
-                    (file, f"{where}.expires", f"expected a date, found {_short(item.get('expires'))}; never expires")
+                    (
+                        file,
+                        f"{where}.expires",
+                        f"expected a date, found {_short(item.get('expires'))}; exemption not applied "
+                        "(an exemption that cannot be dated must not hide an issue forever)",
+                    )
                 )
+                continue
             else:
                 if ts == ts.normalize() and not (isinstance(item.get("expires"), str) and "T" in item["expires"]):
                     ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
@@ -701,9 +778,14 @@ def parse_spec_registry(doc: Any, file: str, warnings: WarnList) -> pd.DataFrame
             if not text:
                 warnings.append((file, f"{spec}.versions[{i}].version", "missing version; skipped"))
                 continue
-            if parse_version(text) is None:
-                warnings.append((file, f"{spec}.versions[{i}].version", f"{text!r} is not a semantic version; skipped"))
+            parsed = parse_version(text)
+            if parsed is None:
+                warnings.append(
+                    (file, f"{spec}.versions[{i}].version", f"{_short(text)} is not a semantic version; skipped")
+                )
                 continue
+            if parsed.note:
+                warnings.append((file, f"{spec}.versions[{i}].version", f"{parsed.note}; kept as written"))
             date = parse_timestamp(item.get("release_date"))
             if item.get("release_date") is not None and date is None:
                 warnings.append((file, f"{spec}.versions[{i}].release_date", "expected a date; ignored"))
@@ -713,8 +795,10 @@ def parse_spec_registry(doc: Any, file: str, warnings: WarnList) -> pd.DataFrame
             versions[text] = {"release_date": date, "changes": ",".join(sorted(set(changes)))}
         latest = _to_str(body.get("latest_version"), file, f"{spec}.latest_version", warnings)
         if latest is not None and parse_version(latest) is None:
-            warnings.append((file, f"{spec}.latest_version", f"{latest!r} is not a semantic version; ignored"))
+            warnings.append((file, f"{spec}.latest_version", f"{_short(latest)} is not a semantic version; ignored"))
             latest = None
+        elif latest is not None and parse_version(latest).note:
+            warnings.append((file, f"{spec}.latest_version", f"{parse_version(latest).note}; kept as written"))
         if latest and latest not in versions:
             versions[latest] = {"release_date": None, "changes": ""}
         if not versions:
@@ -809,8 +893,15 @@ def parse_advisory(doc: Any, file: str, warnings: WarnList, aliases: Mapping[str
             continue
         intervals: list[tuple[str, str, str]] = []
         fixed: list[str] = []
-        for j, rng in enumerate(aff.get("ranges") or []):
+        ranges = aff.get("ranges") or []
+        if not isinstance(ranges, list):
+            warnings.append((file, f"{where}.ranges", f"expected a list of ranges, found {_short(ranges)}; ignored"))
+            ranges = []
+        for j, rng in enumerate(ranges):
             if not isinstance(rng, dict):
+                warnings.append(
+                    (file, f"{where}.ranges[{j}]", f"expected a range mapping, found {_short(rng)}; skipped")
+                )
                 continue
             rtype = str(rng.get("type", "")).upper()
             if rtype not in ("SEMVER", "ECOSYSTEM"):
@@ -819,7 +910,13 @@ def parse_advisory(doc: Any, file: str, warnings: WarnList, aliases: Mapping[str
                 )
                 continue
             opened: str | None = None
-            for ev in rng.get("events") or []:
+            events = rng.get("events") or []
+            if not isinstance(events, list):
+                warnings.append(
+                    (file, f"{where}.ranges[{j}].events", f"expected a list of events, found {_short(events)}; ignored")
+                )
+                events = []
+            for ev in events:
                 if not isinstance(ev, dict):
                     continue
                 if "introduced" in ev:
@@ -893,6 +990,8 @@ def parse_repr_issue(text: str) -> dict[str, Any]:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise ValueError(f"not a DriftIssue(...) repr: {err.msg}") from None
+    except (MemoryError, RecursionError):
+        raise ValueError("not a DriftIssue(...) repr: nested too deeply") from None
     call = tree.body
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         raise ValueError("not a DriftIssue(...) repr")
@@ -1136,6 +1235,8 @@ def parse_quality_snapshot(
             "shape": shape,
             S.SERVICE: name,
         }
+        if body.get("score") is None:
+            warnings.append((file, f"{where}.score", "no score recorded; the score is unknown for this snapshot"))
         score = _to_number(body.get("score"), file, f"{where}.score", warnings)
         if score is not None and not 0 <= score <= 100:
             warnings.append((file, f"{where}.score", f"score {score:g} outside 0..100; ignored"))
@@ -1144,6 +1245,10 @@ def parse_quality_snapshot(
         row[S.GRADE] = _to_str(body.get("grade"), file, f"{where}.grade", warnings)
         row[S.STATUS] = _to_str(body.get("status"), file, f"{where}.status", warnings)
         row[S.MATURITY] = _to_str(body.get("maturity"), file, f"{where}.maturity", warnings)
+        if not any(k in metrics for keys in _METRIC_KEYS.values() for k in keys):
+            warnings.append(
+                (file, where, "no metrics recorded; every metric is unknown (never zero) for this snapshot")
+            )
         for col, keys in _METRIC_KEYS.items():
             key = next((k for k in keys if k in metrics), None)
             value = metrics.get(key) if key else None

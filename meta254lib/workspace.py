@@ -6,8 +6,9 @@ first access and cached on the object. A problem in an optional file becomes a w
 :attr:`Workspace.warnings`) and the rest of the workspace still loads.
 
 Files are found under the layout of :data:`meta254lib.settings.LAYOUT`. Links that point outside the
-workspace are never followed, and cache files (``*.cache``, which the platform writes as pickles) are
-never read.
+workspace are never followed, files that are not regular files (folders, named pipes, devices) are
+named and skipped, and cache files (``*.cache``, which the platform may write as serialised Python
+objects whose loading runs code) are never read.
 
 Examples
 --------
@@ -42,7 +43,7 @@ from . import loaders as L
 from . import schema as S
 from .errors import InputError, ParameterError
 from .settings import DEFAULT_ESCALATION, DEFAULT_EXTERNAL_ALIASES, LAYOUT
-from .yamlio import WarnList, loads_json, loads_yaml, read_bytes
+from .yamlio import WarnList, file_kind, loads_json, loads_yaml, read_bytes
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -127,7 +128,10 @@ class Workspace:
         """Files of one input, sorted by name; links leaving the workspace are skipped (warned)."""
         found: list[Path] = []
         for pattern in LAYOUT[key]:
-            for path in sorted(self.root.glob(pattern)):
+            matches = sorted(self.root.glob(pattern))
+            if not matches and not any(c in pattern for c in "*?[") and os.path.islink(self.root / pattern):
+                matches = [self.root / pattern]  # a broken or looping link: glob skips it, the user must hear of it
+            for path in matches:
                 if key == "manifests" and path.name.endswith(".specs.lock.json"):
                     continue
                 if key == "drift_reports" and path.name == "latest_drift_report.json":
@@ -135,8 +139,11 @@ class Workspace:
                 if not self._inside(path):
                     self._warnings.append((self._rel(path), "", "a link pointing outside the workspace; not read"))
                     continue
-                if path.is_file():
+                kind = file_kind(path)
+                if kind is None:
                     found.append(path)
+                else:
+                    self._warnings.append((self._rel(path), "", f"not a regular file ({kind}); not read"))
         return found
 
     def _record(self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None) -> None:
@@ -163,14 +170,20 @@ class Workspace:
         try:
             data = read_bytes(path, rel, self.root)
             if path.suffix in (".yaml", ".yml"):
-                return loads_yaml(data, rel, self._warnings)
-            return loads_json(data, rel)
+                doc = loads_yaml(data, rel, self._warnings)
+            else:
+                doc = loads_json(data, rel)
         except InputError as err:
             self._warnings.append(
                 (rel, err.field, f"unusable: expected {err.expected}" + (f", found {err.found}" if err.found else ""))
             )
             self._files[rel]["note"] = "unusable; see warnings"
             return None
+        if doc is None:
+            # an empty file is more likely a broken checkout than a deliberate "nothing": treat it as absent
+            self._warnings.append((rel, "", "empty file; read as absent"))
+            self._files[rel]["note"] = "empty; read as absent"
+        return doc
 
     def _read_catalog(self) -> tuple[str, Any]:
         if not self.root.is_dir():
@@ -529,6 +542,7 @@ class Workspace:
         same bytes or the same snapshot time.
         """
         rows: list[dict] = []
+        shapes: dict[str, tuple[pd.Timestamp, list[str]]] = {}
         seen_times: set[pd.Timestamp] = set()
         digests: set[str] = set()
         paths = self._find("quality_history")
@@ -564,6 +578,21 @@ class Workspace:
                 seen_times.add(when)
             self._rows[rel] = len(got)
             rows.extend(got)
+            if got:
+                shapes[rel] = (when, sorted({r["shape"] for r in got}))
+        if len({tuple(v) for _, v in shapes.values()}) > 1:
+            newest_rel = max(shapes, key=lambda r: (shapes[r][0], r))
+            newest = "/".join(shapes[newest_rel][1])
+            for rel, (_, shape) in sorted(shapes.items()):
+                if "/".join(shape) != newest:
+                    self._warnings.append(
+                        (
+                            rel,
+                            "services",
+                            f"shape {'/'.join(shape)!r} differs from the newest snapshot's shape {newest!r} "
+                            f"({newest_rel}); metrics that shape lacks are unknown for that week",
+                        )
+                    )
         maturity = dict(zip(self.services[S.SERVICE], self.services[S.MATURITY], strict=True))
         for r in rows:
             if r[S.MATURITY] is None:
@@ -792,11 +821,10 @@ class Workspace:
                     "note": _ABSENT_NOTES.get(key, ""),
                 }
             )
-        caches = (
-            sorted(p for p in self.root.glob("**/*.cache") if p.is_file())
-            if (self.root / "cache_fallback").exists() or any(self.root.glob("*/*.cache"))
-            else []
-        )
+        caches = []
+        for folder, dirs, files in os.walk(self.root):  # links to folders are not followed
+            dirs[:] = sorted(d for d in dirs if d not in (".git", ".venv", "node_modules"))
+            caches.extend(Path(folder) / f for f in files if f.endswith(".cache"))
         if caches:
             rows.append(
                 {
@@ -805,7 +833,8 @@ class Workspace:
                     "present": True,
                     "required": False,
                     "warnings": 0,
-                    "note": "never read: the platform's caches may be pickles, and pickles are never loaded",
+                    "note": "never read: the platform's caches may hold serialised Python objects, whose loading "
+                    "would run code",
                 }
             )
         return S.frame_from_records(S.INPUTS, rows)

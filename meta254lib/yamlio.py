@@ -24,8 +24,10 @@ line 1, column 1 | tag 'tag:yaml.org,2002:python/object:os.system'
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ __all__ = [
     "YamlFloat",
     "as_text",
     "decode_utf8",
+    "file_kind",
     "loads_json",
     "loads_yaml",
     "read_bytes",
@@ -185,6 +188,10 @@ def loads_yaml(data: bytes, file: str, warnings: WarnList) -> Any:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         tag = getattr(err, "problem", "") or ""
+        if "unhashable" in tag:
+            raise InputError(
+                file, where, "mapping keys that are plain values (text or numbers)", "a list or mapping used as a key"
+            ) from None
         found = tag.split("tag ")[-1].strip() if "tag" in tag else tag
         raise InputError(
             file,
@@ -195,11 +202,18 @@ def loads_yaml(data: bytes, file: str, warnings: WarnList) -> Any:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = (err.problem or err.context or "a syntax error").strip()
+        problem = (err.problem or err.context or "a syntax error").strip().removeprefix("found ")
+        if err.problem and err.context:
+            problem = f"{problem} ({err.context.strip()})"
         line_text = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
         if "\t" in line_text[: (mark.column + 1) if mark else 0] or "'\\t'" in problem:
             problem = "a tab character (YAML indentation must use spaces)"
         raise InputError(file, where, "valid YAML", problem) from None
+    except yaml.reader.ReaderError as err:
+        pos = err.position
+        where = f"line {text.count(chr(10), 0, pos) + 1}, column {pos - text.rfind(chr(10), 0, pos)}"
+        char = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "\0")
+        raise InputError(file, where, "valid YAML", f"character #x{char:04x} ({err.reason})") from None
     except yaml.YAMLError as err:
         raise InputError(file, "", "valid YAML", str(err).splitlines()[0][:200]) from None
     except RecursionError:
@@ -244,23 +258,76 @@ def loads_json(data: bytes, file: str) -> Any:
         raise InputError(file, "", "JSON nested less than the recursion limit", "deeper nesting") from None
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def file_kind(path: Path) -> str | None:
+    """``None`` for a regular file (links followed), else what the path is instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> file_kind(Path(tempfile.gettempdir())), file_kind(Path(tempfile.gettempdir()) / "no-such-file-254")
+    ('a folder', 'nothing (missing)')
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "a broken link" if os.path.islink(path) else "nothing (missing)"
+    except OSError as err:
+        return "a link that loops" if err.errno == errno.ELOOP else (err.strerror or str(err))
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
 def read_bytes(path: Path, file: str, root: Path | None = None) -> bytes:
-    """Read a file, refusing links that leave ``root``; errors become :class:`InputError`."""
+    """Read a regular file, refusing links that leave ``root``; errors become :class:`InputError`.
+
+    The file is opened without blocking and checked to be a regular file before anything is read,
+    so a named pipe, a device or a folder is refused at once (reading a pipe would wait forever).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_bytes(Path(tempfile.gettempdir()), "config/rules.yaml")
+    Traceback (most recent call last):
+    ...
+    meta254lib.errors.InputError: config/rules.yaml: expected a regular file, found a folder
+    """
     if root is not None:
         real = Path(os.path.realpath(path))
         root_real = Path(os.path.realpath(root))
         if real != root_real and root_real not in real.parents:
             raise InputError(file, "", "a file inside the workspace", f"a link to {real}")
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except PermissionError:
         raise InputError(file, "", "a readable file", "permission denied") from None
-    except IsADirectoryError:
-        raise InputError(file, "", "a file", "a directory") from None
     except FileNotFoundError:
-        raise InputError(file, "", "an existing file", "nothing (missing)") from None
+        found = "a broken link" if os.path.islink(path) else "nothing (missing)"
+        raise InputError(file, "", "an existing file", found) from None
+    except OSError as err:
+        found = "a link that loops" if err.errno == errno.ELOOP else (err.strerror or str(err))
+        raise InputError(file, "", "a readable file", found) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(file, "", "a regular file", _kind(mode))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
     except OSError as err:
         raise InputError(file, "", "a readable file", err.strerror or str(err)) from None
+    finally:
+        os.close(fd)
 
 
 Reader = Callable[[bytes, str, WarnList], Any]
