@@ -321,15 +321,17 @@ def drift_flow(
     sp = issue_spells(history, as_of, policy)
     keys = [by] if by else []
     cols = ["week", *keys, "carried_in", "new", "resolved", "persisting", "open", "net"]
-    if sp.empty:
-        return pd.DataFrame(columns=cols)
     _, reports, as_of = _history(history, as_of, policy, False)
+    if not len(reports):
+        return pd.DataFrame(columns=cols)
     weeks = pd.date_range(_week(pd.Series([reports[0]])).iloc[0], _week(pd.Series([as_of])).iloc[0], freq="7D")
     groups = _groups(by, sp[by] if by else pd.Series(dtype="str"))
     idx = pd.MultiIndex.from_product([weeks, groups], names=["week", "_g"])
     sp = sp.assign(_g=sp[by] if by else None, _ws=_week(sp["first_seen"]), _wr=_week(sp["resolved_at"]))
 
     def count(df: pd.DataFrame, col: str) -> pd.Series:
+        if df.empty:
+            return pd.Series(0, index=idx, dtype="int64")
         s = df.groupby([col, "_g"], dropna=False).size() if by else df.groupby([col]).size()
         if not by:
             s.index = pd.MultiIndex.from_arrays([s.index, [None] * len(s)])

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import svc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meta254lib import InputError, ParameterError, UnknownServiceError, open_workspace
 from meta254lib.cli import main
@@ -1254,3 +1256,28 @@ def test_sample_kpis_match_a_hand_computation_for_three_issues(sample):
         _hand_km_median([d for d, _ in high], [c for _, c in high]), nan_ok=True
     )
     assert len(spells) >= 4 and sum(closed) >= 2 and new >= 1 and resolved >= 1 and high
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(st.lists(st.lists(st.booleans(), min_size=6, max_size=6), min_size=1, max_size=8))
+def test_flow_identity_and_spells_on_random_histories(presence):
+    """open = previous open + carried in + new - resolved, and spells tile each issue's presence exactly."""
+    times = pd.date_range("2025-01-06", periods=6, freq="7D", tz="UTC")
+    rows_ = [
+        {"report_time": times[r], "issue_id": f"I{i}", "service": f"s{i % 3}", "type": "x", "severity": "low"}
+        for i, pres in enumerate(presence)
+        for r, here in enumerate(pres)
+        if here
+    ]
+    rows_ += [{"report_time": t, "issue_id": None} for t in times]  # report markers: every week is a report
+    h = pd.DataFrame(rows_)
+    as_of = times[-1]
+    f = drift_flow(h, as_of)
+    assert (f["open"].diff().fillna(f["open"]) == f["carried_in"] + f["new"] - f["resolved"]).all()
+    sp = issue_spells(h, as_of)
+    for i, pres in enumerate(presence):
+        weeks = sp[sp["issue_id"] == f"I{i}"]
+        covered = sorted(r for s in weeks.itertuples() for r in range(6) if s.first_seen <= times[r] <= s.last_seen)
+        assert covered == [r for r, here in enumerate(pres) if here]
+        assert int(weeks["open"].sum()) == int(pres[-1])
+    assert f["open"].iloc[-1] == sum(p[-1] for p in presence)
