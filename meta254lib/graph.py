@@ -46,6 +46,7 @@ from .errors import ParameterError
 from .schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, require_columns
 
 __all__ = [
+    "CONTRACT_PAIR_LIMIT",
     "DEFAULT_RELATIONS",
     "RELATIONS",
     "build_graph",
@@ -57,6 +58,11 @@ __all__ = [
 RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event", "shares_contract")
 #: The relations an impact analysis follows unless told otherwise.
 DEFAULT_RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event")
+#: Most ``shares_contract`` edges the workspace graph materialises. Every pair of services pinning the
+#: same spec is an edge in both directions, so the count grows with the square of the fleet: 10,000
+#: services pinning 52 specs make about 5.7 million edges (gigabytes in networkx). Above this limit
+#: the workspace graph leaves the relation out and says so (``G.graph["omitted_relations"]``).
+CONTRACT_PAIR_LIMIT = 100_000
 
 _NODE_ATTRS = ("domain", "team", "maturity", "runtime")
 
@@ -120,6 +126,8 @@ def build_graph(
     dependencies: pd.DataFrame,
     events: pd.DataFrame,
     contracts: pd.DataFrame,
+    *,
+    max_contract_pairs: int | None = None,
 ) -> nx.DiGraph:
     """Build the service graph from the catalog tables.
 
@@ -134,6 +142,10 @@ def build_graph(
         :data:`~meta254lib.schema.EVENTS` rows (``service``, ``event``, ``direction`` in/out).
     contracts : DataFrame
         :data:`~meta254lib.schema.CONTRACTS` rows (``service``, ``spec``, optional ``version``).
+    max_contract_pairs : int, optional
+        When the ``shares_contract`` relation would need more ordered pairs than this, it is left
+        out: no such edges, and ``G.graph["omitted_relations"]`` maps ``"shares_contract"`` to the
+        reason (:func:`relation_view` then refuses to select it). Default: no limit.
 
     Returns
     -------
@@ -226,6 +238,13 @@ def build_graph(
             pinners[spec].add(svc)
             version = _clean(row["version"]) if has_version else None
             pins[svc].add(f"{spec}@{version}" if version else spec)
+    pairs = sum(len(svcs) * (len(svcs) - 1) for svcs in pinners.values())
+    if max_contract_pairs is not None and pairs > max_contract_pairs:
+        G.graph["omitted_relations"] = {
+            "shares_contract": f"{pairs:,} ordered pairs of services pin the same spec, more than the "
+            f"{max_contract_pairs:,} this graph materialises; the relation is left out"
+        }
+        pinners = {}
     for spec, svcs in pinners.items():
         for a in svcs:
             for b in svcs:
@@ -273,7 +292,7 @@ def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
     Raises
     ------
     ParameterError
-        For an unknown relation name.
+        For an unknown relation name, or one the graph left out (``G.graph["omitted_relations"]``).
 
     Examples
     --------
@@ -285,6 +304,11 @@ def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
     ([('a', 'b')], ['a', 'b', 'c'])
     """
     chosen = frozenset(parse_relations(relations))
+    omitted = {r: why for r, why in G.graph.get("omitted_relations", {}).items() if r in chosen}
+    if omitted:
+        raise ParameterError(
+            "; ".join(f"relation {r!r} is not available for this graph: {why}" for r, why in sorted(omitted.items()))
+        )
 
     def keep(u: str, v: str) -> bool:
         return not chosen.isdisjoint(G.edges[u, v].get("relations", ()))

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from collections.abc import Iterable
@@ -39,6 +40,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from . import cache as C
 from . import loaders as L
 from . import schema as S
 from .errors import InputError, ParameterError
@@ -83,6 +85,85 @@ def _utc_mtime(path: Path) -> pd.Timestamp | None:
         return None
 
 
+#: Inputs of the catalog tables (services, contracts, dependencies, events); see :func:`_cached`.
+_TABLE_INPUTS = ("catalog", "teams", "manifests", "lockfiles", "rules", "events_registry")
+
+
+def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> Any:
+    """Serve a workspace computation from the warm-load cache (:mod:`meta254lib.cache`).
+
+    ``inputs`` are the layout keys (or relative paths) of every file the computation may read,
+    directly or through ``deps``; ``deps`` are the attributes it uses, computed first so that the
+    warnings, file records and row counts it adds are exactly its own. On a hit those are replayed
+    in the same order as a cold load would add them; on a miss the computation runs and its result
+    and effects are stored. Without a cache (``cache=False``, or a small workspace) it just runs.
+    """
+
+    def wrap(fn: Any) -> Any:
+        unit = fn.__name__.strip("_")
+
+        @functools.wraps(fn)
+        def inner(self: Workspace) -> Any:
+            store = self._cache
+            if store is None:
+                return fn(self)
+            for name in deps:
+                getattr(self, name)
+            rels = C.scan_inputs(self.root, inputs, LAYOUT)
+            if rels is None:
+                return fn(self)
+            extra = C.mtimes_of(self.root, rels) if mtimes else ""
+            got = store.load(unit, rels, extra)
+            if isinstance(got, dict) and {"value", "warnings", "files", "rows"} <= got.keys():
+                self._warnings.extend(tuple(w) for w in got["warnings"])
+                for rel, info in got["files"].items():
+                    path = self.root / rel
+                    try:
+                        size = path.stat().st_size
+                    except OSError:
+                        size = None
+                    self._files[rel] = {**info, "modified": _utc_mtime(path), "bytes": size}
+                self._rows.update(got["rows"])
+                return got["value"]
+            states = store.states(rels)
+            n_warn = len(self._warnings)
+            files = {k: dict(v) for k, v in self._files.items()}
+            rows = dict(self._rows)
+            value = fn(self)
+            effects = {
+                "value": value,
+                "warnings": [list(w) for w in self._warnings[n_warn:]],
+                "files": {
+                    k: {f: x for f, x in v.items() if f not in ("modified", "bytes")}
+                    for k, v in self._files.items()
+                    if files.get(k) != v
+                },
+                "rows": {k: v for k, v in self._rows.items() if k not in rows or rows[k] != v},
+            }
+            store.save(unit, rels, effects, extra, states)
+            return value
+
+        return inner
+
+    return wrap
+
+
+def _open_cache(root: Path, cache: bool | str | None) -> C.WorkspaceCache | None:
+    mode = C.resolve_mode(cache)
+    if mode == "off" or not root.is_dir():
+        return None
+    if mode == "auto":
+        sizes = []
+        for rel in LAYOUT["catalog"]:
+            try:
+                sizes.append(os.stat(root / rel).st_size)
+            except OSError:
+                pass
+        if max(sizes, default=0) < C.AUTO_MIN_BYTES:
+            return None
+    return C.WorkspaceCache(root, C.cache_folder(root))
+
+
 class Workspace:
     """A loaded workspace. Use :func:`open_workspace` to create one.
 
@@ -96,20 +177,59 @@ class Workspace:
         The catalog's ``metadata`` block.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: bool | str | None = None) -> None:
         self.root = root
         self._warnings: WarnList = []
         self._files: dict[str, dict[str, Any]] = {}
         self._rows: dict[str, int] = {}
-        self.catalog_file, doc = self._read_catalog()
-        self.catalog_meta, self._entries = L.parse_catalog(doc, self.catalog_file, self._warnings)
-        self._record(self.catalog_file, "catalog", required=True, timestamp=self.catalog_meta.get("generated_at"))
-        self._rows[self.catalog_file] = len(self._entries)
+        self._cache = _open_cache(root, cache)
+        self._entry_list: list[dict] | None = None
+        self.catalog_file, self.catalog_meta, self._n_entries = self._catalog()
+
+    @_cached("catalog")
+    def _catalog(self) -> tuple[str, dict, int]:
+        catalog_file, doc = self._read_catalog()
+        meta, entries = L.parse_catalog(doc, catalog_file, self._warnings)
+        self._record(catalog_file, "catalog", required=True, timestamp=meta.get("generated_at"))
+        self._rows[catalog_file] = len(entries)
+        self._entry_list = entries
+        if self._cache is not None:
+            rels = C.scan_inputs(self.root, ("catalog",), LAYOUT)
+            if rels is not None:
+                self._cache.save("catalog_entries", rels, entries, states=self._cache.states(rels))
+        return catalog_file, meta, len(entries)
+
+    @property
+    def _entries(self) -> list[dict]:
+        """The catalog entries; after a warm open they are read back only when something needs them."""
+        if self._entry_list is None:
+            rels = C.scan_inputs(self.root, ("catalog",), LAYOUT) if self._cache is not None else None
+            entries = self._cache.load("catalog_entries", rels) if rels is not None else None
+            if not isinstance(entries, list):
+                kept, self._warnings = self._warnings, []  # their warnings were replayed already
+                try:
+                    _, doc = self._read_catalog()
+                    _, entries = L.parse_catalog(doc, self.catalog_file, [])
+                finally:
+                    self._warnings = kept
+            self._entry_list = entries
+        return self._entry_list
 
     @property
     def catalog_entries(self) -> tuple[dict, ...]:
         """The catalog's service entries as read (after duplicates and malformed entries were dropped)."""
         return tuple(self._entries)
+
+    @property
+    def cache_stats(self) -> dict[str, Any] | None:
+        """What the warm-load cache did for this workspace (``None`` when caching is off).
+
+        ``folder``, counters ``hit``/``miss``/``corrupt``/``write``/``hashed`` and ``units`` (the
+        outcome of each cached table). See :mod:`meta254lib.cache`.
+        """
+        if self._cache is None:
+            return None
+        return {"folder": str(self._cache.folder), **self._cache.stats, "units": dict(self._cache.stats["units"])}
 
     # --- files -------------------------------------------------------------------------------
 
@@ -235,6 +355,7 @@ class Workspace:
         return self._config("upgrade_policies")
 
     @cached_property
+    @_cached("events_registry")
     def events_registry(self) -> frozenset[str] | None:
         """Registered event ids, or ``None`` when there is no registry file."""
         paths = self._find("events_registry")
@@ -276,6 +397,7 @@ class Workspace:
         return {str(k): int(v) for k, v in layers.items() if isinstance(v, int) and not isinstance(v, bool)}
 
     @cached_property
+    @_cached("teams")
     def _teams_doc(self) -> tuple[list[dict], dict[str, dict[str, str]], bool]:
         paths = self._find("teams")
         if not paths:
@@ -306,6 +428,7 @@ class Workspace:
     # --- catalog tables ----------------------------------------------------------------------
 
     @cached_property
+    @_cached(*_TABLE_INPUTS, deps=("teams", "manifests", "_lock_rows", "aliases", "domain_layers", "events_registry"))
     def _tables(self) -> dict[str, pd.DataFrame]:
         teams = self.teams
         manifests = self.manifests
@@ -345,6 +468,7 @@ class Workspace:
         return self._tables["events"]
 
     @cached_property
+    @_cached("teams", "catalog", deps=("_teams_doc",))
     def teams(self) -> pd.DataFrame:
         """Ownership rows: teams.yaml first, then teams derived from repo names for the rest."""
         rows, _, _ = self._teams_doc
@@ -373,6 +497,7 @@ class Workspace:
     # --- optional tables -----------------------------------------------------------------------
 
     @cached_property
+    @_cached("manifests", "catalog", mtimes=True)
     def manifests(self) -> pd.DataFrame:
         """Collected manifests (schema :data:`~meta254lib.schema.MANIFESTS`)."""
         by_name = {e["name"]: e for e in self._entries}
@@ -423,6 +548,7 @@ class Workspace:
         return S.frame_from_records(S.MANIFESTS, rows)
 
     @cached_property
+    @_cached("lockfiles")
     def _lock_rows(self) -> list[dict] | None:
         paths = self._find("lockfiles")
         if not paths:
@@ -444,6 +570,7 @@ class Workspace:
         return S.frame_from_records(S.LOCKFILES, self._lock_rows or [])
 
     @cached_property
+    @_cached("spec_registry")
     def spec_versions(self) -> pd.DataFrame:
         """The spec registry (schema :data:`~meta254lib.schema.SPEC_VERSIONS`)."""
         paths = self._find("spec_registry")
@@ -462,6 +589,7 @@ class Workspace:
         return df
 
     @cached_property
+    @_cached("advisories", "rules", deps=("aliases",))
     def advisories(self) -> pd.DataFrame:
         """OSV advisories, one row per affected package (schema :data:`~meta254lib.schema.ADVISORIES`)."""
         rows: list[dict] = []
@@ -482,6 +610,7 @@ class Workspace:
         return S.frame_from_records(S.ADVISORIES, rows)
 
     @cached_property
+    @_cached("drift_reports", "analysis/reports/drift/latest_drift_report.json", "rules", deps=("aliases",))
     def drift_history(self) -> pd.DataFrame:
         """Every issue of every drift report (schema :data:`~meta254lib.schema.DRIFT_HISTORY`).
 
@@ -535,6 +664,7 @@ class Workspace:
         return df
 
     @cached_property
+    @_cached("quality_history", "latest_quality", *_TABLE_INPUTS, deps=("_tables",))
     def quality_history(self) -> pd.DataFrame:
         """Every service of every quality snapshot (schema :data:`~meta254lib.schema.QUALITY_HISTORY`).
 
@@ -603,6 +733,7 @@ class Workspace:
         return df
 
     @cached_property
+    @_cached("dependency_graph", *_TABLE_INPUTS, deps=("_tables",))
     def dependency_graph_diff(self) -> dict[str, Any] | None:
         """How ``catalog/dependency-graph.yaml`` disagrees with the catalog (``None`` when absent)."""
         paths = self._find("dependency_graph")
@@ -666,10 +797,17 @@ class Workspace:
 
     @cached_property
     def graph(self) -> nx.DiGraph:
-        """The service graph (see :func:`meta254lib.graph.build_graph`)."""
-        from .graph import build_graph
+        """The service graph (see :func:`meta254lib.graph.build_graph`).
 
-        return build_graph(self.services, self.dependencies, self.events, self.contracts)
+        ``shares_contract`` edges are materialised up to :data:`meta254lib.graph.CONTRACT_PAIR_LIMIT`
+        ordered pairs; a fleet whose shared pins exceed that gets a graph without the relation, and
+        ``G.graph["omitted_relations"]`` says why.
+        """
+        from .graph import CONTRACT_PAIR_LIMIT, build_graph
+
+        return build_graph(
+            self.services, self.dependencies, self.events, self.contracts, max_contract_pairs=CONTRACT_PAIR_LIMIT
+        )
 
     @cached_property
     def generated_at(self) -> pd.Timestamp | None:
@@ -840,16 +978,21 @@ class Workspace:
         return S.frame_from_records(S.INPUTS, rows)
 
     def __repr__(self) -> str:
-        return f"<Workspace {self.root} services={len(self._entries)}>"
+        return f"<Workspace {self.root} services={self._n_entries}>"
 
 
-def open_workspace(path: str | os.PathLike[str]) -> Workspace:
+def open_workspace(path: str | os.PathLike[str], *, cache: bool | str | None = None) -> Workspace:
     """Open the workspace at ``path``.
 
     Parameters
     ----------
     path : str or PathLike
         A folder laid out like the meta repository (see the README, "Workspace").
+    cache : bool or {"on", "off", "auto"}, optional
+        The warm-load cache (:mod:`meta254lib.cache`): tables parsed once are stored in
+        ``.meta254-cache/`` (or ``$META254_CACHE_DIR``) and read back while every input file keeps
+        its content hash. Default ``$META254_CACHE``, else ``auto``: on for catalogs of at least
+        512 KiB, off for smaller workspaces.
 
     Returns
     -------
@@ -861,4 +1004,4 @@ def open_workspace(path: str | os.PathLike[str]) -> Workspace:
         The folder or its catalog is missing or unusable; the message names the file, the field and
         what was expected.
     """
-    return Workspace(Path(path).expanduser().resolve())
+    return Workspace(Path(path).expanduser().resolve(), cache=cache)

@@ -1,0 +1,826 @@
+"""Warm-load cache of workspace tables, keyed by the content hash of every input file.
+
+Parsing a 10,000-service workspace (catalog, manifests, lock files, a year of weekly reports) takes
+tens of seconds; reading the tables it produced takes a fraction of a second. The workspace stores
+each table it computes ("unit": the catalog, teams, manifests, the catalog tables, drift and quality
+history, ...) in ``.meta254-cache/`` inside the workspace, or under ``$META254_CACHE_DIR`` when set,
+and reads it back on the next open if, and only if, every input file of that unit still has the
+same SHA-256 digest.
+
+What is stored, and how it is checked:
+
+- **no pickle, ever.** A unit file is a JSON header followed by raw little-endian column buffers:
+  numbers, booleans and timestamps as plain arrays (read with ``numpy.frombuffer``), masks for the
+  nullable dtypes, text as a JSON list of distinct values plus ``int32`` codes, tuples and other
+  Python values as tagged JSON (:func:`encode_value`). Nothing in it can execute code.
+- **keyed by content.** The header lists each input file with its SHA-256. A unit is used only when
+  the same files are present and every digest matches; the key also covers the meta254 source
+  code that produced it, pandas and numpy versions, and the format version, so an upgrade never
+  reads a stale layout.
+- **cheap re-validation.** Hashing hundreds of megabytes on every open would cost more than the
+  load, so digests are remembered with the file's size, mtime, ctime and inode (``files.json``).
+  A file whose four values are unchanged, and that had not been modified within
+  :data:`RACY_SECONDS` of being hashed, keeps its digest (the rule git uses for its index: a file
+  written in the same instant as it was hashed is always re-hashed). Any other file is hashed again.
+- **never trusted blindly.** Every buffer carries its own SHA-256, checked on read; lengths,
+  dtypes, code ranges and column names are checked while decoding. A truncated, garbled or foreign
+  file is a miss (counted in :attr:`WorkspaceCache.stats` as ``corrupt``) and is rewritten.
+- **atomic.** Files are written to a temporary name and renamed, so a reader sees the old or the
+  new unit, never half of one.
+
+Caching is on for workspaces whose catalog is at least :data:`AUTO_MIN_BYTES` (tiny workspaces
+load in milliseconds and are not worth a folder). ``META254_CACHE=on|off|auto`` and
+``open_workspace(path, cache=True|False)`` override that.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frames = []
+>>> tagged = encode_value({"pins": ("a@1.0", "b@2.0"), "when": pd.Timestamp("2025-10-06", tz="UTC")}, frames)
+>>> decode_value(tagged, frames)["pins"]
+('a@1.0', 'b@2.0')
+>>> df = pd.DataFrame({"service": pd.Series(["a", None, "a"], dtype="str"), "n": pd.array([1, None, 3], "Int64")})
+>>> blobs = _Blobs()
+>>> spec = encode_frame(df, blobs)
+>>> back = decode_frame(spec, [bytearray(b) for b in blobs.items])
+>>> back.equals(df), back.dtypes.astype(str).tolist()
+(True, ['str', 'Int64'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .yamlio import YamlFloat
+
+__all__ = [
+    "AUTO_MIN_BYTES",
+    "CACHE_DIRNAME",
+    "ENV_DIR",
+    "ENV_MODE",
+    "FORMAT_VERSION",
+    "RACY_SECONDS",
+    "CacheCorrupt",
+    "Uncacheable",
+    "WorkspaceCache",
+    "cache_folder",
+    "code_fingerprint",
+    "decode_frame",
+    "decode_value",
+    "encode_frame",
+    "encode_value",
+    "file_digest",
+    "mtimes_of",
+    "resolve_mode",
+    "scan_inputs",
+]
+
+#: Version of the unit file layout; part of every key.
+FORMAT_VERSION = 1
+#: Folder created inside the workspace (git-ignored).
+CACHE_DIRNAME = ".meta254-cache"
+#: Environment variable naming a cache folder outside the workspace.
+ENV_DIR = "META254_CACHE_DIR"
+#: Environment variable choosing ``on``, ``off`` or ``auto`` (the default).
+ENV_MODE = "META254_CACHE"
+#: In ``auto`` mode, workspaces whose catalog is smaller than this are not cached.
+AUTO_MIN_BYTES = 512 * 1024
+#: A file modified less than this many seconds before it was hashed is always re-hashed.
+RACY_SECONDS = 2.0
+
+_MAGIC = b"META254-CACHE\n"
+_UNIT_SUFFIX = ".m254"
+_CODE_MODULES = (
+    "cache.py",
+    "errors.py",
+    "graph.py",
+    "ids.py",
+    "loaders.py",
+    "schema.py",
+    "settings.py",
+    "versions.py",
+    "workspace.py",
+    "yamlio.py",
+)
+
+
+class Uncacheable(Exception):
+    """A value that this format cannot represent exactly; the unit is simply not cached."""
+
+
+class CacheCorrupt(Exception):
+    """A unit file that fails a check; it is ignored and rewritten."""
+
+
+# --- fingerprints --------------------------------------------------------------------------------
+
+_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the source of the modules that shape cached tables, plus library versions.
+
+    Editing the loaders (or upgrading pandas) therefore invalidates every cache.
+
+    Examples
+    --------
+    >>> len(code_fingerprint())
+    64
+    """
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        h = hashlib.sha256(f"{FORMAT_VERSION}|{pd.__version__}|{np.__version__}".encode())
+        here = Path(__file__).resolve().parent
+        for name in _CODE_MODULES:
+            try:
+                h.update(name.encode() + b"\0" + (here / name).read_bytes())
+            except OSError:
+                h.update(name.encode() + b"\0missing")
+        _FINGERPRINT = h.hexdigest()
+    return _FINGERPRINT
+
+
+def file_digest(data: bytes) -> str:
+    """The digest used for inputs and buffers (SHA-256, hex).
+
+    Examples
+    --------
+    >>> file_digest(b"")[:12]
+    'e3b0c44298fc'
+    """
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- tagged JSON for Python values ---------------------------------------------------------------
+
+
+def encode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
+    """A JSON-able form of ``obj`` that :func:`decode_value` turns back into an equal object.
+
+    Lists, str-keyed dicts, str, int, bool and None are themselves; everything else is a tagged
+    object ``{"$": tag, ...}``: tuples, sets, frozensets, dicts with other keys, floats (so NaN and
+    the source text of a YAML float survive), timestamps, dates, ``pd.NA``/``NaT``, numpy scalars,
+    and DataFrames (appended to ``frames``; the tag holds the index).
+
+    Raises
+    ------
+    Uncacheable
+        Any other type.
+    """
+    t = type(obj)
+    if obj is None or t is str or t is bool or t is int:
+        return obj
+    if t is list:
+        return [encode_value(v, frames) for v in obj]
+    if t is dict:
+        if all(type(k) is str for k in obj) and "$" not in obj:
+            return {k: encode_value(v, frames) for k, v in obj.items()}
+        return {"$": "dict", "v": [[encode_value(k, frames), encode_value(v, frames)] for k, v in obj.items()]}
+    if t is tuple:
+        return {"$": "tuple", "v": [encode_value(v, frames) for v in obj]}
+    if t is YamlFloat:
+        return {"$": "yf", "v": repr(float(obj)), "s": obj.source}
+    if t is float:
+        return {"$": "f", "v": repr(obj)}
+    if t is frozenset or t is set:
+        items = [encode_value(v, frames) for v in obj]
+        return {"$": "fset" if t is frozenset else "set", "v": items}
+    if t is pd.Timestamp:
+        return {"$": "ts", "v": int(obj.value), "u": obj.unit, "tz": str(obj.tz) if obj.tz is not None else None}
+    if obj is pd.NaT:
+        return {"$": "nat"}
+    if obj is pd.NA:
+        return {"$": "na"}
+    if t is dt.datetime:
+        return {"$": "dt", "v": obj.isoformat()}
+    if t is dt.date:
+        return {"$": "date", "v": obj.isoformat()}
+    if t is bytes:
+        return {"$": "bytes", "v": obj.hex()}
+    if isinstance(obj, np.generic) and obj.dtype.kind in "biuf":
+        return {"$": "np", "d": obj.dtype.str, "v": encode_value(obj.item(), frames)}
+    if t is pd.DataFrame:
+        frames.append(obj)
+        return {"$": "df", "v": len(frames) - 1}
+    raise Uncacheable(f"cannot cache a {t.__name__}")
+
+
+def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
+    tag = obj["$"]
+    v = obj.get("v")
+    if tag == "tuple":
+        return tuple(decode_value(x, frames) for x in v)
+    if tag == "dict":
+        return {decode_value(k, frames): decode_value(x, frames) for k, x in v}
+    if tag == "yf":
+        return YamlFloat(float(v), str(obj["s"]))
+    if tag == "f":
+        return float(v)
+    if tag in ("set", "fset"):
+        items = [decode_value(x, frames) for x in v]
+        return frozenset(items) if tag == "fset" else set(items)
+    if tag == "ts":
+        ts = pd.Timestamp(int(v), tz="UTC" if obj["tz"] is not None else None).as_unit(str(obj["u"]))
+        return ts.tz_convert(obj["tz"]) if obj["tz"] not in (None, "UTC") else ts
+    if tag == "nat":
+        return pd.NaT
+    if tag == "na":
+        return pd.NA
+    if tag == "dt":
+        return dt.datetime.fromisoformat(v)
+    if tag == "date":
+        return dt.date.fromisoformat(v)
+    if tag == "bytes":
+        return bytes.fromhex(v)
+    if tag == "np":
+        return np.dtype(obj["d"]).type(decode_value(v, frames))
+    if tag == "df":
+        return frames[int(v)]
+    raise CacheCorrupt(f"unknown tag {tag!r}")
+
+
+def decode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
+    """Inverse of :func:`encode_value` (``frames`` are the decoded DataFrames)."""
+    t = type(obj)
+    if t is list:
+        return [decode_value(v, frames) for v in obj]
+    if t is dict:
+        if "$" in obj:
+            return _decode_tagged(obj, frames)
+        return {k: decode_value(v, frames) for k, v in obj.items()}
+    return obj
+
+
+# --- columnar DataFrames --------------------------------------------------------------------------
+
+
+class _Blobs:
+    """Raw buffers of one unit file, in order."""
+
+    def __init__(self) -> None:
+        self.items: list[bytes] = []
+
+    def add(self, data: bytes | np.ndarray) -> int:
+        if isinstance(data, np.ndarray):
+            data = np.ascontiguousarray(data).tobytes()
+        self.items.append(data)
+        return len(self.items) - 1
+
+    def add_json(self, value: Any) -> int:
+        return self.add(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode())
+
+
+_MASKED = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64", "boolean"}
+
+
+def _str_dtype(kind: str) -> pd.StringDtype:
+    return pd.StringDtype("python", na_value=np.nan) if kind == "str" else pd.StringDtype("python")
+
+
+def encode_frame(df: pd.DataFrame, blobs: _Blobs) -> dict[str, Any]:
+    """Describe ``df`` column by column, adding its buffers to ``blobs``.
+
+    Raises
+    ------
+    Uncacheable
+        A non-default index, non-text or duplicate column names, or a dtype not listed in the
+        module docstring.
+    """
+    idx = df.index
+    if not isinstance(idx, pd.RangeIndex) or idx.start != 0 or idx.step != 1:
+        raise Uncacheable("only frames with a default RangeIndex are cached")
+    names = list(df.columns)
+    if len(set(names)) != len(names) or not all(type(c) is str for c in names):
+        raise Uncacheable("column names must be unique text")
+    cols = []
+    for j, name in enumerate(names):
+        s = df.iloc[:, j]
+        dtype = s.dtype
+        spec: dict[str, Any] = {"name": name, "dtype": str(dtype)}
+        if isinstance(dtype, pd.StringDtype):
+            if dtype.storage != "python":
+                raise Uncacheable(f"string storage {dtype.storage}")
+            spec["enc"] = "text"
+            spec["kind"] = "str" if dtype.na_value is np.nan else "string"
+            codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            spec["codes"] = blobs.add(codes.astype("<i4"))
+            spec["values"] = blobs.add_json([str(u) for u in uniques])
+        elif isinstance(dtype, pd.DatetimeTZDtype):
+            spec["enc"] = "datetimetz"
+            spec["unit"] = dtype.unit
+            spec["tz"] = str(dtype.tz)
+            spec["data"] = blobs.add(np.asarray(s.array.asi8, dtype="<i8"))
+        elif str(dtype) in _MASKED:
+            arr = s.array
+            spec["enc"] = "masked"
+            mask = np.asarray(arr.isna(), dtype=bool)
+            values = np.asarray(arr._data)  # the values under the mask (public API has no accessor)
+            spec["vdtype"] = values.dtype.str
+            spec["data"] = blobs.add(values)
+            spec["mask"] = blobs.add(mask)
+        elif isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
+            values = s.to_numpy()
+            spec["enc"] = "raw"
+            spec["vdtype"] = values.dtype.str
+            spec["data"] = blobs.add(values)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
+            frames: list[pd.DataFrame] = []
+            encoded = [encode_value(v, frames) for v in s.tolist()]
+            if frames:
+                raise Uncacheable("frames inside a column")
+            spec["enc"] = "json"
+            spec["data"] = blobs.add_json(encoded)
+        else:
+            raise Uncacheable(f"dtype {dtype}")
+        cols.append(spec)
+    return {"nrows": len(df), "columns": cols}
+
+
+def _array(blob: bytearray, vdtype: str, n: int) -> np.ndarray:
+    dtype = np.dtype(vdtype)
+    if dtype.hasobject or len(blob) != n * dtype.itemsize:
+        raise CacheCorrupt("buffer length does not match the row count")
+    return np.frombuffer(blob, dtype=dtype)
+
+
+def _json_blob(blob: bytearray) -> Any:
+    try:
+        return json.loads(bytes(blob))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CacheCorrupt(f"unreadable JSON buffer: {err}") from None
+
+
+def decode_frame(spec: Mapping[str, Any], blobs: list[bytearray]) -> pd.DataFrame:
+    """Rebuild a DataFrame from :func:`encode_frame`'s description and the checked buffers.
+
+    Raises
+    ------
+    CacheCorrupt
+        Any inconsistency (lengths, code ranges, dtypes, names).
+    """
+    n = int(spec["nrows"])
+    out: dict[str, Any] = {}
+    for col in spec["columns"]:
+        enc, name = col["enc"], col["name"]
+        if not isinstance(name, str) or name in out:
+            raise CacheCorrupt("bad column name")
+        if enc == "text":
+            codes = _array(blobs[col["codes"]], "<i4", n)
+            uniques = _json_blob(blobs[col["values"]])
+            if not isinstance(uniques, list) or not all(type(u) is str for u in uniques):
+                raise CacheCorrupt("text values are not strings")
+            if n and (int(codes.min()) < -1 or int(codes.max()) >= len(uniques)):
+                raise CacheCorrupt("text codes out of range")
+            dtype = _str_dtype(col["kind"])
+            table = np.empty(len(uniques) + 1, dtype=object)
+            table[: len(uniques)] = uniques
+            table[len(uniques)] = dtype.na_value
+            values = pd.array(table.take(codes), dtype=dtype)
+        elif enc == "datetimetz":
+            raw = _array(blobs[col["data"]], "<i8", n)
+            unit = str(col["unit"])
+            if unit not in ("s", "ms", "us", "ns"):
+                raise CacheCorrupt("bad datetime unit")
+            values = pd.DatetimeIndex(raw.view(f"M8[{unit}]")).tz_localize("UTC").tz_convert(col["tz"]).array
+        elif enc == "masked":
+            data = _array(blobs[col["data"]], col["vdtype"], n)
+            mask = _array(blobs[col["mask"]], "|b1", n)
+            dtype_name = col["dtype"]
+            if dtype_name not in _MASKED:
+                raise CacheCorrupt("bad masked dtype")
+            if dtype_name == "boolean":
+                values = pd.arrays.BooleanArray(data.astype(bool), mask.copy())
+            elif dtype_name.startswith("Float"):
+                values = pd.arrays.FloatingArray(data.copy(), mask.copy())
+            else:
+                values = pd.arrays.IntegerArray(data.copy(), mask.copy())
+        elif enc == "raw":
+            values = _array(blobs[col["data"]], col["vdtype"], n)
+        elif enc == "json":
+            items = _json_blob(blobs[col["data"]])
+            if not isinstance(items, list) or len(items) != n:
+                raise CacheCorrupt("object column length")
+            values = np.empty(n, dtype=object)
+            values[:] = [decode_value(v, []) for v in items] if n else []
+        else:
+            raise CacheCorrupt(f"unknown encoding {enc!r}")
+        s = pd.Series(values, name=name, copy=False)
+        if str(s.dtype) != col["dtype"]:
+            raise CacheCorrupt(f"column {name!r}: dtype {s.dtype} instead of {col['dtype']}")
+        if len(s) != n:
+            raise CacheCorrupt(f"column {name!r}: {len(s)} rows instead of {n}")
+        out[name] = s
+    if not out:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    return pd.DataFrame(out, copy=False)
+
+
+# --- unit files -----------------------------------------------------------------------------------
+
+
+def _pack(header: dict[str, Any], blobs: list[bytes]) -> list[bytes]:
+    offset = 0
+    index = []
+    for b in blobs:
+        index.append([offset, len(b), file_digest(b)])
+        offset += len(b)
+    header = {**header, "blobs": index}
+    text = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return [_MAGIC, struct.pack("<Q", len(text)), file_digest(text).encode(), text, *blobs]
+
+
+def _unpack(data: bytearray) -> tuple[dict[str, Any], list[bytearray]]:
+    m = len(_MAGIC)
+    if len(data) < m + 8 + 64 or bytes(data[:m]) != _MAGIC:
+        raise CacheCorrupt("not a meta254 cache file")
+    (length,) = struct.unpack("<Q", data[m : m + 8])
+    start = m + 8 + 64
+    if start + length > len(data):
+        raise CacheCorrupt("truncated header")
+    text = bytes(data[start : start + length])
+    if file_digest(text).encode() != bytes(data[m + 8 : start]):
+        raise CacheCorrupt("header digest mismatch")
+    try:
+        header = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CacheCorrupt(f"unreadable header: {err}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("blobs"), list):
+        raise CacheCorrupt("header without buffers")
+    base = start + length
+    view = memoryview(data)
+    blobs = []
+    for item in header["blobs"]:
+        if not (isinstance(item, list) and len(item) == 3):
+            raise CacheCorrupt("bad buffer entry")
+        off, size, digest = item
+        if not (isinstance(off, int) and isinstance(size, int) and off >= 0 and size >= 0):
+            raise CacheCorrupt("bad buffer entry")
+        lo, hi = base + off, base + off + size
+        if hi > len(data):
+            raise CacheCorrupt("truncated buffer")
+        chunk = view[lo:hi]
+        if hashlib.sha256(chunk).hexdigest() != digest:
+            raise CacheCorrupt("buffer digest mismatch")
+        blobs.append(data[lo:hi])
+    return header, blobs
+
+
+def _write_atomic(path: Path, parts: Iterable[bytes]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for p in parts:
+                f.write(p)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# --- the cache of one workspace ---------------------------------------------------------------------
+
+
+def resolve_mode(cache: bool | str | None) -> str:
+    """``on``, ``off`` or ``auto`` from the argument, else ``$META254_CACHE``, else ``auto``.
+
+    Examples
+    --------
+    >>> resolve_mode(True), resolve_mode(False), resolve_mode("auto")
+    ('on', 'off', 'auto')
+    """
+    if cache is True:
+        return "on"
+    if cache is False:
+        return "off"
+    value = (cache if isinstance(cache, str) else os.environ.get(ENV_MODE, "auto")).strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return "on"
+    if value in ("0", "off", "false", "no"):
+        return "off"
+    return "auto"
+
+
+def cache_folder(root: Path) -> Path:
+    """Where the cache of the workspace at ``root`` lives.
+
+    ``$META254_CACHE_DIR/<first 16 hex of sha256(root path)>`` when the variable is set, else
+    ``root/.meta254-cache``.
+
+    Examples
+    --------
+    >>> cache_folder(Path("/ws")).as_posix() if "META254_CACHE_DIR" not in os.environ else "/ws/.meta254-cache"
+    '/ws/.meta254-cache'
+    """
+    base = os.environ.get(ENV_DIR, "").strip()
+    if base:
+        return Path(base).expanduser() / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    return root / CACHE_DIRNAME
+
+
+def scan_inputs(root: Path, specs: Iterable[str], layout: Mapping[str, tuple[str, ...]]) -> list[str] | None:
+    """Every file that may feed a unit: the files matching the layout patterns of ``specs``.
+
+    ``specs`` are layout keys (``"manifests"``) or literal paths relative to ``root``; literal paths
+    and patterns without wildcards are listed whether they exist or not (an absent file has the
+    digest ``None``, so creating it is a change). A wildcard matches hidden names too, so the list
+    is a superset of what the workspace reads. Returns ``None`` when a link is involved: those
+    inputs are never cached.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()); (root / "advisories").mkdir()
+    >>> _ = (root / "advisories" / "b.json").write_text("{}"); _ = (root / "advisories" / "a.json").write_text("{}")
+    >>> scan_inputs(root, ["advisories", "config/rules.yaml"], {"advisories": ("advisories/*.json",)})
+    ['advisories/a.json', 'advisories/b.json', 'config/rules.yaml']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for spec in specs:
+        for pattern in layout.get(spec, (spec,)):
+            folder, _, name = pattern.rpartition("/")
+            parts = folder.split("/") if folder else []
+            for i in range(len(parts)):
+                if os.path.islink(root.joinpath(*parts[: i + 1])):
+                    return None
+            if not any(c in name for c in "*?["):
+                found = [pattern]
+                if os.path.islink(root / pattern):
+                    return None
+            else:
+                try:
+                    with os.scandir(root / folder if folder else root) as it:
+                        entries = [e for e in it if fnmatch.fnmatchcase(e.name, name)]
+                except OSError:
+                    entries = []
+                if any(e.is_symlink() for e in entries):
+                    return None
+                found = sorted(f"{folder}/{e.name}" if folder else e.name for e in entries)
+            for rel in found:
+                if rel not in seen:
+                    seen.add(rel)
+                    out.append(rel)
+    return out
+
+
+def mtimes_of(root: Path, rels: Iterable[str]) -> str:
+    """A digest of the modification times of ``rels`` (for units whose tables show them)."""
+    h = hashlib.sha256()
+    for rel in rels:
+        try:
+            h.update(f"{rel}\0{os.stat(root / rel).st_mtime_ns}\n".encode())
+        except OSError:
+            h.update(f"{rel}\0-\n".encode())
+    return h.hexdigest()
+
+
+def _stat_key(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+class WorkspaceCache:
+    """The cache folder of one workspace: digests of input files and unit files.
+
+    Parameters
+    ----------
+    root : Path
+        The workspace folder (resolved).
+    folder : Path
+        The cache folder (:func:`cache_folder`).
+
+    Attributes
+    ----------
+    stats : dict
+        Counters ``hit``, ``miss``, ``corrupt``, ``write``, ``uncacheable``, ``hashed`` (files
+        hashed in this process), and ``units`` (unit → ``"hit"``/``"miss"``/...).
+    """
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
+        self.folder = folder
+        self.stats: dict[str, Any] = {
+            "hit": 0,
+            "miss": 0,
+            "corrupt": 0,
+            "write": 0,
+            "uncacheable": 0,
+            "changed": 0,
+            "hashed": 0,
+            "units": {},
+        }
+        self._known: dict[str, list] | None = None  # rel -> [size, mtime_ns, ctime_ns, ino, digest, hashed_ns]
+        self._dirty = False
+        self._digests: dict[str, str | None] = {}
+        self._writable: bool | None = None
+
+    # digests of input files ---------------------------------------------------------------------
+    def _files_path(self) -> Path:
+        return self.folder / "files.json"
+
+    def _load_known(self) -> dict[str, list]:
+        if self._known is None:
+            known: dict[str, list] = {}
+            try:
+                doc = json.loads(self._files_path().read_bytes())
+                if isinstance(doc, dict) and doc.get("format") == FORMAT_VERSION and isinstance(doc.get("files"), dict):
+                    for rel, rec in doc["files"].items():
+                        if (
+                            isinstance(rec, list)
+                            and len(rec) == 6
+                            and all(isinstance(x, int) for x in rec[:4])
+                            and isinstance(rec[4], str)
+                            and isinstance(rec[5], int)
+                        ):
+                            known[rel] = rec
+            except (OSError, ValueError, UnicodeDecodeError):
+                pass
+            self._known = known
+        return self._known
+
+    def note_read(self, rel: str, st: os.stat_result | None, data: bytes, when_ns: int | None = None) -> str:
+        """Record the digest of bytes the workspace has just read (``st``: stat taken before reading)."""
+        digest = file_digest(data)
+        self._digests[rel] = digest
+        if st is not None:
+            self._load_known()[rel] = [*_stat_key(st), digest, when_ns if when_ns is not None else time.time_ns()]
+            self._dirty = True
+        return digest
+
+    def digest(self, rel: str) -> str | None:
+        """SHA-256 of the file's current bytes (``None`` when it does not exist)."""
+        if rel in self._digests:
+            return self._digests[rel]
+        path = self.root / rel
+        try:
+            st = os.stat(path)
+        except OSError:
+            self._digests[rel] = None
+            return None
+        rec = self._load_known().get(rel)
+        racy = int(RACY_SECONDS * 1e9)
+        if (
+            rec is not None
+            and rec[:4] == _stat_key(st)
+            and st.st_mtime_ns < rec[5] - racy
+            and st.st_ctime_ns < rec[5] - racy
+        ):
+            self._digests[rel] = rec[4]
+            return rec[4]
+        when = time.time_ns()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self._digests[rel] = None
+            return None
+        self.stats["hashed"] += 1
+        return self.note_read(rel, st, data, when)
+
+    def forget(self, rel: str) -> None:
+        """Drop the in-process digest of ``rel`` (it is recomputed on next use)."""
+        self._digests.pop(rel, None)
+
+    # units ----------------------------------------------------------------------------------------
+    def _unit_path(self, unit: str) -> Path:
+        return self.folder / f"{unit.strip('_')}{_UNIT_SUFFIX}"
+
+    def _key(self, unit: str) -> str:
+        return hashlib.sha256(f"{code_fingerprint()}|{unit}".encode()).hexdigest()
+
+    def states(self, rels: Iterable[str]) -> dict[str, list[int] | None]:
+        """``stat`` fingerprints of ``rels`` now (taken before a unit is computed, see :meth:`save`)."""
+        out: dict[str, list[int] | None] = {}
+        for rel in rels:
+            try:
+                out[rel] = _stat_key(os.stat(self.root / rel))
+            except OSError:
+                out[rel] = None
+        return out
+
+    def load(self, unit: str, rels: list[str], extra: str = "") -> Any:
+        """The stored payload of ``unit`` when its inputs are still ``rels`` with the same digests.
+
+        Returns ``None`` on a miss (absent, stale, or a file that fails a check: ``corrupt``).
+        """
+        path = self._unit_path(unit)
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                data = bytearray(size)
+                if f.readinto(data) != size:
+                    raise CacheCorrupt("short read")
+        except OSError:
+            self._count(unit, "miss")
+            return None
+        except CacheCorrupt as err:
+            self._count(unit, "corrupt", str(err))
+            return None
+        try:
+            header, blobs = _unpack(data)
+            del data
+            if header.get("key") != self._key(unit) or header.get("unit") != unit or header.get("extra") != extra:
+                self._count(unit, "miss")
+                return None
+            recorded = header.get("inputs")
+            if not isinstance(recorded, list) or [r[0] for r in recorded] != rels:
+                self._count(unit, "miss")
+                return None
+            if any(self.digest(rel) != digest for rel, digest in recorded):
+                self._count(unit, "miss")
+                return None
+            frames = [decode_frame(spec, blobs) for spec in header["frames"]]
+            payload = decode_value(header["payload"], frames)
+        except (CacheCorrupt, KeyError, TypeError, ValueError, IndexError, OverflowError, struct.error) as err:
+            self._count(unit, "corrupt", str(err))
+            return None
+        self._count(unit, "hit")
+        self.flush()
+        return payload
+
+    def save(
+        self, unit: str, rels: list[str], payload: Any, extra: str = "", states: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Store ``payload`` (see :func:`encode_value`) for ``unit`` computed from ``rels``.
+
+        ``states`` are the :meth:`states` of ``rels`` taken before the computation: when a file
+        changed while the unit was computed, nothing is stored (its digest would not describe what
+        was read).
+        """
+        frames: list[pd.DataFrame] = []
+        try:
+            tagged = encode_value(payload, frames)
+            blobs = _Blobs()
+            specs = [encode_frame(df, blobs) for df in frames]
+        except Uncacheable as err:
+            self._count(unit, "uncacheable", str(err))
+            return False
+        inputs = [[rel, self.digest(rel)] for rel in rels]
+        if states is not None and self.states(rels) != dict(states):
+            self._count(unit, "changed")
+            return False
+        header = {
+            "format": FORMAT_VERSION,
+            "unit": unit,
+            "key": self._key(unit),
+            "extra": extra,
+            "inputs": inputs,
+            "frames": specs,
+            "payload": tagged,
+        }
+        if not self._ensure_folder():
+            return False
+        try:
+            _write_atomic(self._unit_path(unit), _pack(header, blobs.items))
+        except (OSError, ValueError):
+            return False
+        self.stats["write"] += 1
+        self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Write the remembered file digests if they changed."""
+        if not self._dirty or self._known is None or not self._ensure_folder():
+            return
+        doc = {"format": FORMAT_VERSION, "files": dict(sorted(self._known.items()))}
+        try:
+            _write_atomic(self._files_path(), [json.dumps(doc, separators=(",", ":")).encode()])
+            self._dirty = False
+        except OSError:
+            pass
+
+    def _ensure_folder(self) -> bool:
+        if self._writable is None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                ignore = self.folder / ".gitignore"
+                if not ignore.exists():
+                    ignore.write_text("# created by meta254: a cache, safe to delete\n*\n", encoding="utf-8")
+                tag = self.folder / "CACHEDIR.TAG"
+                if not tag.exists():
+                    tag.write_text(
+                        "Signature: 8a477f597d28d172789f06886806bc55\n# meta254 warm-load cache; safe to delete\n",
+                        encoding="utf-8",
+                    )
+                self._writable = os.access(self.folder, os.W_OK)
+            except OSError:
+                self._writable = False
+        return self._writable
+
+    def _count(self, unit: str, outcome: str, detail: str = "") -> None:
+        self.stats[outcome] = self.stats.get(outcome, 0) + 1
+        self.stats["units"][unit] = outcome if not detail else f"{outcome}: {detail}"
