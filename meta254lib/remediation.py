@@ -81,6 +81,7 @@ import pandas as pd
 
 from ._version import __version__
 from .errors import InputError, ParameterError, UnknownServiceError
+from .graph import DEFAULT_RELATIONS, relation_view
 from .impact import analyse_impact, rollout_plan
 from .schema import (
     DRIFT_ISSUES,
@@ -1701,7 +1702,8 @@ def build_plan(
     for c in ("subject", "current", "expected", "reason", "advisory_ids", "category"):
         iss[c] = iss[c].map(_text) if c in iss else ""
     counted = iss[~iss["exempt"]]
-    actionable = counted[counted["severity"].map(lambda s: _RANK.get(s, 99) <= floor)]
+    # a boolean mask even when there is no issue (an empty object Series would select columns instead)
+    actionable = counted[counted["severity"].map(lambda s: _RANK.get(s, 99) <= floor).astype(bool)]
     actionable = actionable[actionable["service"].isin(known_services)]
 
     # --- group -------------------------------------------------------------------------------
@@ -1720,12 +1722,16 @@ def build_plan(
     drift_by_service = counted.groupby("service").size().astype("int64")
 
     impact_cache: dict[str, Any] = {}
+    # the impact walk filters edges through a view on every step; a materialised copy of the chosen
+    # relations (shares_contract edges grow quadratically with a spec's pinners) keeps it linear
+    H_impact = nx.DiGraph(relation_view(G, DEFAULT_RELATIONS))
 
     def impact_of(s: str) -> dict[str, Any]:
         if s not in impact_cache:
-            r = analyse_impact(G, f"service:{s}", quality=quality, drift=drift_by_service)
-            tests = rollout_plan(G, r, teams=inputs.teams).tests
+            r = analyse_impact(H_impact, f"service:{s}", quality=quality, drift=drift_by_service)
             imp = r.impacted
+            tests = list(imp["tests"])
+            # the changed service runs unit and integration tests (rollout_plan's rule); dependents as impact says
             impact_cache[s] = {
                 "blast_radius": int(r.summary["blast_radius"]),
                 "weighted": float(r.summary["weighted_blast_radius"]),
@@ -1734,9 +1740,9 @@ def build_plan(
                 "dependents": tuple(imp["service"]),
                 "why": tuple(imp["why"]),
                 "teams": dict(zip(imp["service"], (_text(t) for t in imp["team"]), strict=True)),
-                "unit": tuple(tests.loc[tests["unit"], "service"]),
-                "integration": tuple(tests.loc[tests["integration"], "service"]),
-                "contract": tuple(tests.loc[tests["contract"], "service"]),
+                "unit": (s, *imp["service"]),
+                "integration": (s, *(d for d, t in zip(imp["service"], tests, strict=True) if "integration" in t)),
+                "contract": tuple(d for d, t in zip(imp["service"], tests, strict=True) if "contract" in t),
             }
         return impact_cache[s]
 
@@ -1939,8 +1945,9 @@ def build_plan(
     wave_of: dict[str, int] = {}
     wave_warning: dict[int, str] = {}
     if plan_services:
-        combined = analyse_impact(G, [f"service:{s}" for s in plan_services], relations=("depends_on",))
-        rp = rollout_plan(G, combined)
+        H_dep = nx.DiGraph(relation_view(G, ("depends_on",)))
+        combined = analyse_impact(H_dep, [f"service:{s}" for s in plan_services], relations=("depends_on",))
+        rp = rollout_plan(H_dep, combined)
         gens = []
         for w in rp.waves.itertuples(index=False):
             mine = [x for x in w.services if x in set(plan_services)]
@@ -2423,7 +2430,7 @@ def _burndown(
     frames = []
     for k in range(weeks + 1):
         end = start + pd.Timedelta(days=7 * k)
-        open_ = counted[~counted["id"].map(lambda i, e=end: i in fixed_on and fixed_on[i] <= e)]
+        open_ = counted[~counted["id"].map(lambda i, e=end: i in fixed_on and fixed_on[i] <= e).astype(bool)]
         by_sev = open_["severity"].value_counts()
         rows.append(
             {
