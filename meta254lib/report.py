@@ -448,7 +448,8 @@ def _execute(job: _Job, shared: _Shared) -> tuple[Any, Any]:
     config = Config(
         {
             "KernelManager": {"transport": "ipc", "ip": str(ip)},
-            "NotebookClient": {"kernel_manager_class": _kernel_manager_class()},
+            # the outputs are in once the last cell ran: a graceful shutdown only costs 1-2 s per page
+            "NotebookClient": {"kernel_manager_class": _kernel_manager_class(), "shutdown_kernel": "immediate"},
         }
     )
     try:
@@ -529,6 +530,30 @@ def _publish_page(job: _Job, nb: Any, failure: Any, seconds: float, shared: _Sha
         ipynb=job.rel + ipynb_rel,
         tables=[{**t, "csv": job.rel + t["csv"], "json": job.rel + t["json"]} for t in tables],
     )
+
+
+def _previous_seconds(out: Path, team: str | None) -> dict[str, float]:
+    """Seconds each page took in the last good run (``latest/run.json``), keyed by page label."""
+    link = out / ("latest" + (f"-team-{table_slug(team)}" if team else ""))
+    try:
+        run = json.loads((link / "run.json").read_text(encoding="utf-8"))
+        return {str(p["page"]): float(p["seconds"]) for p in run.get("pages", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _longest_first(jobs: Sequence[_Job], seconds: Mapping[str, float]) -> list[_Job]:
+    """Jobs ordered longest first by their last duration (unknown ones first, then page order).
+
+    Starting the long notebooks first shortens the run when there are more notebooks than workers.
+
+    Examples
+    --------
+    >>> jobs = [_Job(i, NotebookSpec(n, Path(n), n, ()), None, "", {}) for i, n in enumerate("abc")]
+    >>> [j.label for j in _longest_first(jobs, {"a": 2.0, "b": 9.0})]
+    ['c', 'b', 'a']
+    """
+    return sorted(jobs, key=lambda j: (j.label in seconds, -seconds.get(j.label, 0.0), j.index))
 
 
 def _write_compact(nb: Any, path: Path) -> None:
@@ -616,6 +641,7 @@ class ReportResult:
 
 
 _TMP_RE = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]{8}$")
+_IPC_RE = re.compile(r"^m254-ipc-(\d+)-")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -631,13 +657,18 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _sweep_stale(out: Path) -> list[Path]:
-    """Remove temporary folders left by killed runs (their process is gone)."""
+    """Remove temporary folders left by killed runs (their process is gone).
+
+    That is ``<out>/.tmp-*`` build folders and the kernels' socket folders ``$TMPDIR/m254-ipc-*``.
+    """
     removed = []
-    for child in out.iterdir() if out.is_dir() else ():
-        m = _TMP_RE.match(child.name)
-        if m and child.is_dir() and not _pid_alive(int(m.group(1))):
-            shutil.rmtree(child, ignore_errors=True)
-            removed.append(child)
+    places = ((out, _TMP_RE), (Path(tempfile.gettempdir()), _IPC_RE))
+    for folder, pattern in places:
+        for child in sorted(folder.iterdir()) if folder.is_dir() else ():
+            m = pattern.match(child.name)
+            if m and child.is_dir() and not child.is_symlink() and not _pid_alive(int(m.group(1))):
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child)
     return removed
 
 
@@ -884,7 +915,7 @@ def build_report(
     label = f"team-{table_slug(team)}" if team else "platform"
     tmp = out_dir / f".tmp-{label}-{os.getpid()}-{os.urandom(4).hex()}"
     tmp.mkdir()
-    ipc_dir = Path(tempfile.mkdtemp(prefix="m254-"))
+    ipc_dir = Path(tempfile.mkdtemp(prefix=f"m254-ipc-{os.getpid()}-"))
     meta = (("workspace", str(workspace)), ("meta254", __version__))
     shared = _Shared(tmp=tmp, ipc_dir=ipc_dir, specs=specs, meta=meta, timeout=timeout)
     state: dict[str, Any] = {}
@@ -910,7 +941,7 @@ def build_report(
         ctx_thread.start()
         job_q: queue.Queue[_Job | None] = queue.Queue()
         res_q: queue.Queue[Any] = queue.Queue()
-        for job in job_list:
+        for job in _longest_first(job_list, _previous_seconds(out_dir, team)):
             job_q.put(job)
         for _ in range(n_workers):
             job_q.put(None)

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def test_sweep_removes_only_folders_of_dead_runs(tmp_path):
     other = tmp_path / "2025-W41"
     for p in (stale, live, other):
         p.mkdir()
-    assert r._sweep_stale(tmp_path) == [stale]
+    assert [p for p in r._sweep_stale(tmp_path) if p.parent == tmp_path] == [stale]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
 
 
@@ -385,7 +386,10 @@ def test_killed_run_leftover_is_removed_by_the_next_run(tmp_path):
     proc.communicate(timeout=30)
     assert leftover.is_dir()  # SIGKILL cannot be cleaned up after; the hidden folder is not a report
     assert (out / "latest" / "index.html").read_bytes() == good_index
-    assert r._sweep_stale(out) == [leftover]  # what the next run does first
+    ipc = list(Path(tempfile.gettempdir()).glob(f"m254-ipc-{proc.pid}-*"))
+    assert len(ipc) == 1  # the kernel's socket folder
+    assert r._sweep_stale(out) == [leftover, ipc[0]]  # what the next run does first
+    assert not ipc[0].exists()
     assert sorted(p.name for p in out.iterdir()) == ["2025-W41", "latest"]
 
 
