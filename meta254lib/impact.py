@@ -57,6 +57,7 @@ from .errors import ParameterError, UnknownServiceError
 from .graph import DEFAULT_RELATIONS, parse_relations, relation_view
 from .schema import IMPACT_CHANGES, IMPACTED
 from .structure import canonical_external
+from .workspace import history_cutoff
 
 __all__ = [
     "CHANGE_KINDS",
@@ -350,7 +351,7 @@ class SeverityRule:
 
 
 def latest_quality(quality_history: pd.DataFrame | None, as_of: Any = None) -> pd.Series:
-    """Scores of the newest quality snapshot at or before ``as_of`` (all snapshots when None).
+    """Scores of the newest quality snapshot written by the end of ``as_of``'s day (all snapshots when None).
 
     Parameters
     ----------
@@ -375,9 +376,7 @@ def latest_quality(quality_history: pd.DataFrame | None, as_of: Any = None) -> p
         return empty
     h = quality_history.dropna(subset=["snapshot_time"])
     if as_of is not None:
-        ts = pd.Timestamp(as_of)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-        h = h[h["snapshot_time"] <= ts]
+        h = h[h["snapshot_time"] <= history_cutoff(as_of)]
     if len(h) == 0:
         return empty
     newest = h[h["snapshot_time"] == h["snapshot_time"].max()]
@@ -846,10 +845,10 @@ def workspace_impact(
     notes = []
     qh = ws.quality_history
     if len(quality):
-        snapshot = qh.loc[qh["snapshot_time"] <= when, "snapshot_time"].max().isoformat()
+        snapshot = qh.loc[qh["snapshot_time"] <= history_cutoff(when), "snapshot_time"].max().isoformat()
     elif len(qh) and qh["snapshot_time"].notna().any():
         first = qh["snapshot_time"].min().isoformat()
-        notes.append(f"no quality snapshot at or before as_of; the earliest is {first}: quality scores are NA")
+        notes.append(f"no quality snapshot by the end of the as_of day; the earliest is {first}: quality scores are NA")
     else:
         notes.append("no quality snapshot in the workspace: quality scores are NA")
     if drift_issues is not None:

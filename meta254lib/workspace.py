@@ -47,7 +47,7 @@ from .errors import InputError, ParameterError
 from .settings import DEFAULT_ESCALATION, DEFAULT_EXTERNAL_ALIASES, LAYOUT
 from .yamlio import WarnList, file_kind, loads_json, loads_yaml, read_bytes
 
-__all__ = ["Workspace", "open_workspace"]
+__all__ = ["Workspace", "history_cutoff", "open_workspace"]
 
 #: What an absent optional input means for the analyses.
 _ABSENT_NOTES: dict[str, str] = {
@@ -162,6 +162,22 @@ def _open_cache(root: Path, cache: bool | str | None) -> C.WorkspaceCache | None
         if max(sizes, default=0) < C.AUTO_MIN_BYTES:
             return None
     return C.WorkspaceCache(root, C.cache_folder(root))
+
+
+def history_cutoff(as_of: Any) -> pd.Timestamp:
+    """The newest artifact time that counts "as of" ``as_of``: the end of that UTC day.
+
+    A snapshot or report written later on the as-of day belongs to that day (the platform writes its
+    quality snapshot seconds after the catalog whose ``generated_at`` is the default ``as_of``).
+
+    Examples
+    --------
+    >>> str(history_cutoff("2025-10-09T22:30:38+00:00"))
+    '2025-10-09 23:59:59.999999+00:00'
+    """
+    ts = pd.Timestamp(as_of)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
 
 
 class Workspace:
