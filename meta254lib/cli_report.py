@@ -108,8 +108,10 @@ class ProgressPrinter:
         try:
             cols = os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, AttributeError, ValueError):
+            cols = 0
+        if cols < 40:  # unknown (0) or absurdly narrow: do not cut the bar to nothing
             cols = 100
-        text = text[: max(20, cols - 1)]
+        text = text[: cols - 1]
         self.stream.write("\r" + text.ljust(self._width))
         self.stream.flush()
         self._width = len(text)
