@@ -75,3 +75,7 @@ main.add_command(cli_quality.trends_command)
 from . import cli_plan  # noqa: E402
 
 main.add_command(cli_plan.command)
+
+from . import cli_sample  # noqa: E402
+
+main.add_command(cli_sample.command)
