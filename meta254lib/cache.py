@@ -9,10 +9,10 @@ same SHA-256 digest.
 
 What is stored, and how it is checked:
 
-- **no pickle, ever.** A unit file is a JSON header followed by raw little-endian column buffers:
-  numbers, booleans and timestamps as plain arrays (read with ``numpy.frombuffer``), masks for the
-  nullable dtypes, text as a JSON list of distinct values plus ``int32`` codes, tuples and other
-  Python values as tagged JSON (:func:`encode_value`). Nothing in it can execute code.
+- **no serialised Python objects, ever.** A unit file is a JSON header followed by raw little-endian
+  column buffers: numbers, booleans and timestamps as plain arrays (read with ``numpy.frombuffer``),
+  masks for the nullable dtypes, text as a JSON list of distinct values plus ``int32`` codes, tuples
+  and other Python values as tagged JSON (:func:`encode_value`). Nothing in it can execute code.
 - **keyed by content.** The header lists each input file with its SHA-256. A unit is used only when
   the same files are present and every digest matches; the key also covers the meta254 source
   code that produced it, pandas and numpy versions, and the format version, so an upgrade never

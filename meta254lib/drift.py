@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
+from .atomic import write_atomic, write_new
 from .errors import InputError, ParameterError, UnknownServiceError
 from .ids import drift_family, drift_issue_id
 from .schema import DRIFT_ISSUES, UTC_TS, frame_from_records
@@ -1583,26 +1583,13 @@ def drift_report_json(result: DriftResult) -> str:
 
 
 def _write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
-    """Write via a temporary file in the same folder; ``exclusive`` never replaces an existing file.
+    """Write through :mod:`meta254lib.atomic`; ``exclusive`` never replaces an existing file.
 
     Returns False when ``exclusive`` and the file already existed.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    try:
-        if exclusive:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                return False
-        else:
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    if exclusive:
+        return write_new(path, data)
+    write_atomic(path, data)
     return True
 
 

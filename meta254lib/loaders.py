@@ -7,7 +7,8 @@ file system, so tests feed them inline literals. :mod:`meta254lib.workspace` doe
 Quirks of the real formats handled here (see the project README, "Workspace"):
 
 - drift issues written as Python repr strings (``"DriftIssue(type='spec_lag', ...)"``) are parsed with
-  :mod:`ast` literal evaluation only; anything that is not a literal is refused;
+  :mod:`ast` and read node by node (constants, tuples, lists, dicts, sets, signed numbers); nothing
+  is ever evaluated, and anything that is not such a literal is refused;
 - a shared-dependency issue's comma-joined ``service`` is exploded to one row per service;
 - severity ``moderate`` becomes ``medium``; ``error`` is kept (an invalid-version marker);
 - dependencies ``name@version`` are split; external aliases (``postgres`` → ``postgresql``) resolved;
@@ -967,6 +968,39 @@ def parse_advisory(doc: Any, file: str, warnings: WarnList, aliases: Mapping[str
 # --- drift reports -----------------------------------------------------------------------------
 
 
+def _literal(node: ast.AST) -> Any:
+    """The value of a literal expression node, read from the syntax tree (nothing is evaluated).
+
+    Examples
+    --------
+    >>> _literal(ast.parse("('a', [1, -2.5], {'k': None})", mode="eval").body)
+    ('a', [1, -2.5], {'k': None})
+    >>> _literal(ast.parse("f(1)", mode="eval").body)
+    Traceback (most recent call last):
+    ...
+    ValueError: Call is not a literal
+    """
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple):
+        return tuple(_literal(e) for e in node.elts)
+    if isinstance(node, ast.List):
+        return [_literal(e) for e in node.elts]
+    if isinstance(node, ast.Set):
+        return {_literal(e) for e in node.elts}
+    if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values, strict=True)}
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, (ast.USub, ast.UAdd))
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in (int, float, complex)
+    ):
+        value = node.operand.value
+        return -value if isinstance(node.op, ast.USub) else value
+    raise ValueError(f"{type(node).__name__} is not a literal")
+
+
 def parse_repr_issue(text: str) -> dict[str, Any]:
     """Parse ``DriftIssue(key='value', ...)`` without executing anything.
 
@@ -1002,7 +1036,7 @@ def parse_repr_issue(text: str) -> dict[str, Any]:
         if kw.arg is None:
             raise ValueError("**kwargs are not supported")
         try:
-            out[kw.arg] = ast.literal_eval(kw.value)
+            out[kw.arg] = _literal(kw.value)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise ValueError(f"keyword {kw.arg!r} is not a literal") from None
     return out

@@ -1037,7 +1037,9 @@ def runtime_commands(runtime: str, ecosystem: str, package: str, version: str) -
         note = f"the advisory's ecosystem {ecosystem} belongs to {eco_runtime}, not the service's runtime {runtime}"
     v = version[1:] if eco_runtime == "go" and version.startswith("v") else version
     first, second = _RUNTIME_UPGRADE[eco_runtime]
-    return (first.format(pkg=package, v=v), second.format(pkg=package, v=v)), note
+    # package and version come from advisories: quoted for the shell (unchanged for ordinary names)
+    pkg, v = shlex.quote(package), shlex.quote(v)
+    return (first.format(pkg=pkg, v=v), second.format(pkg=pkg, v=v)), note
 
 
 # =============================================================================================
@@ -2285,11 +2287,13 @@ def _fill_steps(
         {"phase": "Monitoring", "lines": monitor_lines, "blocks": []},
     )
     prev = version or "<previous-version>"
+    # names and versions come from the workspace: quote them for the shell (a no-op for ordinary names)
+    q_s, q_prev = shlex.quote(s), (shlex.quote(version) if version else prev)
     rb_cmds = [
         "git checkout <previous-commit>",
-        f"docker build -t {s}:{prev} .",
-        f"docker push {s}:{prev}",
-        f"kubectl set image deployment/{s} {s}={s}:{prev}",
+        f"docker build -t {q_s}:{q_prev} .",
+        f"docker push {q_s}:{q_prev}",
+        f"kubectl set image deployment/{q_s} {q_s}={q_s}:{q_prev}",
     ]
     rb_lines = [f"Roll {s} back to its current version {prev} (runbook: Immediate Rollback)"]
     if diff:

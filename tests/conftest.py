@@ -97,3 +97,26 @@ def make_ws(tmp_path: Path) -> Callable[..., Path]:
         return write_workspace(tmp_path / "ws", content)
 
     return build
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print the counts tests recorded with ``record_property("summary", text)`` (corpus size, fuzz examples).
+
+    They appear at the end of every run, ``make test`` included, without ``-s``.
+    """
+    lines = []
+    corpus: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            lines.extend(v for k, v in getattr(report, "user_properties", ()) if k == "summary")
+            if "test_corpus.py::test_case[" in getattr(report, "nodeid", "") and report.when in ("setup", "call"):
+                corpus[outcome] = corpus.get(outcome, 0) + 1
+    if corpus:
+        lines.append(
+            f"bad-input corpus run: {sum(corpus.values())} cases, "
+            + ", ".join(f"{n} {k}" for k, n in sorted(corpus.items()))
+        )
+    if lines:
+        terminalreporter.write_sep("-", "hardening summary")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
