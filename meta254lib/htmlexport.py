@@ -45,6 +45,7 @@ __all__ = [
     "PlotlyOfflinePreprocessor",  # noqa: F822 (built on first use by __getattr__)
     "clean_traceback",
     "convert_figures",
+    "error_page",
     "export_page",
     "find_remote_references",
     "page_headline",
@@ -695,6 +696,27 @@ def _strip_remote(html: str) -> str:
     return _REMOTE.sub(drop, html)
 
 
+def error_page(ctx: PageContext) -> str:
+    """A page for a notebook whose HTML export itself failed: header, failure panel, no notebook content.
+
+    Built without nbconvert, so it works whatever went wrong there.
+
+    Examples
+    --------
+    >>> html = error_page(PageContext(title="T", as_of="2025-10-10", failure=FailureInfo("ValueError: <x>")))
+    >>> "This page failed" in html, "ValueError: &lt;x&gt;" in html
+    (True, True)
+    """
+    head = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">'
+        f"<title>{html_escape(ctx.title)}</title>"
+        f'<link rel="stylesheet" href="{html_escape(ctx.assets_href)}{SITE_CSS}">'
+        '</head><body class="jp-Notebook"><main>'
+    )
+    return f"{head}{_header_html(ctx).replace(TOC_PLACEHOLDER, '')}{_footer_html(ctx)}</main></body></html>\n"
+
+
 def export_page(nb: Any, ctx: PageContext) -> str:
     """Render an executed notebook as one offline report page.
 
@@ -749,11 +771,12 @@ def _index_pages_html(pages: Sequence[Mapping[str, Any]]) -> str:
             f'<a href="{html_escape(t["json"])}">JSON</a>, {int(t["rows"]):,} rows)'
             for t in p.get("tables", [])
         )
+        notebook = f'<a href="{html_escape(p["ipynb"])}">.ipynb</a>' if p.get("ipynb") else "none"
         rows.append(
             f'<tr data-page="{html_escape(p["name"])}" data-status="{html_escape(p["status"])}">'
             f'<td><a href="{html_escape(p["href"])}">{html_escape(p["title"])}</a></td><td>{status}</td>'
             f'<td>{headline}</td><td class="num">{float(p["seconds"]):.1f} s</td>'
-            f'<td>{tables or "none"}</td><td><a href="{html_escape(p["ipynb"])}">.ipynb</a></td></tr>'
+            f"<td>{tables or 'none'}</td><td>{notebook}</td></tr>"
         )
     return (
         '<table class="m254-pages"><thead><tr><th>Page</th><th>Status</th><th>Headline</th><th>Time</th>'

@@ -556,6 +556,39 @@ def _longest_first(jobs: Sequence[_Job], seconds: Mapping[str, float]) -> list[_
     return sorted(jobs, key=lambda j: (j.label in seconds, -seconds.get(j.label, 0.0), j.index))
 
 
+def _publish_error_page(job: _Job, nb: Any, err: Exception, seconds: float, shared: _Shared) -> PageResult:
+    """The page of a notebook whose outputs could not be exported: the error, the inputs, no content."""
+    from . import htmlexport as hx
+
+    inputs = [("notebook", f"notebooks/{job.spec.path.name}")]
+    inputs += [(k, "None" if v is None else str(v)) for k, v in job.params.items()]
+    failure = hx.FailureInfo(message=f"exporting the page failed: {type(err).__name__}: {err}", inputs=tuple(inputs))
+    ctx = hx.PageContext(
+        title=job.spec.title,
+        as_of=shared.as_of_text,
+        assets_href="../../assets/" if job.rel else "assets/",
+        meta=shared.meta,
+        nav=_page_nav(job, shared.specs),
+        failure=failure,
+    )
+    html_rel = f"{job.spec.name}.html"
+    (shared.tmp / job.rel).mkdir(parents=True, exist_ok=True)
+    (shared.tmp / job.rel / html_rel).write_text(hx.error_page(ctx), encoding="utf-8")
+    ipynb = f"notebooks/{job.spec.name}.ipynb"
+    (shared.tmp / job.rel / "notebooks").mkdir(parents=True, exist_ok=True)
+    _write_compact(nb, shared.tmp / job.rel / ipynb)
+    return PageResult(
+        name=job.spec.name,
+        title=job.spec.title,
+        team=job.team,
+        status="failed",
+        seconds=seconds,
+        failure=failure,
+        html=job.rel + html_rel,
+        ipynb=job.rel + ipynb,
+    )
+
+
 def _write_compact(nb: Any, path: Path) -> None:
     """Write a notebook as compact JSON: a valid .ipynb, about 40% smaller than nbformat's indented form
     (plotly figures would otherwise put every number on its own line)."""
@@ -576,7 +609,12 @@ def _worker(jobs: queue.Queue[_Job | None], results: queue.Queue[Any], shared: _
             nb, failure = _execute(job, shared)
             if shared.cancel.is_set():
                 return
-            page = _publish_page(job, nb, failure, time.perf_counter() - start, shared)
+            try:
+                page = _publish_page(job, nb, failure, time.perf_counter() - start, shared)
+            except Exception as err:  # exporting this page failed: the page fails, the run goes on
+                if shared.cancel.is_set() or shared.error is not None:
+                    raise
+                page = _publish_error_page(job, nb, err, time.perf_counter() - start, shared)
             results.put(("finished", job, page))
         except BaseException as err:
             if shared.cancel.is_set():

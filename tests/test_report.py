@@ -329,6 +329,23 @@ def test_rerun_replaces_the_week_atomically_and_clears_the_failed_folder(failed_
     assert sorted(p.name for p in (out_dir / "latest").glob("*.html")) == ["beta.html", "index.html"]
 
 
+def test_a_page_whose_export_fails_is_a_failed_page(tmp_path, monkeypatch):
+    from meta254lib import htmlexport
+
+    def broken_export(nb, ctx):
+        raise ValueError("cannot render <this>")
+
+    monkeypatch.setattr(htmlexport, "export_page", broken_export)
+    result = r.build_report(tiny_ws(), notebooks_dir=FIXTURE_NOTEBOOKS, only=["beta"], out=tmp_path)
+    assert not result.ok and result.folder.name == "2025-W41-failed" and result.latest is None
+    assert result.pages[0].failure.message == "exporting the page failed: ValueError: cannot render <this>"
+    page = (result.folder / "beta.html").read_text()
+    assert "This page failed" in page and "ValueError: cannot render &lt;this&gt;" in page
+    assert '<tr data-page="beta" data-status="failed">' in (result.folder / "index.html").read_text()
+    assert (result.folder / "notebooks/beta.ipynb").is_file()  # still kept for audit
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-W41-failed"]
+
+
 # --- interruption and $HOME ---------------------------------------------------------------------
 
 _CLI = [sys.executable, "-c", "from meta254lib.cli import main; main()"]
