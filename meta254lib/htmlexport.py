@@ -404,7 +404,9 @@ p.m254-headline { font-size: 17px; font-weight: 600; color: #0b4f8a; margin: 8px
 .m254-toc { font-size: 13px; margin: 8px 0 0 0; }
 .m254-toc ol { margin: 4px 0 0 0; padding-left: 22px; }
 .m254-toc ol.m254-toc-long { columns: 2; column-gap: 32px; }
-.m254-toc li.m254-toc-3 { margin-left: 16px; list-style-type: circle; }
+.m254-toc ul { margin: 0; padding-left: 18px; list-style-type: circle; }
+.m254-toc li { break-inside: avoid; }
+.m254-toc li.m254-toc-lead { list-style: none; }
 .m254-failure { border: 2px solid #cf222e; background: #fff5f5; border-radius: 6px; padding: 10px 16px;
   margin: 12px 0; }
 .m254-failure h2 { color: #cf222e; margin: 0 0 6px 0; font-size: 18px; }
@@ -603,21 +605,39 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def _toc(html: str, title: str) -> str:
+    """Contents from the page's h1-h3 headings: h1/h2 numbered, h3 nested under the h2 before them."""
     import html as _html
 
-    items = []
+    entries: list[tuple[str, str]] = []  # (level, <a> element)
     for level, anchor, inner in _HEADING.findall(html):
         inner = re.sub(r'<a class="anchor-link".*?</a>', "", inner, flags=re.S)
         text = " ".join(_html.unescape(_TAG.sub("", inner)).split())
-        if not text or (level == "1" and text == title and not items):
+        if not text or (level == "1" and text == title and not entries):
             continue
-        items.append(
-            f'<li class="m254-toc-{level}"><a href="#{html_escape(_html.unescape(anchor))}">'
-            f"{html_escape(text)}</a></li>"
-        )
-    if not items:
+        link = f'<a href="#{html_escape(_html.unescape(anchor))}">{html_escape(text)}</a>'
+        entries.append((level, link))
+    if not entries:
         return ""
-    cls = ' class="m254-toc-long"' if len(items) > 8 else ""
+    items: list[str] = []
+    subs: list[str] = []
+
+    def close() -> None:
+        if subs:
+            sub = f"<ul>{''.join(subs)}</ul>"
+            if items:
+                items[-1] = items[-1].removesuffix("</li>") + sub + "</li>"
+            else:
+                items.append(f'<li class="m254-toc-lead">{sub}</li>')
+            subs.clear()
+
+    for level, link in entries:
+        if level == "3":
+            subs.append(f'<li class="m254-toc-3">{link}</li>')
+        else:
+            close()
+            items.append(f'<li class="m254-toc-{level}">{link}</li>')
+    close()
+    cls = ' class="m254-toc-long"' if len(entries) > 8 else ""
     return f'<nav class="m254-toc" aria-label="Contents"><strong>Contents</strong><ol{cls}>{"".join(items)}</ol></nav>'
 
 

@@ -70,8 +70,10 @@ def test_page_header_toc_and_escaping(page):
     assert '<div class="m254-title">The title</div>' in page
     assert "<span>As of 2025-10-10</span>" in page
     assert '<p class="m254-headline">2 services incl. &lt;script&gt;alert(1)&lt;/script&gt;</p>' in page
-    assert '<li class="m254-toc-2"><a href="#First-section">First section</a></li>' in page
-    assert '<li class="m254-toc-3"><a href="#Sub-part">Sub part</a></li>' in page
+    assert (
+        '<ol><li class="m254-toc-2"><a href="#First-section">First section</a>'
+        '<ul><li class="m254-toc-3"><a href="#Sub-part">Sub part</a></li></ul></li></ol>'
+    ) in page
     assert "<script>alert(1)" not in page
     # escaped in the nav, the meta line and the table; inside the figure JSON as \u003c
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4
