@@ -125,7 +125,7 @@ def test_refuses_a_folder_that_is_not_a_sample(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"services": 19}, "services must be"),
+        ({"services": 15}, "services must be"),
         ({"weeks": 0}, "weeks must be"),
         ({"end": "2025-02-30"}, "end must be a date"),
         ({"internal_edges": 5}, "internal_edges=5"),
