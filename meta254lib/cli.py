@@ -27,10 +27,11 @@ def main(debug: bool, verbose: bool) -> None:
 
 @main.command("validate")
 @workspace_option
+@click.option("--service", "service", default=None, help="Only findings about this service (a pre-deployment check).")
 @format_option
 @debug_option
 @run_command
-def validate_command(workspace, fmt, debug):
+def validate_command(workspace, service, fmt, debug):
     """Check manifests and catalog entries against the service-manifest JSON Schema.
 
     Exit code 0 means clean, 1 means findings, 2 means unusable input.
@@ -38,7 +39,7 @@ def validate_command(workspace, fmt, debug):
     from .validate import validate_workspace
 
     ws = open_ws(workspace)
-    findings = validate_workspace(ws)
+    findings = validate_workspace(ws, service=service)
     counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
     payload = {
         "workspace": str(workspace),
@@ -75,6 +76,10 @@ main.add_command(cli_quality.trends_command)
 from . import cli_plan  # noqa: E402
 
 main.add_command(cli_plan.command)
+
+from . import cli_bench  # noqa: E402
+
+main.add_command(cli_bench.command)
 
 from . import cli_sample  # noqa: E402
 

@@ -46,7 +46,7 @@ from .cli_common import (
     run_command,
     workspace_option,
 )
-from .errors import EXIT_OK
+from .errors import EXIT_OK, UnknownServiceError
 from .quality import COMPONENTS, MODELS, ScoringParams, latest_scores, model_formula
 from .trends import quality_as_of, summary_sentences, workspace_trends
 
@@ -153,10 +153,11 @@ def quality_payload(scores: pd.DataFrame, as_of: pd.Timestamp, model: str, param
 @workspace_option
 @as_of_option
 @model_option
+@click.option("--service", "service", default=None, help="Only this service (a pre-deployment check).")
 @format_option
 @debug_option
 @run_command
-def quality_command(workspace: Path, as_of: str | None, model: str, fmt: str, debug: bool) -> int:
+def quality_command(workspace: Path, as_of: str | None, model: str, service: str | None, fmt: str, debug: bool) -> int:
     """Quality scores recomputed from each service's latest snapshot, with their parts.
 
     The parts (weighted coverage, security, policy, stability and drift, then the maturity
@@ -167,6 +168,10 @@ def quality_command(workspace: Path, as_of: str | None, model: str, fmt: str, de
     when = _as_of(ws, as_of)
     params = ScoringParams.from_config(ws.thresholds, ws.rules)
     scores = latest_scores(ws.quality_history, model, params, as_of=when)
+    if service:
+        if service not in set(ws.services["service"]):
+            raise UnknownServiceError(service, ws.services["service"].tolist())
+        scores = scores[scores["service"] == service].reset_index(drop=True)
     payload = quality_payload(scores, when, model, params)
     s = payload["summary"]
     title = (

@@ -26,7 +26,7 @@ import jsonschema
 import pandas as pd
 
 from . import schema as S
-from .errors import InputError
+from .errors import InputError, UnknownServiceError
 from .workspace import Workspace
 from .yamlio import YamlFloat, loads_yaml, read_bytes
 
@@ -151,13 +151,20 @@ def check_entry(entry: Any, file: str, prefix: str = "", *, catalog: bool = True
     return findings
 
 
-def validate_workspace(ws: Workspace) -> pd.DataFrame:
+def validate_workspace(ws: Workspace, service: str | None = None) -> pd.DataFrame:
     """Every validation finding of a workspace (schema :data:`FINDINGS`), errors before warnings.
 
     Parameters
     ----------
     ws : Workspace
         An opened workspace.
+    service : str, optional
+        Keep only the findings about this service: its catalog entry and its manifest.
+
+    Raises
+    ------
+    UnknownServiceError
+        ``service`` is not in the catalog.
 
     Returns
     -------
@@ -223,6 +230,22 @@ def validate_workspace(ws: Workspace) -> pd.DataFrame:
         rows.append(
             {S.FILE: f, S.FIELD: fld or "", "rule": "load", S.SEVERITY: "warning", "expected": "", "found": msg}
         )
+    if service is not None:
+        names = [e["name"] for e in entries]
+        if service not in names:
+            raise UnknownServiceError(service, names)
+        index = names.index(service)
+        own_files = set(manifests.loc[manifests[S.SERVICE] == service, S.FILE])
+        prefix = f"services[{index}]"
+        rows = [
+            r
+            for r in rows
+            if r[S.FILE] in own_files
+            or (
+                r[S.FILE] == ws.catalog_file
+                and (r[S.FIELD] == prefix or r[S.FIELD].startswith((prefix + ".", prefix + "[")))
+            )
+        ]
     df = S.frame_from_records(FINDINGS, rows)
     if len(df):
         order = df[S.SEVERITY].map({"error": 0, "warning": 1})

@@ -60,3 +60,13 @@ def test_upstream_has_no_schema_errors(upstream):
     # 24 catalog services, 7 collected manifests: 17 services without a manifest
     assert (findings.expected == "a collected manifest for this service").sum() == 17
     assert (findings.file == "catalog/dependency-graph.yaml").sum() == 1
+
+
+def test_service_filter(make_ws):
+    root = make_ws([svc("alpha", maturity="legendary"), svc("bravo", runtime="cobol")])
+    runner = CliRunner()
+    only = runner.invoke(main, ["validate", "-w", str(root), "--service", "bravo", "--format", "json"])
+    assert only.exit_code == 1
+    assert '"services[1].runtime"' in only.output and "services[0]" not in only.output
+    unknown = runner.invoke(main, ["validate", "-w", str(root), "--service", "zulu"])
+    assert unknown.exit_code == 2 and "unknown service 'zulu'" in unknown.output
