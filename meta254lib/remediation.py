@@ -2247,8 +2247,8 @@ def _fill_steps(
 
     # Deployment
     checks = [
-        f"meta254 validate --workspace {ws}",
-        f"meta254 quality --workspace {ws}",
+        f"meta254 validate --workspace {ws} --service {shlex.quote(s)}",
+        f"meta254 quality --workspace {ws} --service {shlex.quote(s)}",
         f"meta254 drift --workspace {ws} --service {shlex.quote(s)}",
     ]
     commands.extend(checks)
