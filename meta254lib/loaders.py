@@ -868,7 +868,11 @@ def parse_advisory(doc: Any, file: str, warnings: WarnList, aliases: Mapping[str
     db = doc.get("database_specific") if isinstance(doc.get("database_specific"), dict) else {}
     severity = _OSV_SEVERITY.get(str(db.get("severity", "")).upper())
     cvss = None
-    for entry in doc.get("severity") or []:
+    scores = doc.get("severity") or []
+    if not isinstance(scores, list):
+        warnings.append((file, "severity", f"expected a list of {{type, score}}, found {_short(scores)}; ignored"))
+        scores = []
+    for entry in scores:
         if isinstance(entry, dict):
             score = entry.get("score")
             try:
@@ -948,7 +952,7 @@ def parse_advisory(doc: Any, file: str, warnings: WarnList, aliases: Mapping[str
         rows.append(
             {
                 "advisory_id": osv_id,
-                "aliases": ",".join(a for a in doc.get("aliases") or [] if isinstance(a, str)),
+                "aliases": ",".join(_str_list(doc.get("aliases"), file, "aliases", warnings)),
                 "package": aliases.get(name.lower(), name),
                 "ecosystem": pkg.get("ecosystem") if isinstance(pkg.get("ecosystem"), str) else "",
                 "summary": _to_str(doc.get("summary"), file, "summary", warnings) or "",

@@ -58,7 +58,15 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlFloat(float):
-    """A float read from YAML that remembers how it was written (``source``)."""
+    """A float read from YAML that remembers how it was written (``source``).
+
+    Examples
+    --------
+    >>> import copy
+    >>> v = copy.deepcopy(YamlFloat(1.1, "1.10"))
+    >>> v, v.source
+    (1.1, '1.10')
+    """
 
     source: str
 
@@ -66,6 +74,9 @@ class YamlFloat(float):
         obj = super().__new__(cls, value)
         obj.source = source
         return obj
+
+    def __getnewargs__(self) -> tuple[float, str]:  # copy.copy / copy.deepcopy keep the source text
+        return (float(self), self.source)
 
 
 def as_text(value: Any) -> str | None:

@@ -260,6 +260,14 @@ def _value(table: str, service: str, column: str, expected: Any) -> Callable[[An
     return check
 
 
+def _value_at(table: str, row: int, column: str, expected: Any) -> Callable[[Any, Ctx], None]:
+    def check(ws: Any, ctx: Ctx) -> None:
+        got = getattr(ws, table).loc[row, column]
+        assert got == expected, (table, row, column, got, expected)
+
+    return check
+
+
 def _is_na(table: str, service: str, column: str) -> Callable[[Any, Ctx], None]:
     def check(ws: Any, ctx: Ctx) -> None:
         import pandas as pd
@@ -1459,6 +1467,29 @@ CASES: list[Case] = [
         field="id",
         found="expected an OSV record with an `id`; skipped",
         rows={"advisories": 1},
+    ),
+    Case(
+        "osv-severity-not-a-list",
+        WARNING,
+        "`severity: 9.8` instead of a list of CVSS entries (found by the fuzz test: it crashed): ignored, "
+        "the record still loads with database_specific.severity.",
+        with_files({"advisories/GHSA_corpus.json": lambda ctx: {**osv(), "severity": 9.8}}),
+        file="advisories/GHSA_corpus.json",
+        field="severity",
+        found="expected a list of {type, score}, found 9.8; ignored",
+        rows={"advisories": 1},
+        check=_value_at("advisories", 0, "severity", "high"),
+    ),
+    Case(
+        "osv-aliases-as-string",
+        WARNING,
+        "`aliases: CVE-2025-1` as one string (found by the fuzz test: it was split into letters): one alias.",
+        with_files({"advisories/GHSA_corpus.json": lambda ctx: {**osv(), "aliases": "CVE-2025-1"}}),
+        file="advisories/GHSA_corpus.json",
+        field="aliases",
+        found="expected a list, found a single string; read as a one-item list",
+        rows={"advisories": 1},
+        check=_value_at("advisories", 0, "aliases", "CVE-2025-1"),
     ),
     # --- lock files -------------------------------------------------------------------------------
     Case(
