@@ -344,3 +344,23 @@ def test_cli_tables_keep_hostile_strings_as_data(hostile_root) -> None:
     result = CliRunner().invoke(main, ["drift", "-w", str(hostile_root), "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert HOSTILE_SERVICE in result.output and HOSTILE_SPEC in result.output
+
+
+# --- the README's error model ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "case_name",
+    ["yaml-tabs", "services-as-string", "yaml-python-object-catalog", "yaml-latin1-catalog", "catalog-is-a-named-pipe"],
+)
+def test_readme_error_examples_are_what_the_cli_prints(case_name: str, tmp_path) -> None:
+    readme = (LIB.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section:errors -->")[1].split("<!-- /section:errors -->")[0]
+    (case,) = [c for c in CASES if c.name == case_name]
+    ctx = materialise(case, tmp_path)
+    result = CliRunner().invoke(main, ["validate", "-w", str(ctx.root)])
+    assert result.exit_code == 2
+    assert result.output.strip() in section.splitlines(), result.output
+    for code in ("| 0 | ok |", "| 1 | findings, or a report page failed |", "| 2 | unusable input or options |"):
+        assert code in section
+    assert "| 3 | internal error (a bug) |" in section
