@@ -1273,6 +1273,11 @@ class _WeekJob:
 _SPELLINGS = (_ts_naive, _ts_z, _ts_plus)
 
 
+def _snapshot_time(t: datetime, k: int) -> datetime:
+    """The quality run of week ``k`` follows its drift run by under a minute."""
+    return t + timedelta(seconds=41 + k % 17, microseconds=173 * k)
+
+
 def _week(job: _WeekJob, k: int) -> tuple[int, int, dict[str, dict[str, Any]], list[tuple[str, ...]]]:
     """Write week ``k``'s drift report and quality snapshot; a pure function of the platform and ``k``.
 
@@ -1295,7 +1300,7 @@ def _week(job: _WeekJob, k: int) -> tuple[int, int, dict[str, dict[str, Any]], l
     if not as_repr:  # the platform only counts drift issues it can read back (dicts)
         for i in issues:
             per_svc[i[2]] = per_svc.get(i[2], 0) + 1
-    qt = t + timedelta(seconds=41 + k % 17, microseconds=173 * k)
+    qt = _snapshot_time(t, k)
     flags = k >= n_weeks // 3  # newer snapshots carry the test-pass flags
     metrics = [_metrics(plat, s, k, qt, per_svc.get(s.name, 0), flags, s.name in on_deprecated) for s in active]
     maturities = [s.maturity_at(qt) for s in active]
@@ -1318,24 +1323,16 @@ def _week_in_worker(k: int) -> tuple[int, int, dict[str, dict[str, Any]], list[t
     return _week(_JOB, k)
 
 
-def _history(job: _WeekJob, w: _Writer, *, parallel: bool) -> tuple[dict[str, dict[str, Any]], list[tuple[str, ...]]]:
-    """All weekly files. Weeks are independent, so large runs fork two workers (same bytes either way)."""
+def _fork_pool(job: _WeekJob, parallel: bool) -> Any:
+    """Two forked workers that inherit ``job`` (None when not wanted or not possible)."""
     global _JOB
-    ks = list(range(len(job.plat.weeks)))
-    results = None
-    if parallel and (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        _JOB = job
-        try:
-            with multiprocessing.get_context("fork").Pool(2) as pool:
-                results = pool.map(_week_in_worker, ks, chunksize=1)
-        finally:
-            _JOB = None
-    if results is None:
-        results = [_week(job, k) for k in ks]
-    for files, size, _m, _i in results:
-        w.files += files
-        w.bytes += size
-    return results[-1][2], results[-1][3]
+    if not parallel or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    _JOB = job
+    try:
+        return multiprocessing.get_context("fork").Pool(2)
+    finally:
+        _JOB = None
 
 
 def generate_sample(
@@ -1402,20 +1399,32 @@ def generate_sample(
     # json.dump with indent runs the pure-Python encoder: fleets get compact history files
     indent = 2 if services <= _INDENT_UP_TO else None
     job = _WeekJob(plat, out, ScoringParams.from_config(thresholds), indent)
-    last_metrics, final_issues = _history(job, w, parallel=services * weeks >= _PARALLEL_FROM)
-    stamps = sorted(p.name for p in (out / "analysis/reports/drift").iterdir())
-    w.write(
-        "analysis/reports/drift/latest_drift_report.json", (out / "analysis/reports/drift" / stamps[-1]).read_bytes()
-    )
-    snaps = sorted(p.name for p in (out / "analysis/historical/quality").iterdir())
-    w.write("catalog/latest_quality_snapshot.json", (out / "analysis/historical/quality" / snaps[-1]).read_bytes())
-    _choose_exemptions(plat, final_issues)
-    final = [s for s in plat.services if s.retired is None]
-    counts, manifest_texts = _write_catalog(plat, w, final, last_metrics, indent)
-    _write_config(plat, w, thresholds)
-    _write_manifests(plat, w, final, manifest_texts, indent)
-    for a in plat.advisories:
-        w.json(f"advisories/{a['id']}.json", _advisory_record(plat, a), newline=True)
+    # Weeks are independent: large runs write the older weeks in two forked workers while this process
+    # writes the newest week and everything derived from it (same bytes either way).
+    pool = _fork_pool(job, services * weeks >= _PARALLEL_FROM)
+    try:
+        pending = pool.map_async(_week_in_worker, range(weeks - 1), chunksize=1) if pool else None
+        files, size, last_metrics, final_issues = _week(job, weeks - 1)
+        w.files, w.bytes = w.files + files, w.bytes + size
+        _choose_exemptions(plat, final_issues)
+        final = [s for s in plat.services if s.retired is None]
+        counts, manifest_texts = _write_catalog(plat, w, final, last_metrics, indent)
+        _write_config(plat, w, thresholds)
+        _write_manifests(plat, w, final, manifest_texts, indent)
+        for a in plat.advisories:
+            w.json(f"advisories/{a['id']}.json", _advisory_record(plat, a), newline=True)
+        earlier = pending.get() if pending is not None else [_week(job, k) for k in range(weeks - 1)]
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    for files, size, _m, _i in earlier:
+        w.files, w.bytes = w.files + files, w.bytes + size
+    newest = plat.weeks[-1]
+    drift = f"analysis/reports/drift/{_stamp(newest)}_drift_report.json"
+    w.write("analysis/reports/drift/latest_drift_report.json", (out / drift).read_bytes())
+    snap = f"analysis/historical/quality/quality_{_stamp(_snapshot_time(newest, weeks - 1))}.json"
+    w.write("catalog/latest_quality_snapshot.json", (out / snap).read_bytes())
     counts.update(weeks=weeks, specs=len(plat.specs), advisories=len(plat.advisories))
     args = {"services": services, "weeks": weeks, "seed": seed, "end": end, "internal_edges": internal_edges}
     w.write("README.md", _readme(plat, args, counts))
