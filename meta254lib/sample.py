@@ -485,7 +485,7 @@ def _build(services: int, n_weeks: int, seed: int, end: date, internal_edges: in
         by_name["market-data-api"].deps.insert(0, C.RETIRED)
     # fleet
     if n_fleet:
-        svcs.extend(_build_fleet(plat, n_fleet, n_core, internal_edges, svcs, seed))
+        svcs.extend(_build_fleet(plat, n_fleet, internal_edges, svcs, seed))
     elif internal_edges is not None:
         have = sum(len(s.deps) for s in svcs if s.retired is None)
         if internal_edges != have:
@@ -539,9 +539,8 @@ def _build(services: int, n_weeks: int, seed: int, end: date, internal_edges: in
     return plat
 
 
-def _build_fleet(
-    plat: _Platform, n_fleet: int, n_core: int, internal_edges: int | None, core: list[_Svc], seed: int
-) -> list[_Svc]:
+def _build_fleet(plat: _Platform, n_fleet: int, internal_edges: int | None, core: list[_Svc], seed: int) -> list[_Svc]:
+    """Generated services ordered by domain layer (index order = layer order), with their edges."""
     rng = _sub_rng(seed, "fleet")
     layer_index = {d: i for i, d in enumerate(C.LAYERS)}
     bounds, acc = [], 0.0
@@ -582,7 +581,10 @@ def _build_fleet(
     for u in range(n_fleet):
         domain = C.LAYERS[layer_of[u]]
         deps = [names[x] if isinstance(x, int) else x for x in edges[u]]
-        ext = rng.sample(C.FLEET_EXTERNALS, rng.choice((0, 1, 1, 2, 2, 3)))
+        ext: list[str] = []
+        for e in rng.sample(C.FLEET_EXTERNALS, rng.choice((0, 1, 1, 2, 2, 3))):
+            if all(x.split("@")[0] != e.split("@")[0] for x in ext):  # one spelling per technology
+                ext.append(e)
         specs = rng.sample(fleet_specs, rng.choice((1, 1, 2, 2, 3)))
         eout = [f"{C.ABBR[domain]}.{names[u].split('-')[1]}-{u:05d}.updated.v1"] if rng.random() < 0.6 else []
         ein = rng.sample(events_out[-200:], min(len(events_out[-200:]), rng.choice((0, 1, 1, 2))))
@@ -722,6 +724,12 @@ def _quality_series(rng: random.Random, svc: _Svc, n_weeks: int) -> None:
 
 # --- drift detection, as detect_drift.py does it -------------------------------------------------------
 def _detect(plat: _Platform, t: datetime, active: list[_Svc]) -> list[tuple[str, str, str, str, str, str, str]]:
+    """The issues ``detect_drift.py`` reports for the catalog at ``t``, in its order and with its texts.
+
+    Order: spec lag (``high`` when a major behind, ``moderate`` when more than two minors, else ``low``;
+    unparsable pins are ``invalid_version``/``error``), missing locks, staleness (> 90 days moderate,
+    > 180 high), externals shared by more than three services (exact strings), unregistered events.
+    """
     issues: list[tuple[str, str, str, str, str, str, str]] = []
     latest_now = {name: spec.latest_at(t) for name, spec in plat.specs.items()}
     for s in active:  # spec lag
@@ -730,7 +738,7 @@ def _detect(plat: _Platform, t: datetime, active: list[_Svc]) -> list[tuple[str,
             if latest is None:
                 continue
             cur = pin.at(t)
-            cv = _v(cur) if cur != "latest" else None
+            cv = _v(cur)
             if cv is None:
                 issues.append(
                     (
