@@ -2,8 +2,9 @@
 
 Progress goes to stderr: a progress bar on a terminal, one plain line per page start and finish
 otherwise (cron, CI). The last line on stdout is the path of the report's ``index.html``. Exit code
-0 when every page rendered, 1 when a page failed (the one-line summary names the first failure),
-2 for unusable input or options.
+0 when every page rendered, 1 when a page failed (the one-line summary names the first failure) or
+when some workspace files could not be used (the pages render without them and say so), 2 for an
+unusable catalog or options.
 
 Examples
 --------
@@ -170,7 +171,8 @@ def command(
 
     Writes index.html, one page per notebook, the executed notebooks, CSV/JSON of every table and
     summary.md, then points reports/latest at the run. A run with a failed page is kept as
-    <week>-failed and leaves latest untouched (exit code 1).
+    <week>-failed and leaves latest untouched (exit code 1). A run on a workspace with unusable files
+    is published, names them in summary.md and the index, and exits 1.
     """
     from .report import build_report
 
@@ -200,6 +202,14 @@ def command(
     if not result.ok:
         click.echo(index)
         raise ReportError(f"{result.summary_line()}; failed report: {index}")
+    if result.unusable_inputs:  # rendered and published, but it could not judge everything: exit 1
+        click.echo(index)
+        files = result.unusable_inputs
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        raise ReportError(
+            f"{result.summary_line()}, but {len(files)} input file(s) could not be used and what they hold "
+            f"was not judged: {shown} (see {index})"
+        )
     if not quiet:
         click.echo(result.summary_line(), err=True)
         if verbose and result.latest is not None:

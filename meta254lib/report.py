@@ -645,6 +645,9 @@ class ReportResult:
         Wall time of the run.
     latest : Path or None
         The ``latest`` link that now points at the folder (None when the run failed).
+    unusable_inputs : tuple of str
+        Workspace files that were present but could not be used (unreadable, not YAML/JSON, ...):
+        the pages rendered without them, say so, and the command exits 1.
     """
 
     folder: Path
@@ -654,6 +657,7 @@ class ReportResult:
     pages: tuple[PageResult, ...]
     seconds: float
     latest: Path | None
+    unusable_inputs: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -796,6 +800,14 @@ def _inputs_for_index(df: Any) -> Any:
     return df[cols] if cols else df
 
 
+def _unusable_inputs(inputs: Any) -> tuple[str, ...]:
+    """Files of ``ws.inputs`` that were present but unusable (their note says so), sorted."""
+    if inputs is None or not len(inputs) or "note" not in inputs or "file" not in inputs:
+        return ()
+    notes = inputs["note"].fillna("").astype(str)
+    return tuple(sorted(inputs.loc[notes.str.startswith("unusable"), "file"].astype(str)))
+
+
 def _summary_md(
     title: str, as_of: str, params: Sequence[tuple[str, str]], pages: Sequence[PageResult], inputs: Any
 ) -> str:
@@ -824,6 +836,13 @@ def _summary_md(
         )
         if len(absent) and "input" in absent:
             lines.append("Absent: " + ", ".join(md_escape(v) for v in absent["input"].tolist()) + ".")
+    unusable = _unusable_inputs(inputs)
+    if unusable:
+        lines.append("")
+        lines.append(
+            f"**{len(unusable)} input file{'s' if len(unusable) != 1 else ''} could not be used**, so what "
+            "they hold was not judged (the index lists why): " + ", ".join(md_escape(f) for f in unusable) + "."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -1042,6 +1061,7 @@ def build_report(
             pages=result_pages,
             seconds=time.perf_counter() - started,
             latest=latest,
+            unusable_inputs=_unusable_inputs(state.get("inputs")),
         )
     except BaseException:
         shared.cancel.set()

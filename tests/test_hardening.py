@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -364,3 +367,58 @@ def test_readme_error_examples_are_what_the_cli_prints(case_name: str, tmp_path)
     for code in ("| 0 | ok |", "| 1 | findings, or a report page failed |", "| 2 | unusable input or options |"):
         assert code in section
     assert "| 3 | internal error (a bug) |" in section
+
+
+# --- a report on a broken workspace -------------------------------------------------------------------
+
+
+def test_report_on_a_broken_workspace_renders_says_what_it_could_not_judge_and_exits_1(tmp_path) -> None:
+    """Catalog fine, three optional files broken: the page renders, summary.md and the index name the
+    files, latest moves (the pages are valid), and the command exits 1 with a one-line reason."""
+    if "report" not in main.commands:
+        pytest.skip("meta254 report is not registered yet")
+    from corpus.cases import catalog, entry
+
+    cli = Path(sys.executable).parent / "meta254"
+    if not cli.exists():
+        pytest.skip(f"the meta254 entry point is not installed next to {sys.executable}")
+    root = tmp_path / "ws"
+    broken = {
+        "config/rules.yaml": "dependency:\n\tdomain_layers: {}\n",
+        "analysis/reports/drift/20251009_000000_drift_report.json": '{"metadata": {"generated_at": "2025-10-09"}, "iss',
+        "analysis/historical/quality/quality_20251001_000000.json": b"\x80\x02cposix\nsystem\nq\x00.",
+    }
+    good = {"catalog/service-index.json": json.dumps(catalog(entry("a"), entry("b", team="edge")))}
+    for rel, content in {**good, **broken}.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    out = tmp_path / "reports"
+    proc = subprocess.run(
+        [str(cli), "report", "-w", str(root), "--out", str(out), "--only", "workspace_overview", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("meta254: error: report 2025-W41: 1 page ok in ")
+    assert ", but 3 input file(s) could not be used and what they hold was not judged: " in line
+    for rel in broken:
+        assert rel in line
+    folder = out / "2025-W41"
+    assert proc.stdout.strip().endswith("index.html")
+    assert (folder / "workspace_overview.html").is_file()
+    assert os.readlink(out / "latest") == "2025-W41"
+    summary = (folder / "summary.md").read_text()
+    assert "All 1 pages rendered." in summary
+    assert "**3 input files could not be used**, so what they hold was not judged" in summary
+    assert m.md_escape("analysis/historical/quality/quality_20251001_000000.json") in summary
+    index = (folder / "index.html").read_text()
+    assert "unusable: expected valid YAML, found a tab character" in index
+    assert "unusable: expected UTF-8 text, found byte 0x80 at offset 0" in index
