@@ -18,7 +18,7 @@ What is stored, and how it is checked:
   code that produced it, pandas and numpy versions, and the format version, so an upgrade never
   reads a stale layout.
 - **cheap re-validation.** Hashing hundreds of megabytes on every open would cost more than the
-  load, so digests are remembered with the file's size, mtime, ctime and inode (``files.json``).
+  load, so digests are remembered with the file's size, mtime, ctime and inode (``files.m254``).
   A file whose four values are unchanged, and that had not been modified within
   :data:`RACY_SECONDS` of being hashed, keeps its digest (the rule git uses for its index: a file
   written in the same instant as it was hashed is always re-hashed). Any other file is hashed again.
@@ -51,13 +51,15 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,7 @@ __all__ = [
     "FORMAT_VERSION",
     "RACY_SECONDS",
     "CacheCorrupt",
+    "Deferred",
     "Uncacheable",
     "WorkspaceCache",
     "cache_folder",
@@ -83,7 +86,6 @@ __all__ = [
     "encode_frame",
     "encode_value",
     "file_digest",
-    "mtimes_of",
     "resolve_mode",
     "scan_inputs",
 ]
@@ -115,6 +117,39 @@ _CODE_MODULES = (
     "workspace.py",
     "yamlio.py",
 )
+
+
+class Deferred:
+    """A value stored as its own JSON buffer and decoded only when :meth:`get` is called.
+
+    For bulky parts of a unit that a warm open seldom needs (for example the per-file records of
+    ten thousand manifests): reading the unit then costs a buffer check, not a decode.
+    """
+
+    __slots__ = ("_data", "_value")
+
+    def __init__(self, value: Any = None, *, data: bytes | None = None) -> None:
+        self._value = value
+        self._data = data
+
+    def get(self) -> Any:
+        """The value (decoded on first use)."""
+        if self._data is not None:
+            try:
+                tagged = json.loads(self._data)
+            except (ValueError, UnicodeDecodeError) as err:
+                raise CacheCorrupt(f"unreadable deferred value: {err}") from None
+            self._value, self._data = decode_value(tagged, []), None
+        return self._value
+
+
+class _DeferredText:
+    """The encoded bytes of a :class:`Deferred` on their way into a unit file."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
 
 class Uncacheable(Exception):
@@ -184,6 +219,10 @@ def encode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
     if obj is None or t is str or t is bool or t is int:
         return obj
     if t is list:
+        if len(obj) >= _RECORDS_MIN:
+            packed = _encode_records(obj, frames)
+            if packed is not None:
+                return packed
         return [encode_value(v, frames) for v in obj]
     if t is dict:
         if all(type(k) is str for k in obj) and "$" not in obj:
@@ -199,7 +238,7 @@ def encode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
         items = [encode_value(v, frames) for v in obj]
         return {"$": "fset" if t is frozenset else "set", "v": items}
     if t is pd.Timestamp:
-        return {"$": "ts", "v": int(obj.value), "u": obj.unit, "tz": str(obj.tz) if obj.tz is not None else None}
+        return {"$": "ts", "v": _ts_int(obj), "u": obj.unit, "tz": str(obj.tz) if obj.tz is not None else None}
     if obj is pd.NaT:
         return {"$": "nat"}
     if obj is pd.NA:
@@ -215,12 +254,106 @@ def encode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
     if t is pd.DataFrame:
         frames.append(obj)
         return {"$": "df", "v": len(frames) - 1}
+    if t is Deferred:
+        inner: list[pd.DataFrame] = []
+        text = json.dumps(encode_value(obj.get(), inner), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        if inner:
+            raise Uncacheable("frames inside a deferred value")
+        frames.append(_DeferredText(text.encode()))  # type: ignore[arg-type]
+        return {"$": "deferred", "v": len(frames) - 1}
     raise Uncacheable(f"cannot cache a {t.__name__}")
+
+
+def _ts_int(ts: pd.Timestamp) -> int:
+    """A timestamp as an integer count of its own unit since the epoch (UTC for aware ones)."""
+    return int(ts.asm8.view("i8"))
+
+
+def _ts_list(values: list[Any], unit: str, tz: str | None) -> list[Any]:
+    """Timestamps (``None`` kept) from :func:`_ts_int` integers, converted in one vectorised step."""
+    if unit not in ("s", "ms", "us", "ns"):
+        raise CacheCorrupt(f"bad timestamp unit {unit!r}")
+    if not set(map(type, values)) <= {int, type(None)}:
+        raise CacheCorrupt("timestamps are not integers")
+    nat = np.iinfo("int64").min
+    raw = np.array([nat if v is None else v for v in values], dtype="int64")
+    idx = pd.DatetimeIndex(raw.view(f"M8[{unit}]"))
+    if tz is not None:
+        idx = idx.tz_localize("UTC").tz_convert(tz)
+    out = idx.tolist()
+    return [None if v is None else x for v, x in zip(values, out, strict=True)]
+
+
+_UNSET = object()
+_PLAIN = frozenset({str, bool, int, type(None)})
+
+#: Lists of at least this many dicts with the same keys are stored column by column.
+_RECORDS_MIN = 16
+_JSON_NATIVE = (str, bool, int, type(None))
+
+
+def _encode_records(rows: list, frames: list[pd.DataFrame]) -> dict[str, Any] | None:
+    """Column-wise form of a list of same-keyed dicts (a table of rows), or None when it is not one.
+
+    A column of text, booleans, integers and None is stored as a plain JSON list; a column of
+    timestamps (and None) sharing one unit and time zone as integers; anything else value by value.
+    """
+    first = rows[0]
+    if type(first) is not dict or "$" in first:
+        return None
+    keys = tuple(first)
+    if not all(type(k) is str for k in keys):
+        return None
+    for r in rows:
+        if type(r) is not dict or len(r) != len(keys) or tuple(r) != keys:
+            return None
+    cols = []
+    for k in keys:
+        values = [r[k] for r in rows]
+        types = {type(v) for v in values}
+        if all(t in _JSON_NATIVE for t in types):
+            cols.append({"j": values})
+            continue
+        stamps = [v for v in values if v is not None]
+        if types <= {pd.Timestamp, type(None)} and stamps:
+            units = {v.unit for v in stamps}
+            zones = {str(v.tz) if v.tz is not None else None for v in stamps}
+            if len(units) == 1 and len(zones) == 1:
+                cols.append(
+                    {"ts": [None if v is None else _ts_int(v) for v in values], "u": units.pop(), "tz": zones.pop()}
+                )
+                continue
+        cols.append({"t": [encode_value(v, frames) for v in values]})
+    return {"$": "records", "k": list(keys), "n": len(rows), "c": cols}
+
+
+def _decode_records(obj: dict, frames: list[pd.DataFrame]) -> list[dict[str, Any]]:
+    keys, n, cols = obj["k"], obj["n"], obj["c"]
+    if not isinstance(keys, list) or len(keys) != len(cols) or not all(type(k) is str for k in keys):
+        raise CacheCorrupt("bad records")
+    columns = []
+    for col in cols:
+        if "j" in col:
+            values = col["j"]
+            if not isinstance(values, list) or not set(map(type, values)) <= _PLAIN:
+                raise CacheCorrupt("records column is not plain")
+        elif "ts" in col:
+            values = _ts_list(col["ts"], str(col["u"]), col["tz"])
+        else:
+            values = [decode_value(v, frames) for v in col["t"]]
+        if len(values) != n:
+            raise CacheCorrupt("records column length")
+        columns.append(values)
+    if not columns:
+        return [{} for _ in range(n)]
+    return [dict(zip(keys, vals, strict=True)) for vals in zip(*columns, strict=True)]
 
 
 def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
     tag = obj["$"]
     v = obj.get("v")
+    if tag == "records":
+        return _decode_records(obj, frames)
     if tag == "tuple":
         return tuple(decode_value(x, frames) for x in v)
     if tag == "dict":
@@ -233,8 +366,7 @@ def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
         items = [decode_value(x, frames) for x in v]
         return frozenset(items) if tag == "fset" else set(items)
     if tag == "ts":
-        ts = pd.Timestamp(int(v), tz="UTC" if obj["tz"] is not None else None).as_unit(str(obj["u"]))
-        return ts.tz_convert(obj["tz"]) if obj["tz"] not in (None, "UTC") else ts
+        return _ts_list([v], str(obj["u"]), obj["tz"])[0]
     if tag == "nat":
         return pd.NaT
     if tag == "na":
@@ -248,7 +380,15 @@ def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
     if tag == "np":
         return np.dtype(obj["d"]).type(decode_value(v, frames))
     if tag == "df":
-        return frames[int(v)]
+        got = frames[int(v)]
+        if not isinstance(got, pd.DataFrame):
+            raise CacheCorrupt("not a frame")
+        return got
+    if tag == "deferred":
+        got = frames[int(v)]
+        if not isinstance(got, Deferred):
+            raise CacheCorrupt("not a deferred value")
+        return got
     raise CacheCorrupt(f"unknown tag {tag!r}")
 
 
@@ -336,6 +476,11 @@ def encode_frame(df: pd.DataFrame, blobs: _Blobs) -> dict[str, Any]:
             spec["enc"] = "raw"
             spec["vdtype"] = values.dtype.str
             spec["data"] = blobs.add(values)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O" and _text_tuples(s):
+            spec["enc"] = "strtuples"
+            values = s.tolist()
+            spec["lengths"] = blobs.add(np.array([-1 if v is None else len(v) for v in values], dtype="<i4"))
+            spec["values"] = blobs.add_json([x for v in values if v is not None for x in v])
         elif isinstance(dtype, np.dtype) and dtype.kind == "O":
             frames: list[pd.DataFrame] = []
             encoded = [encode_value(v, frames) for v in s.tolist()]
@@ -347,6 +492,11 @@ def encode_frame(df: pd.DataFrame, blobs: _Blobs) -> dict[str, Any]:
             raise Uncacheable(f"dtype {dtype}")
         cols.append(spec)
     return {"nrows": len(df), "columns": cols}
+
+
+def _text_tuples(s: pd.Series) -> bool:
+    """Whether every value is a tuple of text (or None): such columns are stored flat."""
+    return all(v is None or (type(v) is tuple and all(type(x) is str for x in v)) for v in s.tolist())
 
 
 def _array(blob: bytearray, vdtype: str, n: int) -> np.ndarray:
@@ -380,7 +530,7 @@ def decode_frame(spec: Mapping[str, Any], blobs: list[bytearray]) -> pd.DataFram
         if enc == "text":
             codes = _array(blobs[col["codes"]], "<i4", n)
             uniques = _json_blob(blobs[col["values"]])
-            if not isinstance(uniques, list) or not all(type(u) is str for u in uniques):
+            if not isinstance(uniques, list) or not set(map(type, uniques)) <= {str}:
                 raise CacheCorrupt("text values are not strings")
             if n and (int(codes.min()) < -1 or int(codes.max()) >= len(uniques)):
                 raise CacheCorrupt("text codes out of range")
@@ -409,6 +559,21 @@ def decode_frame(spec: Mapping[str, Any], blobs: list[bytearray]) -> pd.DataFram
                 values = pd.arrays.IntegerArray(data.copy(), mask.copy())
         elif enc == "raw":
             values = _array(blobs[col["data"]], col["vdtype"], n)
+        elif enc == "strtuples":
+            lengths = _array(blobs[col["lengths"]], "<i4", n)
+            flat = _json_blob(blobs[col["values"]])
+            if not isinstance(flat, list) or not set(map(type, flat)) <= {str}:
+                raise CacheCorrupt("tuple items are not text")
+            if (n and int(lengths.min()) < -1) or int(np.clip(lengths, 0, None).sum()) != len(flat):
+                raise CacheCorrupt("tuple lengths do not match their items")
+            ends = np.cumsum(np.clip(lengths, 0, None)).tolist()
+            values = np.empty(n, dtype=object)
+            start = 0
+            tuples = []
+            for length, end in zip(lengths.tolist(), ends, strict=True):
+                tuples.append(None if length < 0 else tuple(flat[start:end]))
+                start = end
+            values[:] = tuples
         elif enc == "json":
             items = _json_blob(blobs[col["data"]])
             if not isinstance(items, list) or len(items) != n:
@@ -533,14 +698,21 @@ def cache_folder(root: Path) -> Path:
     return root / CACHE_DIRNAME
 
 
-def scan_inputs(root: Path, specs: Iterable[str], layout: Mapping[str, tuple[str, ...]]) -> list[str] | None:
+def scan_inputs(
+    root: Path,
+    specs: Iterable[str],
+    layout: Mapping[str, tuple[str, ...]],
+    listings: dict[str, tuple[tuple[int, int, int], Any]] | None = None,
+) -> list[str] | None:
     """Every file that may feed a unit: the files matching the layout patterns of ``specs``.
 
-    ``specs`` are layout keys (``"manifests"``) or literal paths relative to ``root``; literal paths
+    ``specs`` are layout keys (``"manifests"``, or ``"names:lockfiles"`` when only which files exist
+    matters, see :func:`_listing`) or literal paths relative to ``root``; literal paths
     and patterns without wildcards are listed whether they exist or not (an absent file has the
     digest ``None``, so creating it is a change). A wildcard matches hidden names too, so the list
     is a superset of what the workspace reads. Returns ``None`` when a link is involved: those
-    inputs are never cached.
+    inputs are never cached. ``listings`` remembers folder listings while the folder's inode,
+    modification and change times stay the same (adding, removing or renaming an entry changes them).
 
     Examples
     --------
@@ -553,25 +725,22 @@ def scan_inputs(root: Path, specs: Iterable[str], layout: Mapping[str, tuple[str
     out: list[str] = []
     seen: set[str] = set()
     for spec in specs:
+        names_only = spec.startswith("names:")
+        spec = spec.removeprefix("names:")
         for pattern in layout.get(spec, (spec,)):
             folder, _, name = pattern.rpartition("/")
             parts = folder.split("/") if folder else []
             for i in range(len(parts)):
                 if os.path.islink(root.joinpath(*parts[: i + 1])):
                     return None
-            if not any(c in name for c in "*?["):
+            if not any(c in name for c in "*?[") and not names_only:
                 found = [pattern]
                 if os.path.islink(root / pattern):
                     return None
             else:
-                try:
-                    with os.scandir(root / folder if folder else root) as it:
-                        entries = [e for e in it if fnmatch.fnmatchcase(e.name, name)]
-                except OSError:
-                    entries = []
-                if any(e.is_symlink() for e in entries):
+                found = _listing(root, folder, name, listings, names_only)
+                if found is None:
                     return None
-                found = sorted(f"{folder}/{e.name}" if folder else e.name for e in entries)
             for rel in found:
                 if rel not in seen:
                     seen.add(rel)
@@ -579,15 +748,51 @@ def scan_inputs(root: Path, specs: Iterable[str], layout: Mapping[str, tuple[str
     return out
 
 
-def mtimes_of(root: Path, rels: Iterable[str]) -> str:
-    """A digest of the modification times of ``rels`` (for units whose tables show them)."""
-    h = hashlib.sha256()
-    for rel in rels:
+def _listing(
+    root: Path,
+    folder: str,
+    name: str,
+    memo: dict[str, tuple[tuple[int, int, int], Any]] | None,
+    names_only: bool = False,
+) -> list[str] | None:
+    """Sorted relative paths in ``folder`` matching ``name`` (None when one is a link).
+
+    With ``names_only`` each path is written ``?path|f`` (a regular file) or ``?path|o`` (anything
+    else): such inputs are compared by name and kind only, never hashed.
+    """
+    base = os.path.join(str(root), folder) if folder else str(root)
+    try:
+        st = os.stat(base)
+        key = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        return []
+    known = memo.get(folder) if memo is not None else None
+    if known is not None and known[0] == key:
+        names, links, others = known[1]
+    else:
         try:
-            h.update(f"{rel}\0{os.stat(root / rel).st_mtime_ns}\n".encode())
+            with os.scandir(base) as it:
+                entries = list(it)
         except OSError:
-            h.update(f"{rel}\0-\n".encode())
-    return h.hexdigest()
+            entries = []
+        names = [e.name for e in entries]
+        links = {e.name for e in entries if e.is_symlink()}
+        others = {e.name for e in entries if not e.is_file(follow_symlinks=False)}
+        if memo is not None:
+            memo[folder] = (key, (names, links, others))
+    match = _pattern(name)
+    hits = sorted(n for n in names if match(n))
+    if links and any(n in links for n in hits):
+        return None
+    prefix = f"{folder}/" if folder else ""
+    if names_only:
+        return [f"?{prefix}{n}|{'o' if n in others else 'f'}" for n in hits]
+    return [prefix + n for n in hits]
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(name: str) -> Callable[[str], Any]:
+    return re.compile(fnmatch.translate(name)).match
 
 
 def _stat_key(st: os.stat_result) -> list[int]:
@@ -628,28 +833,40 @@ class WorkspaceCache:
         self._dirty = False
         self._digests: dict[str, str | None] = {}
         self._writable: bool | None = None
+        self._root = str(root)
+        #: ``os.stat`` results taken while checking digests (rel -> stat_result), for reuse.
+        self.stat_of: dict[str, os.stat_result] = {}
+        #: Folder listings of :func:`scan_inputs`, reused while the folder is unchanged.
+        self.listings: dict[str, tuple[tuple[int, int, int], Any]] = {}
 
     # digests of input files ---------------------------------------------------------------------
     def _files_path(self) -> Path:
-        return self.folder / "files.json"
+        return self.folder / "files.m254"
 
     def _load_known(self) -> dict[str, list]:
+        """The remembered digests: rel -> [size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns].
+
+        Stored as a unit file (rel names in the header, the integers as one ``int64`` buffer, the
+        digests as one ASCII buffer); anything unreadable is simply forgotten (files get re-hashed).
+        """
         if self._known is None:
             known: dict[str, list] = {}
             try:
-                doc = json.loads(self._files_path().read_bytes())
-                if isinstance(doc, dict) and doc.get("format") == FORMAT_VERSION and isinstance(doc.get("files"), dict):
-                    for rel, rec in doc["files"].items():
-                        if (
-                            isinstance(rec, list)
-                            and len(rec) == 6
-                            and all(isinstance(x, int) for x in rec[:4])
-                            and isinstance(rec[4], str)
-                            and isinstance(rec[5], int)
-                        ):
-                            known[rel] = rec
-            except (OSError, ValueError, UnicodeDecodeError):
-                pass
+                with open(self._files_path(), "rb") as f:
+                    header, blobs = _unpack(bytearray(f.read()))
+                rels = header.get("rels")
+                if header.get("format") == FORMAT_VERSION and isinstance(rels, list):
+                    n = len(rels)
+                    ints = _array(blobs[0], "<i8", n * 5).reshape(n, 5).tolist()
+                    hexes = bytes(blobs[1])
+                    if len(hexes) == 64 * n and set(map(type, rels)) <= {str}:
+                        text = hexes.decode("ascii")
+                        known = {
+                            rel: [a, b, c, d, text[64 * i : 64 * i + 64], e]
+                            for i, (rel, (a, b, c, d, e)) in enumerate(zip(rels, ints, strict=True))
+                        }
+            except (OSError, CacheCorrupt, ValueError, UnicodeDecodeError, IndexError, struct.error):
+                known = {}
             self._known = known
         return self._known
 
@@ -664,27 +881,36 @@ class WorkspaceCache:
 
     def digest(self, rel: str) -> str | None:
         """SHA-256 of the file's current bytes (``None`` when it does not exist)."""
-        if rel in self._digests:
-            return self._digests[rel]
-        path = self.root / rel
+        got = self._digests.get(rel, _UNSET)
+        if got is not _UNSET:
+            return got
+        if rel.startswith("?"):  # compared by name and kind only
+            return "-"
+        path = os.path.join(self._root, rel)
         try:
             st = os.stat(path)
         except OSError:
             self._digests[rel] = None
             return None
-        rec = self._load_known().get(rel)
-        racy = int(RACY_SECONDS * 1e9)
-        if (
-            rec is not None
-            and rec[:4] == _stat_key(st)
-            and st.st_mtime_ns < rec[5] - racy
-            and st.st_ctime_ns < rec[5] - racy
-        ):
-            self._digests[rel] = rec[4]
-            return rec[4]
+        self.stat_of[rel] = st
+        known = self._known if self._known is not None else self._load_known()
+        rec = known.get(rel)
+        if type(rec) is list and len(rec) == 6 and type(rec[4]) is str and type(rec[5]) is int:
+            limit = rec[5] - int(RACY_SECONDS * 1e9)
+            if (
+                rec[0] == st.st_size
+                and rec[1] == st.st_mtime_ns
+                and rec[2] == st.st_ctime_ns
+                and rec[3] == st.st_ino
+                and st.st_mtime_ns < limit
+                and st.st_ctime_ns < limit
+            ):
+                self._digests[rel] = rec[4]
+                return rec[4]
         when = time.time_ns()
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                data = f.read()
         except OSError:
             self._digests[rel] = None
             return None
@@ -694,6 +920,21 @@ class WorkspaceCache:
     def forget(self, rel: str) -> None:
         """Drop the in-process digest of ``rel`` (it is recomputed on next use)."""
         self._digests.pop(rel, None)
+        self.stat_of.pop(rel, None)
+
+    def mtimes(self, rels: Iterable[str]) -> str:
+        """A digest of the modification times of ``rels`` (for units whose tables show them)."""
+        h = hashlib.sha256()
+        for rel in rels:
+            st = self.stat_of.get(rel)
+            if st is None:
+                try:
+                    st = os.stat(os.path.join(self._root, rel))
+                except OSError:
+                    h.update(f"{rel}\0-\n".encode())
+                    continue
+            h.update(f"{rel}\0{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
 
     # units ----------------------------------------------------------------------------------------
     def _unit_path(self, unit: str) -> Path:
@@ -705,16 +946,21 @@ class WorkspaceCache:
     def states(self, rels: Iterable[str]) -> dict[str, list[int] | None]:
         """``stat`` fingerprints of ``rels`` now (taken before a unit is computed, see :meth:`save`)."""
         out: dict[str, list[int] | None] = {}
+        join, root = os.path.join, self._root
         for rel in rels:
+            if rel.startswith("?"):
+                continue
             try:
-                out[rel] = _stat_key(os.stat(self.root / rel))
+                st = os.stat(join(root, rel))
+                out[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
             except OSError:
                 out[rel] = None
         return out
 
-    def load(self, unit: str, rels: list[str], extra: str = "") -> Any:
+    def load(self, unit: str, rels: list[str], mtimes: bool = False) -> Any:
         """The stored payload of ``unit`` when its inputs are still ``rels`` with the same digests.
 
+        With ``mtimes``, their modification times must be unchanged too (for tables that show them).
         Returns ``None`` on a miss (absent, stale, or a file that fails a check: ``corrupt``).
         """
         path = self._unit_path(unit)
@@ -733,17 +979,26 @@ class WorkspaceCache:
         try:
             header, blobs = _unpack(data)
             del data
-            if header.get("key") != self._key(unit) or header.get("unit") != unit or header.get("extra") != extra:
+            if header.get("key") != self._key(unit) or header.get("unit") != unit:
                 self._count(unit, "miss")
                 return None
             recorded = header.get("inputs")
             if not isinstance(recorded, list) or [r[0] for r in recorded] != rels:
                 self._count(unit, "miss")
                 return None
-            if any(self.digest(rel) != digest for rel, digest in recorded):
+            memo, digest_of = self._digests, self.digest
+            for rel, digest in recorded:
+                got = memo.get(rel, _UNSET)
+                if (got if got is not _UNSET else digest_of(rel)) != digest:
+                    self._count(unit, "miss")
+                    return None
+            if header.get("mtimes") != (self.mtimes(rels) if mtimes else ""):
                 self._count(unit, "miss")
                 return None
-            frames = [decode_frame(spec, blobs) for spec in header["frames"]]
+            frames = [
+                Deferred(data=bytes(blobs[spec["deferred"]])) if "deferred" in spec else decode_frame(spec, blobs)
+                for spec in header["frames"]
+            ]
             payload = decode_value(header["payload"], frames)
         except (CacheCorrupt, KeyError, TypeError, ValueError, IndexError, OverflowError, struct.error) as err:
             self._count(unit, "corrupt", str(err))
@@ -753,7 +1008,7 @@ class WorkspaceCache:
         return payload
 
     def save(
-        self, unit: str, rels: list[str], payload: Any, extra: str = "", states: Mapping[str, Any] | None = None
+        self, unit: str, rels: list[str], payload: Any, mtimes: bool = False, states: Mapping[str, Any] | None = None
     ) -> bool:
         """Store ``payload`` (see :func:`encode_value`) for ``unit`` computed from ``rels``.
 
@@ -765,7 +1020,10 @@ class WorkspaceCache:
         try:
             tagged = encode_value(payload, frames)
             blobs = _Blobs()
-            specs = [encode_frame(df, blobs) for df in frames]
+            specs = [
+                {"deferred": blobs.add(df.data)} if isinstance(df, _DeferredText) else encode_frame(df, blobs)
+                for df in frames
+            ]
         except Uncacheable as err:
             self._count(unit, "uncacheable", str(err))
             return False
@@ -777,7 +1035,7 @@ class WorkspaceCache:
             "format": FORMAT_VERSION,
             "unit": unit,
             "key": self._key(unit),
-            "extra": extra,
+            "mtimes": self.mtimes(rels) if mtimes else "",
             "inputs": inputs,
             "frames": specs,
             "payload": tagged,
@@ -796,11 +1054,18 @@ class WorkspaceCache:
         """Write the remembered file digests if they changed."""
         if not self._dirty or self._known is None or not self._ensure_folder():
             return
-        doc = {"format": FORMAT_VERSION, "files": dict(sorted(self._known.items()))}
+        items = sorted(
+            (rel, rec)
+            for rel, rec in self._known.items()
+            if type(rec) is list and len(rec) == 6 and type(rec[4]) is str and len(rec[4]) == 64
+        )
         try:
-            _write_atomic(self._files_path(), [json.dumps(doc, separators=(",", ":")).encode()])
+            ints = np.array([[r[0], r[1], r[2], r[3], r[5]] for _, r in items], dtype="<i8").reshape(-1, 5)
+            hexes = "".join(r[4] for _, r in items).encode("ascii")
+            header = {"format": FORMAT_VERSION, "rels": [rel for rel, _ in items]}
+            _write_atomic(self._files_path(), _pack(header, [ints.tobytes(), hexes]))
             self._dirty = False
-        except OSError:
+        except (OSError, ValueError, OverflowError, UnicodeEncodeError):
             pass
 
     def _ensure_folder(self) -> bool:

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import functools
 import hashlib
 import os
@@ -86,14 +87,15 @@ def _utc_mtime(path: Path) -> pd.Timestamp | None:
 
 
 #: Inputs of the catalog tables (services, contracts, dependencies, events); see :func:`_cached`.
-_TABLE_INPUTS = ("catalog", "teams", "manifests", "lockfiles", "rules", "events_registry")
+_TABLE_INPUTS = ("catalog", "teams", "manifests", "names:lockfiles", "rules", "events_registry")
 
 
 def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> Any:
     """Serve a workspace computation from the warm-load cache (:mod:`meta254lib.cache`).
 
     ``inputs`` are the layout keys (or relative paths) of every file the computation may read,
-    directly or through ``deps``; ``deps`` are the attributes it uses, computed first so that the
+    directly or through ``deps`` (``names:key`` when only which files exist matters, not what they
+    hold); ``deps`` are the attributes it uses, computed first so that the
     warnings, file records and row counts it adds are exactly its own. On a hit those are replayed
     in the same order as a cold load would add them; on a miss the computation runs and its result
     and effects are stored. Without a cache (``cache=False``, or a small workspace) it just runs.
@@ -109,20 +111,18 @@ def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> A
                 return fn(self)
             for name in deps:
                 getattr(self, name)
-            rels = C.scan_inputs(self.root, inputs, LAYOUT)
+            rels = C.scan_inputs(self.root, inputs, LAYOUT, store.listings)
             if rels is None:
                 return fn(self)
-            extra = C.mtimes_of(self.root, rels) if mtimes else ""
-            got = store.load(unit, rels, extra)
-            if isinstance(got, dict) and {"value", "warnings", "files", "rows"} <= got.keys():
+            got = store.load(unit, rels, mtimes)
+            if (
+                isinstance(got, dict)
+                and {"value", "warnings", "files", "rows"} <= got.keys()
+                and isinstance(got["files"], C.Deferred)
+            ):
                 self._warnings.extend(tuple(w) for w in got["warnings"])
-                for rel, info in got["files"].items():
-                    path = self.root / rel
-                    try:
-                        size = path.stat().st_size
-                    except OSError:
-                        size = None
-                    self._files[rel] = {**info, "modified": _utc_mtime(path), "bytes": size}
+                self._seq += 1  # file records are made when needed, see _files
+                self._pending_files.append((self._seq, store.stat_of, got["files"]))
                 self._rows.update(got["rows"])
                 return got["value"]
             states = store.states(rels)
@@ -133,14 +133,16 @@ def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> A
             effects = {
                 "value": value,
                 "warnings": [list(w) for w in self._warnings[n_warn:]],
-                "files": {
-                    k: {f: x for f, x in v.items() if f not in ("modified", "bytes")}
-                    for k, v in self._files.items()
-                    if files.get(k) != v
-                },
+                "files": C.Deferred(
+                    [
+                        {"rel": k, **{f: x for f, x in v.items() if f not in ("modified", "bytes")}}
+                        for k, v in self._files.items()
+                        if files.get(k) != v
+                    ]
+                ),
                 "rows": {k: v for k, v in self._rows.items() if k not in rows or rows[k] != v},
             }
-            store.save(unit, rels, effects, extra, states)
+            store.save(unit, rels, effects, mtimes, states)
             return value
 
         return inner
@@ -196,7 +198,10 @@ class Workspace:
     def __init__(self, root: Path, cache: bool | str | None = None) -> None:
         self.root = root
         self._warnings: WarnList = []
-        self._files: dict[str, dict[str, Any]] = {}
+        self._files_dict: dict[str, dict[str, Any]] = {}
+        self._pending_files: list[tuple[int, dict[str, os.stat_result], C.Deferred]] = []
+        self._written: dict[str, int] = {}  # rel -> sequence number of its last direct record
+        self._seq = 0
         self._rows: dict[str, int] = {}
         self._cache = _open_cache(root, cache)
         self._entry_list: list[dict] | None = None
@@ -209,27 +214,46 @@ class Workspace:
         self._record(catalog_file, "catalog", required=True, timestamp=meta.get("generated_at"))
         self._rows[catalog_file] = len(entries)
         self._entry_list = entries
-        if self._cache is not None:
-            rels = C.scan_inputs(self.root, ("catalog",), LAYOUT)
-            if rels is not None:
-                self._cache.save("catalog_entries", rels, entries, states=self._cache.states(rels))
         return catalog_file, meta, len(entries)
 
     @property
     def _entries(self) -> list[dict]:
-        """The catalog entries; after a warm open they are read back only when something needs them."""
+        """The catalog entries. After a warm open the catalog is parsed again only if something needs them
+        (a table whose inputs changed, or :attr:`catalog_entries`)."""
         if self._entry_list is None:
-            rels = C.scan_inputs(self.root, ("catalog",), LAYOUT) if self._cache is not None else None
-            entries = self._cache.load("catalog_entries", rels) if rels is not None else None
-            if not isinstance(entries, list):
-                kept, self._warnings = self._warnings, []  # their warnings were replayed already
-                try:
-                    _, doc = self._read_catalog()
-                    _, entries = L.parse_catalog(doc, self.catalog_file, [])
-                finally:
-                    self._warnings = kept
+            kept, self._warnings = self._warnings, []  # their warnings were replayed already
+            try:
+                _, doc = self._read_catalog()
+                _, entries = L.parse_catalog(doc, self.catalog_file, [])
+            finally:
+                self._warnings = kept
             self._entry_list = entries
         return self._entry_list
+
+    @property
+    def _files(self) -> dict[str, dict[str, Any]]:
+        """File records (``rel`` -> input, file, present, required, modified, timestamp, bytes, note).
+
+        Records replayed from the cache are completed (modification time, size) on first use.
+        """
+        if self._pending_files:
+            pending, self._pending_files = self._pending_files, []
+            utc = dt.UTC
+            for seq, stat_of, deferred in pending:
+                for info in deferred.get():
+                    rel = info.pop("rel")
+                    if self._written.get(rel, 0) > seq:
+                        continue  # recorded directly since: that record is newer
+                    st = stat_of.get(rel)
+                    if st is None:
+                        try:
+                            st = os.stat(self.root / rel)
+                        except OSError:
+                            st = None
+                    info["modified"] = pd.Timestamp(dt.datetime.fromtimestamp(st.st_mtime, tz=utc)) if st else None
+                    info["bytes"] = st.st_size if st else None
+                    self._files_dict[rel] = info
+        return self._files_dict
 
     @property
     def catalog_entries(self) -> tuple[dict, ...]:
@@ -250,27 +274,62 @@ class Workspace:
     # --- files -------------------------------------------------------------------------------
 
     def _rel(self, path: Path) -> str:
+        text, root = str(path), str(self.root)
+        if text.startswith(root + "/") and os.sep == "/":  # the common case, without pathlib's parsing
+            return text[len(root) + 1 :]
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
 
-    def _inside(self, path: Path) -> bool:
-        real = Path(os.path.realpath(path))
-        root_real = Path(os.path.realpath(self.root))
-        return real == root_real or root_real in real.parents
+    @cached_property
+    def _root_real(self) -> str:
+        return os.path.realpath(self.root)
+
+    def _inside(self, path: Path | str) -> bool:
+        real = os.path.realpath(path)
+        root_real = self._root_real
+        return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+    def _glob(self, pattern: str) -> list[tuple[Path, bool | None]]:
+        """``sorted(root.glob(pattern))`` for ``folder/name-pattern`` globs, and what is known of each match.
+
+        Each match comes with ``True`` when it is certainly a regular file inside the workspace (it
+        is not a link and its folder lies inside), else ``None`` (check it). One directory listing
+        replaces a ``realpath`` and a ``stat`` per file, which is most of the cost of opening a
+        workspace with ten thousand manifests; the matches are the same as ``Path.glob``'s
+        (``fnmatch`` rules, hidden names included, case-sensitive).
+        """
+        folder, _, name = pattern.rpartition("/")
+        if "/" in name or any(c in folder for c in "*?[") or not any(c in name for c in "*?["):
+            return [(p, None) for p in sorted(self.root.glob(pattern))]
+        base = self.root / folder if folder else self.root
+        try:
+            with os.scandir(base) as it:
+                entries = [e for e in it if fnmatch.fnmatchcase(e.name, name)]
+        except OSError:
+            return []
+        base_inside = self._inside(base)
+        out = []
+        for entry in sorted(entries, key=lambda e: e.name):
+            sure = base_inside and not entry.is_symlink() and entry.is_file(follow_symlinks=False)
+            out.append((base / entry.name, True if sure else None))
+        return out
 
     def _find(self, key: str) -> list[Path]:
         """Files of one input, sorted by name; links leaving the workspace are skipped (warned)."""
         found: list[Path] = []
         for pattern in LAYOUT[key]:
-            matches = sorted(self.root.glob(pattern))
+            matches = self._glob(pattern)
             if not matches and not any(c in pattern for c in "*?[") and os.path.islink(self.root / pattern):
-                matches = [self.root / pattern]  # a broken or looping link: glob skips it, the user must hear of it
-            for path in matches:
+                matches = [(self.root / pattern, None)]  # a broken or looping link: glob skips it, say so
+            for path, sure in matches:
                 if key == "manifests" and path.name.endswith(".specs.lock.json"):
                     continue
                 if key == "drift_reports" and path.name == "latest_drift_report.json":
+                    continue
+                if sure:
+                    found.append(path)
                     continue
                 if not self._inside(path):
                     self._warnings.append((self._rel(path), "", "a link pointing outside the workspace; not read"))
@@ -282,29 +341,37 @@ class Workspace:
                     self._warnings.append((self._rel(path), "", f"not a regular file ({kind}); not read"))
         return found
 
-    def _record(self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None) -> None:
-        path = self.root / rel
+    def _record(
+        self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None
+    ) -> os.stat_result | None:
+        st: os.stat_result | None
         try:
-            size = path.stat().st_size
+            st = os.stat(self.root / rel)
+            size, modified = st.st_size, pd.Timestamp(dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC))
         except OSError:
-            size = None
-        self._files[rel] = {
+            st, size, modified = None, None, None
+        self._seq += 1
+        self._written[rel] = self._seq
+        self._files_dict[rel] = {
             "input": input_name,
             S.FILE: rel,
             "present": True,
             "required": required,
-            "modified": _utc_mtime(path),
+            "modified": modified,
             "timestamp": L.parse_timestamp(timestamp),
             "bytes": size,
             "note": "",
         }
+        return st
 
     def _load(self, path: Path, input_name: str) -> Any:
         """Read and parse one optional file; an unusable file becomes a warning and ``None``."""
         rel = self._rel(path)
-        self._record(rel, input_name)
+        st = self._record(rel, input_name)
         try:
-            data = read_bytes(path, rel, self.root)
+            data = read_bytes(path, rel, self._root_real, root_is_real=True)
+            if self._cache is not None:
+                self._cache.note_read(rel, st, data)  # the digest of what is parsed, for the cache key
             if path.suffix in (".yaml", ".yml"):
                 doc = loads_yaml(data, rel, self._warnings)
             else:
@@ -327,7 +394,10 @@ class Workspace:
         for rel in LAYOUT["catalog"]:
             path = self.root / rel
             if path.exists() or path.is_symlink():
-                data = read_bytes(path, rel, self.root)
+                st = os.stat(path) if self._cache is not None else None
+                data = read_bytes(path, rel, self._root_real, root_is_real=True)
+                if self._cache is not None:
+                    self._cache.note_read(rel, st, data)
                 if rel.endswith(".json"):
                     return rel, loads_json(data, rel)
                 return rel, loads_yaml(data, rel, self._warnings)
@@ -444,13 +514,12 @@ class Workspace:
     # --- catalog tables ----------------------------------------------------------------------
 
     @cached_property
-    @_cached(*_TABLE_INPUTS, deps=("teams", "manifests", "_lock_rows", "aliases", "domain_layers", "events_registry"))
+    @_cached(*_TABLE_INPUTS, deps=("teams", "manifests", "aliases", "domain_layers", "events_registry"))
     def _tables(self) -> dict[str, pd.DataFrame]:
         teams = self.teams
         manifests = self.manifests
-        lock_names = None
-        if self._lock_rows is not None:
-            lock_names = {p.name.removesuffix(".specs.lock.json") for p in self._find("lockfiles")}
+        locks = self._find("lockfiles")  # only their names matter here, not their content
+        lock_names = {p.name.removesuffix(".specs.lock.json") for p in locks} if locks else None
         return L.services_tables(
             self._entries,
             self.catalog_file,
@@ -565,7 +634,8 @@ class Workspace:
 
     @cached_property
     @_cached("lockfiles")
-    def _lock_rows(self) -> list[dict] | None:
+    def _lock_frame(self) -> pd.DataFrame | None:
+        """The lock-file entries, or ``None`` when no lock file exists at all."""
         paths = self._find("lockfiles")
         if not paths:
             return None
@@ -578,12 +648,13 @@ class Workspace:
             got = L.parse_lockfile(doc, path.name.removesuffix(".specs.lock.json"), rel, self._warnings)
             self._rows[rel] = len(got)
             rows.extend(got)
-        return rows
+        return S.frame_from_records(S.LOCKFILES, rows)
 
     @property
     def lockfiles(self) -> pd.DataFrame:
         """Collected lock-file entries (schema :data:`~meta254lib.schema.LOCKFILES`)."""
-        return S.frame_from_records(S.LOCKFILES, self._lock_rows or [])
+        frame = self._lock_frame
+        return frame if frame is not None else S.empty_frame(S.LOCKFILES)
 
     @cached_property
     @_cached("spec_registry")
@@ -639,14 +710,16 @@ class Workspace:
         for path in paths:
             rel = self._rel(path)
             try:
-                digests.add(hashlib.sha256(read_bytes(path, rel, self.root)).hexdigest())
+                digests.add(hashlib.sha256(read_bytes(path, rel, self._root_real, root_is_real=True)).hexdigest())
             except InputError:
                 pass
         candidates = list(paths)
         if latest.is_file() and self._inside(latest):
             rel = self._rel(latest)
             try:
-                same = hashlib.sha256(read_bytes(latest, rel, self.root)).hexdigest() in digests
+                same = (
+                    hashlib.sha256(read_bytes(latest, rel, self._root_real, root_is_real=True)).hexdigest() in digests
+                )
             except InputError:
                 same = False
             if same:
@@ -696,7 +769,7 @@ class Workspace:
         for path in paths + latest:
             rel = self._rel(path)
             try:
-                digest = hashlib.sha256(read_bytes(path, rel, self.root)).hexdigest()
+                digest = hashlib.sha256(read_bytes(path, rel, self._root_real, root_is_real=True)).hexdigest()
             except InputError:
                 digest = ""
             if path in latest and digest in digests:

@@ -35,7 +35,7 @@ TABLES = (
     "warnings",
     "inputs",
 )
-CATALOG_UNITS = ("catalog", "teams_doc", "teams", "manifests", "lock_rows", "events_registry", "tables")
+CATALOG_UNITS = ("catalog", "teams_doc", "teams", "manifests", "lock_frame", "events_registry", "tables")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_warm_open_hits_every_unit_and_equals_a_cold_open(ws_root, monkeypatch):
     first, got1 = _open_all(ws_root, cache=True)
     second, got2 = _open_all(ws_root, cache=True)
     assert set(first.cache_stats["units"].values()) == {"miss"}
-    assert first.cache_stats["write"] == len(first.cache_stats["units"]) + 1  # + the catalog entries
+    assert first.cache_stats["write"] == len(first.cache_stats["units"])
     assert set(second.cache_stats["units"].values()) == {"hit"}
     assert second.cache_stats["miss"] == 0 and second.cache_stats["corrupt"] == 0
     assert second.cache_stats["hashed"] == 0  # unchanged files keep their digests without being read
@@ -103,7 +103,7 @@ def test_warm_open_hits_every_unit_and_equals_a_cold_open(ws_root, monkeypatch):
     folder = ws_root / ".meta254-cache"
     assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
     names = sorted(p.name for p in folder.glob("*.m254"))
-    assert names[:3] == ["advisories.m254", "catalog.m254", "catalog_entries.m254"]
+    assert names[:3] == ["advisories.m254", "catalog.m254", "dependency_graph_diff.m254"]
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_a_manifest_edit_a_new_report_and_a_removed_lock_are_seen(ws_root):
     lock.unlink()
     ws, got = _open_all(ws_root, cache=True)
     units = ws.cache_stats["units"]
-    assert units["manifests"] == units["lock_rows"] == units["drift_history"] == units["tables"] == "miss"
+    assert units["manifests"] == units["lock_frame"] == units["drift_history"] == units["tables"] == "miss"
     assert units["catalog"] == units["teams_doc"] == "hit"
     _, cold = _open_all(ws_root, cache=False)
     _assert_same(cold, got)
@@ -176,11 +176,12 @@ def test_files_changed_just_before_hashing_are_hashed_again(ws_root):
 def test_recorded_digests_are_not_trusted_when_the_stat_differs(ws_root, monkeypatch):
     monkeypatch.setattr(C, "RACY_SECONDS", 0.0)
     _open_all(ws_root, cache=True)
-    files = ws_root / ".meta254-cache" / "files.json"
-    doc = json.loads(files.read_text())
-    rel = "catalog/service-index.yaml"
-    doc["files"][rel][3] += 1  # another inode: the digest must be computed again
-    files.write_text(json.dumps(doc))
+    store = C.WorkspaceCache(ws_root, ws_root / ".meta254-cache")
+    known = store._load_known()
+    assert len(known["catalog/service-index.yaml"][4]) == 64
+    known["catalog/service-index.yaml"][3] += 1  # another inode: the digest must be computed again
+    store._dirty = True
+    store.flush()
     ws = open_workspace(ws_root, cache=True)
     assert ws.cache_stats["units"]["catalog"] == "hit"
     assert ws.cache_stats["hashed"] == 1  # only that file was read again
@@ -226,7 +227,7 @@ def test_a_corrupt_unit_is_ignored_and_rewritten(ws_root, damage):
 def test_corrupt_digest_table_is_ignored(ws_root):
     _, cold = _open_all(ws_root, cache=False)
     _open_all(ws_root, cache=True)
-    (ws_root / ".meta254-cache" / "files.json").write_bytes(b"\x00{not json")
+    (ws_root / ".meta254-cache" / "files.m254").write_bytes(b"\x00{not a table")
     ws, got = _open_all(ws_root, cache=True)
     assert set(ws.cache_stats["units"].values()) == {"hit"}
     assert ws.cache_stats["hashed"] > 0
