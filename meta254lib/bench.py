@@ -30,7 +30,7 @@ recorded beside them, since a busy machine stretches wall time. Peak RSS is ``ru
 stage's process (``resource.getrusage``), which includes loading what the stage needs; it is the
 honest number for "how much memory does this take", not the increment of the stage alone.
 
-Children report back one JSON line on stdout: nothing is pickled.
+Children report back one JSON line on stdout: no Python object crosses the process boundary.
 
 Examples
 --------

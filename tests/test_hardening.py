@@ -169,7 +169,7 @@ def test_internal_error_is_exit_3_one_line_and_traceback_only_with_debug(make_ws
 
     root = make_ws([svc("a")])
 
-    def broken(ws):
+    def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero in a bug")
 
     monkeypatch.setattr("meta254lib.validate.validate_workspace", broken)
