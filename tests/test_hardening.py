@@ -422,3 +422,42 @@ def test_report_on_a_broken_workspace_renders_says_what_it_could_not_judge_and_e
     index = (folder / "index.html").read_text()
     assert "unusable: expected valid YAML, found a tab character" in index
     assert "unusable: expected UTF-8 text, found byte 0x80 at offset 0" in index
+
+
+@pytest.mark.slow
+def test_report_pages_and_summary_escape_the_hostile_workspace(hostile_root, tmp_path) -> None:
+    """Every report page and summary.md, on the hostile workspace: strings show as text, never as markup.
+
+    (The browser test of the report checks the rendered DOM; this checks the files for every hostile
+    construct of tests/corpus/hostile.py, including inside the JSON of figures and tables.)
+    """
+    if "report" not in main.commands:
+        pytest.skip("meta254 report is not registered yet")
+    cli = Path(sys.executable).parent / "meta254"
+    if not cli.exists():
+        pytest.skip(f"the meta254 entry point is not installed next to {sys.executable}")
+    out = tmp_path / "reports"
+    proc = subprocess.run(
+        [str(cli), "report", "-w", str(hostile_root), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    (folder,) = [p for p in out.iterdir() if p.is_dir() and p.name.startswith("2025-W41")]
+    pages = sorted(folder.glob("*.html"))
+    assert len(pages) >= 2
+    live = re.compile(
+        r"<script>alert\(|<script>alert\(1\)<\\/script>|<img src=x onerror|<b>core</b>|<i>x</i>"
+        r"|href\s*=\s*[\"']?\s*javascript:",
+        re.IGNORECASE,
+    )
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert live.search(html) is None, (page.name, live.search(html))
+    overview = (folder / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in overview + "".join(p.read_text() for p in pages)
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert _live_markdown(summary) == []
