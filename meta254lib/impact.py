@@ -77,6 +77,7 @@ __all__ = [
     "parse_change",
     "parse_changes",
     "rollout_plan",
+    "widest_change",
     "workspace_impact",
 ]
 
@@ -805,9 +806,28 @@ def analyse_impact(
     )
 
 
+def widest_change(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT_RELATIONS) -> str:
+    """``service:NAME`` for the service with the largest blast radius (ties: the first name).
+
+    The default change of a report run on a workspace the user has not described.
+
+    Examples
+    --------
+    >>> widest_change(nx.DiGraph([("gateway", "auth"), ("streaming", "auth"), ("streaming", "gateway")]))
+    'service:auth'
+    """
+    from .reach import blast_radius_all
+
+    if G.number_of_nodes() == 0:
+        raise ParameterError("changes: the workspace has no service to analyse")
+    radius = blast_radius_all(relation_view(G, parse_relations(relations)))
+    ranked = sorted(radius.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+    return f"service:{ranked[0][0]}"
+
+
 def workspace_impact(
     ws: Any,
-    changes: str | Change | Iterable[str | Change],
+    changes: str | Change | Iterable[str | Change] | None,
     *,
     relations: str | Iterable[str] | None = DEFAULT_RELATIONS,
     max_depth: int | None = None,
@@ -817,6 +837,9 @@ def workspace_impact(
     severity: SeverityRule | None = None,
 ) -> ImpactResult:
     """:func:`analyse_impact` on an open workspace, with its quality scores, drift and aliases.
+
+    With no change (``None`` or an empty list), the service with the largest blast radius is analysed
+    (:func:`widest_change`) and a note says so.
 
     Quality scores come from the newest snapshot in ``ws.quality_history`` at or before ``as_of``
     (default: the catalog's ``generated_at``). Drift counts come from ``drift_issues`` when given (the
@@ -858,6 +881,12 @@ def workspace_impact(
         source = "drift report history" if drift is not None else "none"
     if drift is None:
         notes.append("no drift counts: the drift term of the weight is left out")
+    if changes is None or (not isinstance(changes, (str, Change)) and not list(changes)):
+        changes = [widest_change(ws.graph, relations)]
+        notes.append(
+            f"no change given: {changes[0]} is analysed, the service with the largest blast radius "
+            f"over {', '.join(parse_relations(relations))}"
+        )
     result = analyse_impact(
         ws.graph,
         changes,

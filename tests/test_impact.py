@@ -22,6 +22,7 @@ from meta254lib.impact import (
     parse_change,
     parse_changes,
     rollout_plan,
+    widest_change,
 )
 from meta254lib.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, TEAMS, frame_from_records
 
@@ -467,3 +468,19 @@ def test_tables_follow_the_schema(G):
     for col, dtype in IMPACTED.dtypes.items():
         if dtype in ("int64", "float64", "Float64", "Int64"):
             assert str(r.impacted[col].dtype) == dtype, col
+
+
+def test_no_change_analyses_the_widest_service():
+    """The report passes no change set: the page must still work on any workspace (it used to
+    default to a sample-only service and fail elsewhere)."""
+    G = nx.DiGraph([("b", "a"), ("c", "a"), ("c", "b"), ("d", "c")])
+    assert widest_change(G) == "service:a"
+    assert widest_change(nx.DiGraph([("x", "y"), ("z", "w")])) == "service:w"  # tie: first name
+
+
+def test_workspace_impact_without_changes(upstream):
+    import meta254lib as m
+
+    r = m.workspace_impact(m.open_workspace(upstream), [])
+    assert r.changes["change"].tolist() == ["service:aggregation-service"]
+    assert any(n.startswith("no change given: service:aggregation-service") for n in r.summary["notes"])
