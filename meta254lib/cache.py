@@ -108,7 +108,6 @@ _UNIT_SUFFIX = ".m254"
 _CODE_MODULES = (
     "cache.py",
     "errors.py",
-    "graph.py",
     "ids.py",
     "loaders.py",
     "schema.py",

@@ -67,16 +67,22 @@ CONTRACT_PAIR_LIMIT = 100_000
 _NODE_ATTRS = ("domain", "team", "maturity", "runtime")
 
 
-def _clean(value: Any) -> Any:
-    """Missing values (NaN, NA, None) become None; everything else is returned as is."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        return value
-    return value
+def _values(df: pd.DataFrame, column: str) -> list[Any]:
+    """A column as a list with missing values (NaN, NA, None) as None; all None when the column is absent.
+
+    Examples
+    --------
+    >>> _values(pd.DataFrame({"a": pd.Series(["x", None], dtype="str")}), "a"), _values(pd.DataFrame(), "b")
+    (['x', None], [])
+    """
+    if column not in df.columns:
+        return [None] * len(df)
+    s = df[column]
+    values = s.tolist()
+    missing = s.isna().to_numpy()
+    if missing.any():
+        return [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
+    return values
 
 
 def parse_relations(relations: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -184,11 +190,11 @@ def build_graph(
     require_columns(contracts, CONTRACTS, ["service", "spec"])
 
     G = nx.DiGraph()
-    for row in services.to_dict("records"):
-        name = _clean(row.get("service"))
+    attrs = [(a, _values(services, a)) for a in _NODE_ATTRS]
+    for i, name in enumerate(_values(services, "service")):
         if name is None or name in G:
             continue
-        G.add_node(name, **{a: _clean(row.get(a)) for a in _NODE_ATTRS})
+        G.add_node(name, **{a: column[i] for a, column in attrs})
     known = set(G.nodes)
 
     externals: dict[str, set[str]] = defaultdict(set)
@@ -197,8 +203,7 @@ def build_graph(
     # (u, v) -> relation -> set of labels (event ids / spec names; empty for depends_on)
     edges: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
 
-    for row in dependencies[["service", "target", "kind"]].to_dict("records"):
-        src, tgt, kind = (_clean(row[c]) for c in ("service", "target", "kind"))
+    for src, tgt, kind in zip(*(_values(dependencies, c) for c in ("service", "target", "kind")), strict=True):
         if src not in known or tgt is None:
             continue
         if kind == "external":
@@ -213,8 +218,7 @@ def build_graph(
     producers: dict[str, set[str]] = defaultdict(set)
     consumers: dict[str, set[str]] = defaultdict(set)
     events_of: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in events[["service", "event", "direction"]].to_dict("records"):
-        svc, ev, direction = (_clean(row[c]) for c in ("service", "event", "direction"))
+    for svc, ev, direction in zip(*(_values(events, c) for c in ("service", "event", "direction")), strict=True):
         if svc not in known or ev is None:
             continue
         if direction == "out":
@@ -231,12 +235,9 @@ def build_graph(
 
     pinners: dict[str, set[str]] = defaultdict(set)
     pins: dict[str, set[str]] = defaultdict(set)
-    has_version = "version" in contracts.columns
-    for row in contracts.to_dict("records"):
-        svc, spec = _clean(row["service"]), _clean(row["spec"])
+    for svc, spec, version in zip(*(_values(contracts, c) for c in ("service", "spec", "version")), strict=True):
         if svc in known and spec is not None:
             pinners[spec].add(svc)
-            version = _clean(row["version"]) if has_version else None
             pins[svc].add(f"{spec}@{version}" if version else spec)
     pairs = sum(len(svcs) * (len(svcs) - 1) for svcs in pinners.values())
     if max_contract_pairs is not None and pairs > max_contract_pairs:
@@ -251,13 +252,13 @@ def build_graph(
                 if a != b:
                     edges[(a, b)]["shares_contract"].add(spec)
 
-    for n in G.nodes:
-        G.nodes[n]["externals"] = tuple(sorted(externals.get(n, ())))
-        G.nodes[n]["dangling"] = tuple(sorted(dangling.get(n, ())))
-        G.nodes[n]["self_dependency"] = n in self_dep
-        G.nodes[n]["contracts"] = tuple(sorted(pins.get(n, ())))
-        G.nodes[n]["events_in"] = tuple(sorted(events_of.get((n, "in"), ())))
-        G.nodes[n]["events_out"] = tuple(sorted(events_of.get((n, "out"), ())))
+    for n, data in G.nodes(data=True):
+        data["externals"] = tuple(sorted(externals.get(n, ())))
+        data["dangling"] = tuple(sorted(dangling.get(n, ())))
+        data["self_dependency"] = n in self_dep
+        data["contracts"] = tuple(sorted(pins.get(n, ())))
+        data["events_in"] = tuple(sorted(events_of.get((n, "in"), ())))
+        data["events_out"] = tuple(sorted(events_of.get((n, "out"), ())))
     for u, v in sorted(edges):
         rels = edges[(u, v)]
         present = tuple(r for r in RELATIONS if r in rels)
