@@ -1097,11 +1097,30 @@ def _detected_at(ids: pd.Series, history: pd.DataFrame | None, as_of: pd.Timesta
     h = history[history["report_time"] < as_of]
     if h.empty:
         return as_of_s
-    from .drift_history import issue_spells  # the history module builds on this one
-
-    sp = issue_spells(h, as_of=as_of, include_exempt=True)
-    open_start = sp[sp["open"]].drop_duplicates("issue_id", keep="last").set_index("issue_id")["first_seen"]
-    return ids.map(open_start).astype(UTC_TS).fillna(as_of_s)
+    # The start of each id's open spell (see drift_history.issue_spells: a spell is an unbroken run
+    # over successive reports; it is open when it reaches the last report). Only the ids asked for
+    # are looked at, with integer codes, which keeps this linear and cheap on a year of history.
+    reports = pd.DatetimeIndex(sorted(h["report_time"].dropna().unique())).tz_convert("UTC")
+    h = h[h["issue_id"].isin(set(ids.dropna().tolist()))]
+    if h.empty:
+        return as_of_s
+    code, uniques = pd.factorize(h["issue_id"], sort=False)
+    rep = reports.get_indexer(h["report_time"])
+    order = np.lexsort((rep, code))
+    c, r = code[order], rep[order]
+    keep = np.ones(len(c), dtype=bool)
+    keep[1:] = (c[1:] != c[:-1]) | (r[1:] != r[:-1])
+    c, r = c[keep], r[keep]
+    start = np.ones(len(c), dtype=bool)
+    start[1:] = (c[1:] != c[:-1]) | (r[1:] != r[:-1] + 1)
+    spell_start = np.maximum.accumulate(np.where(start, np.arange(len(c)), 0))  # index of each row's spell start
+    last = np.ones(len(c), dtype=bool)
+    last[:-1] = c[1:] != c[:-1]
+    is_open = last & (r == len(reports) - 1)
+    if not is_open.any():  # (mapping through an empty Series would fail on the dtype)
+        return as_of_s
+    first_seen = pd.Series(reports[r[spell_start[is_open]]], index=pd.Index(uniques[c[is_open]]))
+    return ids.map(first_seen).astype(UTC_TS).fillna(as_of_s)
 
 
 def _finish(parts: list[pd.DataFrame], inputs: DriftInputs, as_of: pd.Timestamp) -> pd.DataFrame:
