@@ -200,8 +200,10 @@ def build_graph(
     externals: dict[str, set[str]] = defaultdict(set)
     dangling: dict[str, set[str]] = defaultdict(set)
     self_dep: set[str] = set()
-    # (u, v) -> relation -> set of labels (event ids / spec names; empty for depends_on)
-    edges: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    # the edges of each relation: depends_on pairs, and (u, v) -> event ids / spec names
+    depends: set[tuple[str, str]] = set()
+    event_labels: dict[tuple[str, str], set[str]] = {}
+    spec_labels: dict[tuple[str, str], set[str]] = {}
 
     for src, tgt, kind in zip(*(_values(dependencies, c) for c in ("service", "target", "kind")), strict=True):
         if src not in known or tgt is None:
@@ -211,7 +213,7 @@ def build_graph(
         elif tgt == src:
             self_dep.add(src)
         elif tgt in known:
-            edges[(src, tgt)].setdefault("depends_on", set())
+            depends.add((src, tgt))
         else:
             dangling[src].add(tgt)
 
@@ -231,7 +233,7 @@ def build_graph(
         for c in cons:
             for p in producers.get(ev, ()):
                 if p != c:
-                    edges[(c, p)]["consumes_event"].add(ev)
+                    event_labels.setdefault((c, p), set()).add(ev)
 
     pinners: dict[str, set[str]] = defaultdict(set)
     pins: dict[str, set[str]] = defaultdict(set)
@@ -250,7 +252,7 @@ def build_graph(
         for a in svcs:
             for b in svcs:
                 if a != b:
-                    edges[(a, b)]["shares_contract"].add(spec)
+                    spec_labels.setdefault((a, b), set()).add(spec)
 
     for n, data in G.nodes(data=True):
         data["externals"] = tuple(sorted(externals.get(n, ())))
@@ -259,17 +261,29 @@ def build_graph(
         data["contracts"] = tuple(sorted(pins.get(n, ())))
         data["events_in"] = tuple(sorted(events_of.get((n, "in"), ())))
         data["events_out"] = tuple(sorted(events_of.get((n, "out"), ())))
-    for u, v in sorted(edges):
-        rels = edges[(u, v)]
-        present = tuple(r for r in RELATIONS if r in rels)
-        G.add_edge(
+    shapes: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}  # relations present -> (primary, sorted)
+
+    def edge(u: str, v: str) -> tuple[str, str, dict[str, Any]]:
+        key = (u, v)
+        ev, sp = event_labels.get(key), spec_labels.get(key)
+        present = tuple(
+            r for r, has in zip(RELATIONS, (key in depends, ev is not None, sp is not None), strict=True) if has
+        )
+        if present not in shapes:
+            shapes[present] = (present[0], tuple(sorted(present)))
+        primary, ordered = shapes[present]
+        return (
             u,
             v,
-            relation=present[0],
-            relations=tuple(sorted(present)),
-            events=tuple(sorted(rels.get("consumes_event", ()))),
-            specs=tuple(sorted(rels.get("shares_contract", ()))),
+            {
+                "relation": primary,
+                "relations": ordered,
+                "events": tuple(sorted(ev)) if ev else (),
+                "specs": tuple(sorted(sp)) if sp else (),
+            },
         )
+
+    G.add_edges_from(edge(u, v) for u, v in sorted(depends.union(event_labels, spec_labels)))
     return G
 
 
