@@ -75,6 +75,13 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     help="Generate the workspaces here instead of a temporary folder (they are deleted after each size).",
 )
 @click.option("--seed", default=254, show_default=True, type=int, help="Seed of the sample generator.")
+@click.option(
+    "--stage-timeout",
+    default=900,
+    show_default=True,
+    type=int,
+    help="Seconds after which a stage is stopped and reported as not finished.",
+)
 @debug_option
 @run_command
 def command(
@@ -87,6 +94,7 @@ def command(
     skip_report: bool,
     workdir: Path | None,
     seed: int,
+    stage_timeout: int,
     debug: bool,
 ) -> int:
     """Generate synthetic workspaces and time each stage against its baseline.
@@ -114,6 +122,7 @@ def command(
         skip_report=skip_report,
         workdir=workdir,
         progress=progress,
+        timeout=float(stage_timeout),
     )
     m = result["machine"]
     click.echo(
