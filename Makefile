@@ -16,7 +16,7 @@ export IPYTHONDIR := $(CURDIR)/.jupyter/ipython
 export MPLCONFIGDIR := $(CURDIR)/.jupyter/mpl
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv install dev report test lint format lab sample bench clean
+.PHONY: help venv install dev report test lint format lab sample bench clean docs
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-10s %s\n", $$1, $$2}'
@@ -69,3 +69,8 @@ lab: $(VENV)/.installed ## Open the notebooks in JupyterLab
 
 clean: ## Remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ reports/latest .jupyter .pytest_cache .hypothesis
+
+docs: $(VENV)/.installed ## Rewrite the README's table schemas from meta254lib/schema.py
+	$(BIN)/python -c "import re, pathlib, meta254lib.schema as s; p = pathlib.Path('README.md'); t = p.read_text(); \
+	body = '## Tables\n\nEvery table meta254lib produces, from meta254lib/schema.py (make docs rewrites this part).\n\n' + s.schema_markdown(); \
+	p.write_text(re.sub(r'(?s)<!-- section:tables -->.*<!-- /section:tables -->', lambda m: '<!-- section:tables -->\n' + body + '<!-- /section:tables -->', t))"
