@@ -66,22 +66,24 @@ def ancestor_bitsets(G: nx.DiGraph) -> tuple[list[Any], dict[Any, int]]:
     """
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
-    # 1. strongly connected components; comp[node] = component id, members[c] = bitset of its nodes
-    comp: dict[Any, int] = {}
-    members: list[int] = []
-    for cid, component in enumerate(nx.strongly_connected_components(G)):
-        m = 0
-        for n in component:
-            comp[n] = cid
-            m |= 1 << index[n]
-        members.append(m)
-    # 2. the condensation's edges, as predecessor lists, and in-degrees for Kahn's order
-    k = len(members)
-    preds: list[set[int]] = [set() for _ in range(k)]
+    # 0. the edges, read once (a filtered relation view pays its filter once per edge, not per lookup)
+    succ: list[list[int]] = [[] for _ in nodes]
     for u, v in G.edges():
-        cu, cv = comp[u], comp[v]
-        if cu != cv:
-            preds[cv].add(cu)
+        succ[index[u]].append(index[v])
+    # 1. strongly connected components; comp[i] = component id, members[c] = bitset of its nodes
+    comp = _components(succ)
+    k = max(comp, default=-1) + 1
+    members = [0] * k
+    for i, c in enumerate(comp):
+        members[c] |= 1 << i
+    # 2. the condensation's edges, as predecessor lists, and in-degrees for Kahn's order
+    preds: list[set[int]] = [set() for _ in range(k)]
+    for i, targets in enumerate(succ):
+        cu = comp[i]
+        for j in targets:
+            cv = comp[j]
+            if cu != cv:
+                preds[cv].add(cu)
     succs: list[list[int]] = [[] for _ in range(k)]
     indeg = [0] * k
     for c in range(k):
@@ -102,10 +104,66 @@ def ancestor_bitsets(G: nx.DiGraph) -> tuple[list[Any], dict[Any, int]]:
             if indeg[s] == 0:
                 ready.append(s)
     bits = {}
-    for n in nodes:
-        c = comp[n]
-        bits[n] = (reach[c] | members[c]) & ~(1 << index[n])
+    for i, n in enumerate(nodes):
+        c = comp[i]
+        bits[n] = (reach[c] | members[c]) & ~(1 << i)
     return nodes, bits
+
+
+def _components(succ: list[list[int]]) -> list[int]:
+    """Strongly connected components of an integer adjacency list (iterative Tarjan): the component
+    id of each node.
+
+    Examples
+    --------
+    >>> _components([[1], [0, 2], []])
+    [1, 1, 0]
+    """
+    n = len(succ)
+    low = [0] * n
+    num = [-1] * n
+    comp = [-1] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    found = 0
+    counter = 0
+    for root in range(n):
+        if num[root] != -1:
+            continue
+        num[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, 0)]
+        while work:
+            v, k = work[-1]
+            edges = succ[v]
+            if k < len(edges):
+                work[-1] = (v, k + 1)
+                w = edges[k]
+                if num[w] == -1:
+                    num[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, 0))
+                elif on_stack[w] and num[w] < low[v]:
+                    low[v] = num[w]
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                if low[v] < low[parent]:
+                    low[parent] = low[v]
+            if low[v] == num[v]:
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    comp[w] = found
+                    if w == v:
+                        break
+                found += 1
+    return comp
 
 
 def decode_bits(bits: int, nodes: list[Any]) -> set[Any]:
