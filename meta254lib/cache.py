@@ -13,8 +13,8 @@ What is stored, and how it is checked:
   column buffers: numbers, booleans and timestamps as plain arrays (read with ``numpy.frombuffer``),
   masks for the nullable dtypes, text as a JSON list of distinct values plus ``int32`` codes, tuples
   and other Python values as tagged JSON (:func:`encode_value`). Nothing in it can execute code.
-- **keyed by content.** The header lists each input file with its SHA-256. A unit is used only when
-  the same files are present and every digest matches; the key also covers the meta254 source
+- **keyed by content.** The header holds one SHA-256 over every input file's path and SHA-256. A unit
+  is used only when the same files are present and every digest matches; the key also covers the meta254 source
   code that produced it, pandas and numpy versions, and the format version, so an upgrade never
   reads a stale layout.
 - **cheap re-validation.** Hashing hundreds of megabytes on every open would cost more than the
@@ -942,6 +942,15 @@ class WorkspaceCache:
     def _key(self, unit: str) -> str:
         return hashlib.sha256(f"{code_fingerprint()}|{unit}".encode()).hexdigest()
 
+    def _inputs_key(self, rels: list[str]) -> dict[str, Any]:
+        """How many inputs, and one SHA-256 over each one's path and content digest (absent = ``None``)."""
+        memo, digest_of = self._digests, self.digest
+        h = hashlib.sha256()
+        for rel in rels:
+            got = memo.get(rel, _UNSET)
+            h.update(f"{rel}\0{got if got is not _UNSET else digest_of(rel)}\n".encode())
+        return {"n": len(rels), "sha256": h.hexdigest()}
+
     def states(self, rels: Iterable[str]) -> dict[str, list[int] | None]:
         """``stat`` fingerprints of ``rels`` now (taken before a unit is computed, see :meth:`save`)."""
         out: dict[str, list[int] | None] = {}
@@ -981,16 +990,9 @@ class WorkspaceCache:
             if header.get("key") != self._key(unit) or header.get("unit") != unit:
                 self._count(unit, "miss")
                 return None
-            recorded = header.get("inputs")
-            if not isinstance(recorded, list) or [r[0] for r in recorded] != rels:
+            if header.get("inputs") != self._inputs_key(rels):
                 self._count(unit, "miss")
                 return None
-            memo, digest_of = self._digests, self.digest
-            for rel, digest in recorded:
-                got = memo.get(rel, _UNSET)
-                if (got if got is not _UNSET else digest_of(rel)) != digest:
-                    self._count(unit, "miss")
-                    return None
             if header.get("mtimes") != (self.mtimes(rels) if mtimes else ""):
                 self._count(unit, "miss")
                 return None
@@ -1026,7 +1028,7 @@ class WorkspaceCache:
         except Uncacheable as err:
             self._count(unit, "uncacheable", str(err))
             return False
-        inputs = [[rel, self.digest(rel)] for rel in rels]
+        inputs = self._inputs_key(rels)
         if states is not None and self.states(rels) != dict(states):
             self._count(unit, "changed")
             return False
