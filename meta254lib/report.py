@@ -1216,6 +1216,7 @@ def bench_report(
         specs = [s for s in specs if s.name in set(only)]
     if not specs:
         raise ParameterError("no notebooks to benchmark")
+    workspace = Path(workspace).resolve()  # before any run changes the working directory
     jupyter_environment()
     with tempfile.TemporaryDirectory(prefix="m254-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -1233,7 +1234,7 @@ def bench_report(
         base_dir = tmp_path / "baseline"
         base_dir.mkdir()
         baseline_seconds = _baseline(
-            Path(workspace).resolve(), specs, _as_of_param(_parse_as_of(as_of)), base_dir, os.environ
+            workspace, specs, _as_of_param(_parse_as_of(as_of)), base_dir, os.environ
         )
     return {
         "notebooks": len(specs),
