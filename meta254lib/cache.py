@@ -63,6 +63,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -108,6 +109,7 @@ _UNIT_SUFFIX = ".m254"
 _CODE_MODULES = (
     "cache.py",
     "errors.py",
+    "graph.py",
     "ids.py",
     "loaders.py",
     "schema.py",
@@ -253,6 +255,8 @@ def encode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
     if t is pd.DataFrame:
         frames.append(obj)
         return {"$": "df", "v": len(frames) - 1}
+    if t is nx.DiGraph:
+        return _encode_graph(obj, frames)
     if t is Deferred:
         inner: list[pd.DataFrame] = []
         text = json.dumps(encode_value(obj.get(), inner), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -348,6 +352,75 @@ def _decode_records(obj: dict, frames: list[pd.DataFrame]) -> list[dict[str, Any
     return [dict(zip(keys, vals, strict=True)) for vals in zip(*columns, strict=True)]
 
 
+def _encode_graph(G: nx.DiGraph, frames: list[pd.DataFrame]) -> dict[str, Any]:
+    """A directed graph as a node frame and an edge frame (text names, the same attributes everywhere).
+
+    Edges are stored sorted by (u, v), which rebuilds the same adjacency order only when the graph
+    was built that way (as :func:`meta254lib.graph.build_graph` does); other graphs are not cached.
+    """
+    nodes = list(G.nodes(data=True))
+    node_keys = tuple(nodes[0][1]) if nodes else ()
+    edges = sorted(G.edges(data=True), key=lambda e: (e[0], e[1]))
+    edge_keys = tuple(edges[0][2]) if edges else ()
+    if not all(type(n) is str and tuple(d) == node_keys for n, d in nodes):
+        raise Uncacheable("graph nodes with other names or differing attributes")
+    if not all(tuple(d) == edge_keys for _, _, d in edges):
+        raise Uncacheable("graph edges with differing attributes")
+    if any(list(G.succ[n]) != sorted(G.succ[n]) or list(G.pred[n]) != sorted(G.pred[n]) for n, _ in nodes):
+        raise Uncacheable("graph edges not added in sorted order")
+    node_frame = pd.DataFrame(
+        {
+            "node": pd.Series([n for n, _ in nodes], dtype=object),
+            **{k: _objects([d[k] for _, d in nodes]) for k in node_keys},
+        }
+    )
+    edge_frame = pd.DataFrame(
+        {
+            "u": pd.Series([u for u, _, _ in edges], dtype=object),
+            "v": pd.Series([v for _, v, _ in edges], dtype=object),
+            **{k: _objects([d[k] for _, _, d in edges]) for k in edge_keys},
+        }
+    )
+    return {
+        "$": "digraph",
+        "graph": encode_value(dict(G.graph), frames),
+        "nodes": encode_value(node_frame, frames),
+        "node_keys": list(node_keys),
+        "edges": encode_value(edge_frame, frames),
+        "edge_keys": list(edge_keys),
+    }
+
+
+def _objects(values: list[Any]) -> pd.Series:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return pd.Series(out, dtype=object)
+
+
+def _decode_graph(obj: dict, frames: list[pd.DataFrame]) -> nx.DiGraph:
+    nodes, edges = decode_value(obj["nodes"], frames), decode_value(obj["edges"], frames)
+    node_keys, edge_keys = obj["node_keys"], obj["edge_keys"]
+    if not isinstance(nodes, pd.DataFrame) or not isinstance(edges, pd.DataFrame):
+        raise CacheCorrupt("graph without frames")
+    if list(nodes.columns) != ["node", *node_keys] or list(edges.columns) != ["u", "v", *edge_keys]:
+        raise CacheCorrupt("graph frames with other columns")
+    G = nx.DiGraph()
+    G.graph.update(decode_value(obj["graph"], frames))
+    cols = [nodes[k].tolist() for k in node_keys]
+    G.add_nodes_from(
+        (n, dict(zip(node_keys, vals, strict=True))) for n, *vals in zip(nodes["node"].tolist(), *cols, strict=True)
+    )
+    cols = [edges[k].tolist() for k in edge_keys]
+    known = set(G.nodes)  # an edge to an unknown node would add that node silently
+    pairs = list(zip(edges["u"].tolist(), edges["v"].tolist(), strict=True))
+    if not all(u in known and v in known for u, v in pairs):
+        raise CacheCorrupt("graph edge to an unknown node")
+    G.add_edges_from(
+        (u, v, dict(zip(edge_keys, vals, strict=True))) for (u, v), *vals in zip(pairs, *cols, strict=True)
+    )
+    return G
+
+
 def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
     tag = obj["$"]
     v = obj.get("v")
@@ -383,6 +456,8 @@ def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
         if not isinstance(got, pd.DataFrame):
             raise CacheCorrupt("not a frame")
         return got
+    if tag == "digraph":
+        return _decode_graph(obj, frames)
     if tag == "deferred":
         got = frames[int(v)]
         if not isinstance(got, Deferred):
@@ -475,6 +550,9 @@ def encode_frame(df: pd.DataFrame, blobs: _Blobs) -> dict[str, Any]:
             spec["enc"] = "raw"
             spec["vdtype"] = values.dtype.str
             spec["data"] = blobs.add(values)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O" and set(map(type, s.tolist())) <= {str, type(None)}:
+            spec["enc"] = "texts"
+            spec["data"] = blobs.add_json(s.tolist())
         elif isinstance(dtype, np.dtype) and dtype.kind == "O" and _text_tuples(s):
             spec["enc"] = "strtuples"
             values = s.tolist()
@@ -558,6 +636,12 @@ def decode_frame(spec: Mapping[str, Any], blobs: list[bytearray]) -> pd.DataFram
                 values = pd.arrays.IntegerArray(data.copy(), mask.copy())
         elif enc == "raw":
             values = _array(blobs[col["data"]], col["vdtype"], n)
+        elif enc == "texts":
+            items = _json_blob(blobs[col["data"]])
+            if not isinstance(items, list) or len(items) != n or not set(map(type, items)) <= {str, type(None)}:
+                raise CacheCorrupt("text column")
+            values = np.empty(n, dtype=object)
+            values[:] = items
         elif enc == "strtuples":
             lengths = _array(blobs[col["lengths"]], "<i4", n)
             flat = _json_blob(blobs[col["values"]])
@@ -581,7 +665,7 @@ def decode_frame(spec: Mapping[str, Any], blobs: list[bytearray]) -> pd.DataFram
             values[:] = [decode_value(v, []) for v in items] if n else []
         else:
             raise CacheCorrupt(f"unknown encoding {enc!r}")
-        s = pd.Series(values, name=name, copy=False)
+        s = pd.Series(values, name=name, copy=False, dtype=object if enc in ("json", "texts", "strtuples") else None)
         if str(s.dtype) != col["dtype"]:
             raise CacheCorrupt(f"column {name!r}: dtype {s.dtype} instead of {col['dtype']}")
         if len(s) != n:

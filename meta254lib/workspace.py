@@ -906,6 +906,7 @@ class Workspace:
     # --- derived -------------------------------------------------------------------------------
 
     @cached_property
+    @_cached(*_TABLE_INPUTS, deps=("_tables",))
     def graph(self) -> nx.DiGraph:
         """The service graph (see :func:`meta254lib.graph.build_graph`).
 
