@@ -21,10 +21,11 @@ def test_clean_and_parameterised(path):
     tree = ast.parse("".join(params[0]["source"]))
     assert all(isinstance(node, ast.Assign) for node in tree.body)
     for node in tree.body:
-        ast.literal_eval(node.value)  # literals only  # noqa: S307 - our own notebook source, not input
+        ast.literal_eval(node.value)  # literals only (our own notebook source, not input)
     for cell in code:
         body = ast.parse("".join(cell["source"])).body
-        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) for n in body), "thin notebooks"
+        defs = (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)
+        assert not any(isinstance(n, defs) for n in body), "thin notebooks define nothing"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
