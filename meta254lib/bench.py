@@ -11,14 +11,16 @@ stage               ours vs baseline
 cold load           ``open_workspace`` + the catalog tables with an empty cache, vs bare
                     ``yaml.load(catalog, Loader=CSafeLoader)`` (the parse floor)
 warm load           the same from the warm-load cache (:mod:`meta254lib.cache`), vs cold load
-graph build         ``ws.graph`` (no baseline)
+history load        every drift report and quality snapshot, cold (parsed) and warm (cached)
+graph build         ``ws.graph`` (no baseline; cached after the first build)
 blast radius        :func:`~meta254lib.reach.blast_radius_all` on the default relations, vs a
                     per-node ``networkx.ancestors`` loop on a random sample, extrapolated
 drift detection     :func:`~meta254lib.drift.detect_drift`, vs
                     :func:`~meta254lib.drift.detect_drift_baseline` (a per-row loop over the
                     catalog dicts)
 trends              :func:`~meta254lib.trends.quality_trends` over the whole history (slopes,
-                    regressions, attribution, drift flow), vs a per-service ``numpy.polyfit`` loop
+                    regressions, attribution), vs a per-service ``numpy.polyfit`` loop
+drift flow          weekly drift backlog and MTTR over every report (no baseline)
 plan                :func:`~meta254lib.remediation.build_plan` with waves (no baseline)
 one-service impact  open (warm) + :func:`~meta254lib.impact.workspace_impact` of one service
 weekly report       :func:`~meta254lib.report.build_report` on the sample workspace, vs the
@@ -36,8 +38,8 @@ Examples
 --------
 >>> growth_exponent(1.0, 4.0, 1000, 4000)
 1.0
->>> [r["stage"] for r in STAGES][:3]
-['cold load', 'warm load', 'graph build']
+>>> [r["stage"] for r in STAGES][:2]
+['cold load', 'warm load']
 """
 
 from __future__ import annotations
