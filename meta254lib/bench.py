@@ -808,7 +808,8 @@ def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
     header = ("stage", "ours s", "baseline s", "baseline", "ratio", "peak RSS MB", "targets")
     lines = []
     for r in rows:
-        ratio = f"{r['speedup']:.1f}x" if r.get("speedup") else "-"
+        sp = r.get("speedup")
+        ratio = "-" if not sp else (f"{sp:.2f}x" if sp < 10 else f"{sp:.0f}x")
         if r["key"] == "cold_load" and r.get("ours_s") and r.get("baseline_s"):
             ratio = f"{r['ours_s'] / r['baseline_s']:.2f}x floor"
         base = r.get("baseline", "") or ""

@@ -83,7 +83,7 @@ def test_scaling_rows_and_tables():
     assert text.splitlines()[0].split() == ["stage", "1,000", "10,000", "k", "1,000->10,000"]
     assert "1.00" in text.splitlines()[2]
     table = format_table(runs[1]["stages"])
-    assert "3.0x" in table and "<= 2 s: met" in table and "300" in table
+    assert "3.00x" in table and "<= 2 s: met" in table and "300" in table
     assert growth_exponent(1.0, 1.0, 10, 10) is None
     assert set(CHILD_STAGES) | {"blast_radius", "report"} == {s["key"] for s in STAGES}
 
