@@ -53,6 +53,7 @@ import datetime as dt
 import fnmatch
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -360,7 +361,7 @@ def _encode_graph(G: nx.DiGraph, frames: list[pd.DataFrame]) -> dict[str, Any]:
     """
     nodes = list(G.nodes(data=True))
     node_keys = tuple(nodes[0][1]) if nodes else ()
-    edges = sorted(G.edges(data=True), key=lambda e: (e[0], e[1]))
+    edges = sorted(G.edges(data=True), key=_edge_key)
     edge_keys = tuple(edges[0][2]) if edges else ()
     if not all(type(n) is str and tuple(d) == node_keys for n, d in nodes):
         raise Uncacheable("graph nodes with other names or differing attributes")
@@ -389,6 +390,10 @@ def _encode_graph(G: nx.DiGraph, frames: list[pd.DataFrame]) -> dict[str, Any]:
         "edges": encode_value(edge_frame, frames),
         "edge_keys": list(edge_keys),
     }
+
+
+def _edge_key(edge: tuple[Any, Any, Any]) -> tuple[Any, Any]:
+    return edge[0], edge[1]
 
 
 def _objects(values: list[Any]) -> pd.Series:
@@ -573,7 +578,10 @@ def encode_frame(df: pd.DataFrame, blobs: _Blobs) -> dict[str, Any]:
 
 def _text_tuples(s: pd.Series) -> bool:
     """Whether every value is a tuple of text (or None): such columns are stored flat."""
-    return all(v is None or (type(v) is tuple and all(type(x) is str for x in v)) for v in s.tolist())
+    values = s.tolist()
+    if not set(map(type, values)) <= {tuple, type(None)}:
+        return False
+    return set(map(type, itertools.chain.from_iterable(v for v in values if v is not None))) <= {str}
 
 
 def _array(blob: bytearray, vdtype: str, n: int) -> np.ndarray:
