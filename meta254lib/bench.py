@@ -679,12 +679,31 @@ def bench_sizes(
     return runs
 
 
+def _stage_report(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
+    from .report import bench_report
+
+    got = bench_report(root, jobs=opts.get("jobs"))
+    return {
+        "ours_s": got["report_seconds"],
+        "baseline_s": got["baseline_seconds"],
+        "note": f"{got['notebooks']} notebooks, {got['jobs']} parallel kernel(s), report ok: {got['report_ok']}, "
+        f"{got['report_bytes'] / 1e6:.1f} MB; peak RSS is the process that drives both runs (kernels and the "
+        "CLIs run in their own processes)",
+    }
+
+
+_STAGE_FUNCS["report"] = _stage_report
+
+
 def bench_weekly_report(
-    *, workdir: Path | None = None, progress: Callable[[str], None] | None = None, jobs: int | None = None
+    *,
+    workdir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
+    timeout: float = 900.0,
 ) -> dict[str, Any]:
     """The weekly report on the default sample workspace vs the naive CLI baseline (see
-    :func:`meta254lib.report.bench_report`), with this process's peak RSS."""
-    from .report import bench_report
+    :func:`meta254lib.report.bench_report`), run in a child process like the other stages."""
     from .sample import DEFAULTS, generate_sample
 
     say = progress or (lambda _msg: None)
@@ -693,19 +712,8 @@ def bench_weekly_report(
         root = base_dir / "sample"
         summary = generate_sample(root, **{k: DEFAULTS[k] for k in ("services", "weeks", "seed", "end")})
         say(f"[report] sample workspace ({summary['services']} services, {summary['weeks']} weeks): report + baseline")
-        got = bench_report(root, jobs=jobs)
-        row = _row(
-            "report",
-            {
-                "ours_s": got["report_seconds"],
-                "baseline_s": got["baseline_seconds"],
-                "note": f"{got['notebooks']} notebooks, {got['jobs']} parallel kernel(s), report ok: "
-                f"{got['report_ok']}, {got['report_bytes'] / 1e6:.1f} MB; peak RSS is this process only "
-                "(kernels and CLIs run in their own processes)",
-            },
-            _rss_mb(),
-            summary["services"],
-        )
+        got = _child("report", root, {"jobs": jobs}, os.environ, timeout)
+        row = _row("report", got, got.get("peak_rss_mb"), summary["services"])
         row["services"] = summary["services"]
         return row
     finally:
@@ -744,7 +752,7 @@ def run_bench(
         progress=progress,
         timeout=timeout,
     )
-    report = None if skip_report else bench_weekly_report(workdir=workdir, progress=progress)
+    report = None if skip_report else bench_weekly_report(workdir=workdir, progress=progress, timeout=timeout)
     try:
         machine["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
