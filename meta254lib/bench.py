@@ -28,9 +28,11 @@ weekly report       :func:`~meta254lib.report.build_report` on the sample worksp
 ==================  ==========================================================================
 
 Times are wall-clock seconds (``time.perf_counter``); CPU seconds of the stage's process are
-recorded beside them, since a busy machine stretches wall time. Peak RSS is ``ru_maxrss`` of the
-stage's process (``resource.getrusage``), which includes loading what the stage needs; it is the
-honest number for "how much memory does this take", not the increment of the stage alone.
+recorded beside them, since a busy machine stretches wall time. Peak RSS is the peak resident memory
+of the stage's process (``VmHWM`` from ``/proc/self/status``; ``resource.getrusage`` ``ru_maxrss``
+where there is no ``/proc``), which includes loading what the stage needs; it is the honest number for
+"how much memory does this take", not the increment of the stage alone. The workspaces are generated
+in a child process too, so no stage inherits the generator's peak.
 
 Children report back one JSON line on stdout: no Python object crosses the process boundary.
 
@@ -198,8 +200,19 @@ def growth_exponent(t1: float | None, t2: float | None, n1: int, n2: int) -> flo
 
 
 def _rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux (bytes on macOS)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident memory of this process in MB.
+
+    ``VmHWM`` of ``/proc/self/status`` where there is one: it belongs to this program's own memory
+    and starts afresh at ``exec``, whereas ``ru_maxrss`` (the fallback) survives ``fork`` + ``exec``
+    and would show a bigger parent's peak in every child.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
@@ -621,7 +634,6 @@ def bench_sizes(
     list of dict
         One per size: ``services, edges, weeks, generate_s, workspace_bytes, files, stages``.
     """
-    from .sample import generate_sample
 
     say = progress or (lambda _msg: None)
     base_dir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="m254-bench-"))
@@ -635,7 +647,10 @@ def bench_sizes(
             env = {**os.environ, "META254_CACHE_DIR": str(cache_dir), "META254_CACHE": "on"}
             say(f"[{n:,} services] generating the workspace ({weeks} weeks)...")
             t0 = time.perf_counter()
-            summary = generate_sample(root, services=n, weeks=weeks, seed=seed, internal_edges=edges_per_service * n)
+            spec = {"services": n, "weeks": weeks, "seed": seed, "internal_edges": edges_per_service * n}
+            summary = _child("generate", root, spec, os.environ, timeout)  # keeps this process small
+            if "error" in summary:
+                raise RuntimeError(f"generating {n:,} services: {summary['error']}")
             gen_s = time.perf_counter() - t0
             opts = {"sample": sample, "seed": seed, "weeks": weeks}
             got: dict[str, dict[str, Any]] = {}
@@ -693,6 +708,15 @@ def _stage_report(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _STAGE_FUNCS["report"] = _stage_report
+
+
+def _stage_generate(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
+    from .sample import generate_sample
+
+    return generate_sample(root, **{k: opts[k] for k in ("services", "weeks", "seed", "internal_edges")})
+
+
+_STAGE_FUNCS["generate"] = _stage_generate
 
 
 def bench_weekly_report(

@@ -131,7 +131,7 @@ def command(
         f"networkx {m['versions']['networkx']}"
     )
     click.echo("times: wall-clock seconds; ratio: baseline / ours (cold load: ours / parse floor); "
-               "peak RSS: ru_maxrss of the process that ran the stage, loading included")  # fmt: skip
+               "peak RSS: VmHWM of the process that ran the stage, loading included")  # fmt: skip
     for run in result["runs"]:
         click.echo("")
         click.echo(
