@@ -67,6 +67,7 @@ __all__ = [
     "RolloutPlan",
     "SeverityRule",
     "analyse_impact",
+    "deploy_waves",
     "domain_matrix_figure",
     "drift_counts",
     "impact_figure",
@@ -257,17 +258,30 @@ class ImpactWeights:
         if not isinstance(self.drift_cap, int) or isinstance(self.drift_cap, bool) or self.drift_cap < 1:
             raise ParameterError(f"weights: drift_cap must be an integer ≥ 1, found {self.drift_cap!r}")
 
-    def weight(
-        self, maturity: str | None, quality: float | None, drift: int | None, distance: int, *, drift_given: bool
-    ) -> float:
-        """The weighted impact of one service (rounded to 4 decimals)."""
+    def base(self, maturity: str | None, quality: float | None, drift: int | None, *, drift_given: bool) -> float:
+        """The weight of one service before the distance decay and the rounding.
+
+        ``weight(..., distance) == round(base(...) * decay ** (distance - 1), 4)``, computed with the same
+        floating-point operations, so callers that weigh many distances at once get identical values.
+
+        Examples
+        --------
+        >>> round(ImpactWeights().base("beta", None, 5, drift_given=True), 4)  # 0.7 × (1 + 0.5·0.5 + 0.5·1)
+        1.225
+        """
         m = self.maturity.get(maturity, self.maturity_other) if maturity is not None else self.maturity_other
         if quality is None or pd.isna(quality):
             q_risk = self.q_missing
         else:
             q_risk = 1.0 - min(max(float(quality), 0.0), 100.0) / 100.0
         d_risk = min(int(drift or 0), self.drift_cap) / self.drift_cap if drift_given else 0.0
-        w = m * (1.0 + self.quality * q_risk + self.drift * d_risk) * self.decay ** max(distance - 1, 0)
+        return m * (1.0 + self.quality * q_risk + self.drift * d_risk)
+
+    def weight(
+        self, maturity: str | None, quality: float | None, drift: int | None, distance: int, *, drift_given: bool
+    ) -> float:
+        """The weighted impact of one service (rounded to 4 decimals)."""
+        w = self.base(maturity, quality, drift, drift_given=drift_given) * self.decay ** max(distance - 1, 0)
         return round(w, 4)
 
     def formula(self) -> str:
@@ -944,6 +958,55 @@ class RolloutPlan:
         }
 
 
+def deploy_waves(H: nx.DiGraph, members: Iterable[Any]) -> pd.DataFrame:
+    """Deploy waves of a set of services: providers before their consumers, a cycle in one wave.
+
+    The waves are the topological generations of the condensation of ``H`` restricted to
+    ``members`` (edges run dependent → dependency, so a dependency's generation comes first).
+    Linear in the members and the edges among them.
+
+    Parameters
+    ----------
+    H : networkx.DiGraph
+        The graph whose edges order the deploys (a :func:`~meta254lib.graph.relation_view`).
+    members : iterable
+        The services to deploy.
+
+    Returns
+    -------
+    DataFrame
+        ``wave, services, cycle, warning``; ``services`` sorted by name, ``cycle`` true when a wave holds
+        the members of a cycle (``warning`` then names them).
+
+    Examples
+    --------
+    >>> H = nx.DiGraph([("gateway", "auth"), ("metrics", "gateway"), ("gateway", "metrics")])
+    >>> deploy_waves(H, ["auth", "gateway", "metrics"])[["wave", "services", "cycle"]].values.tolist()
+    [[1, ('auth',), False], [2, ('gateway', 'metrics'), True]]
+    """
+    sub = nx.DiGraph(H.subgraph(set(members)))
+    C = nx.condensation(sub)
+    wave_rows = []
+    for i, generation in enumerate(nx.topological_generations(C.reverse(copy=False))):
+        services: list[Any] = []
+        cyc = []
+        for c in generation:
+            mem = sorted(C.nodes[c]["members"], key=str)
+            services.extend(mem)
+            if len(mem) > 1:
+                cyc.append(mem)
+        warning = ""
+        if cyc:
+            warning = "; ".join(
+                "cycle " + " ↔ ".join(map(str, m)) + ": deploy together, with backward-compatible changes"
+                for m in sorted(cyc, key=lambda m: [str(x) for x in m])
+            )
+        wave_rows.append(
+            {"wave": i + 1, "services": tuple(sorted(services, key=str)), "cycle": bool(cyc), "warning": warning}
+        )
+    return pd.DataFrame(wave_rows, columns=["wave", "services", "cycle", "warning"])
+
+
 def rollout_plan(
     G: nx.DiGraph,
     result: ImpactResult,
@@ -1018,29 +1081,9 @@ def rollout_plan(
         test_rows, columns=["service", "role", "distance", "unit", "integration", "contract", "reason"]
     )
 
-    sub = nx.DiGraph(H.subgraph(members))
-    C = nx.condensation(sub)
-    warnings: list[str] = []
-    wave_rows = []
-    for i, generation in enumerate(nx.topological_generations(C.reverse(copy=False))):
-        services: list[Any] = []
-        cyc = []
-        for c in generation:
-            mem = sorted(C.nodes[c]["members"], key=str)
-            services.extend(mem)
-            if len(mem) > 1:
-                cyc.append(mem)
-        warning = ""
-        if cyc:
-            warning = "; ".join(
-                "cycle " + " ↔ ".join(map(str, m)) + ": deploy together, with backward-compatible changes"
-                for m in sorted(cyc, key=lambda m: [str(x) for x in m])
-            )
-            warnings.append(f"wave {i + 1}: {warning}")
-        wave_rows.append(
-            {"wave": i + 1, "services": tuple(sorted(services, key=str)), "cycle": bool(cyc), "warning": warning}
-        )
-    waves = pd.DataFrame(wave_rows, columns=["wave", "services", "cycle", "warning"])
+    waves = deploy_waves(H, members)
+    wave_rows = waves.to_dict("records")
+    warnings = [f"wave {w['wave']}: {w['warning']}" for w in wave_rows if w["warning"]]
     rollback = pd.DataFrame(
         [{"step": k + 1, "wave": w["wave"], "services": w["services"]} for k, w in enumerate(reversed(wave_rows))],
         columns=["step", "wave", "services"],
