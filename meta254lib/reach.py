@@ -33,6 +33,7 @@ import networkx as nx
 import pandas as pd
 
 __all__ = [
+    "ancestor_bits_of",
     "ancestor_bitsets",
     "ancestor_sets",
     "bench_blast_radius",
@@ -66,10 +67,23 @@ def ancestor_bitsets(G: nx.DiGraph) -> tuple[list[Any], dict[Any, int]]:
     """
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
-    # 0. the edges, read once (a filtered relation view pays its filter once per edge, not per lookup)
+    # the edges, read once (a filtered relation view pays its filter once per edge, not per lookup)
     succ: list[list[int]] = [[] for _ in nodes]
     for u, v in G.edges():
         succ[index[u]].append(index[v])
+    found = ancestor_bits_of(succ)
+    return nodes, dict(zip(nodes, found, strict=True))
+
+
+def ancestor_bits_of(succ: list[list[int]]) -> list[int]:
+    """:func:`ancestor_bitsets` over an integer adjacency list: ``succ[i]`` lists the nodes ``i`` has an
+    edge to; item ``i`` of the result is the bitset of the nodes with a path to ``i`` (``i`` excluded).
+
+    Examples
+    --------
+    >>> [bin(b) for b in ancestor_bits_of([[1], [2], [1]])]
+    ['0b0', '0b101', '0b11']
+    """
     # 1. strongly connected components; comp[i] = component id, members[c] = bitset of its nodes
     comp = _components(succ)
     k = max(comp, default=-1) + 1
@@ -103,11 +117,7 @@ def ancestor_bitsets(G: nx.DiGraph) -> tuple[list[Any], dict[Any, int]]:
             indeg[s] -= 1
             if indeg[s] == 0:
                 ready.append(s)
-    bits = {}
-    for i, n in enumerate(nodes):
-        c = comp[i]
-        bits[n] = (reach[c] | members[c]) & ~(1 << i)
-    return nodes, bits
+    return [(reach[c] | members[c]) & ~(1 << i) for i, c in enumerate(comp)]
 
 
 def _components(succ: list[list[int]]) -> list[int]:

@@ -28,9 +28,11 @@ workspace tables and graph, and one :class:`PlanPolicy` into a :class:`Remediati
 
   ``S`` high 4, medium 2, low 1; ``E`` the exposure: ``1 − ∏(1 − epss)`` over the item's advisories
   that carry EPSS, else the highest advisory severity (critical 1, high 0.75, medium 0.5, low 0.25),
-  0 without advisory; ``W`` the weighted blast radius of the service (:func:`~meta254lib.impact.analyse_impact`);
+  0 without advisory; ``W`` the weighted blast radius of the service (as :func:`~meta254lib.impact.analyse_impact`
+  gives it, computed for every planned service at once by :func:`~meta254lib.fleet.fleet_impact`); an item
+  names its nearest ``dependents_listed`` dependents with why-paths and counts them all;
 - **waves**: the topological generations of the ``depends_on`` graph over the planned services and
-  everything between them (:func:`~meta254lib.impact.rollout_plan`), so a provider is upgraded before
+  everything between them (:func:`~meta254lib.impact.deploy_waves`), so a provider is upgraded before
   its consumers; services on a cycle share a wave, with a warning. Within a wave, items ship in pull
   request batches (same spec, target and update type; at most ``max_services_per_pr``), at most
   ``max_concurrent_prs`` a day, on ``scheduling.allowed_days`` (0 = Sunday), in hours that no
@@ -39,7 +41,8 @@ workspace tables and graph, and one :class:`PlanPolicy` into a :class:`Remediati
   Rollback) with the exact ``service-manifest.yaml`` diff, a proposed ``specs.lock.json`` and the
   commands;
 - **calendar**, **burn-down** (backlog and expected implemented quality score per week, each week
-  rescored with the fixed issues removed), **communications** (who to notify per wave, and when).
+  rescored with the fixed issues removed), **communications** (who to notify per wave, and when: the
+  owners, the teams owning the direct dependents of what changes, the escalation levels and channels).
 
 :func:`track_progress` checks an earlier plan against a later drift report.
 
@@ -65,6 +68,7 @@ Examples
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
 import json
@@ -81,8 +85,9 @@ import pandas as pd
 
 from ._version import __version__
 from .errors import InputError, ParameterError, UnknownServiceError
+from .fleet import fleet_impact
 from .graph import DEFAULT_RELATIONS, relation_view
-from .impact import analyse_impact, rollout_plan
+from .impact import deploy_waves
 from .schema import (
     DRIFT_ISSUES,
     PLAN_BURNDOWN,
@@ -397,6 +402,9 @@ class PlanPolicy:
         ``rollback.auto_rollback``; rollback_triggers the triggers set to true.
     channels : mapping
         ``notifications.channels`` (auto_upgrades, manual_reviews, failures).
+    dependents_listed : int
+        Dependents an item names, nearest first, with their why-paths (20); its blast radius counts
+        them all, and ``meta254 impact --change service:NAME`` lists every one.
     source : str
         Where the upgrade policy came from.
 
@@ -450,6 +458,7 @@ class PlanPolicy:
     auto_rollback: bool = False
     rollback_triggers: tuple[str, ...] = ("test_failures", "deployment_failures", "health_check_failures")
     channels: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    dependents_listed: int = 20
     source: str = "defaults (no config/upgrade-policies.yaml)"
 
     def __post_init__(self) -> None:
@@ -461,6 +470,9 @@ class PlanPolicy:
             raise ParameterError("allowed_days must name at least one day (0 = Sunday .. 6 = Saturday)")
         if self.max_concurrent_prs < 1:
             raise ParameterError(f"max_concurrent_prs must be >= 1, found {self.max_concurrent_prs}")
+        n = self.dependents_listed
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ParameterError(f"dependents_listed must be an integer >= 0, found {self.dependents_listed!r}")
 
     def priority_formula(self) -> str:
         """The priority formula with the weights written in."""
@@ -514,6 +526,7 @@ class PlanPolicy:
             "monitor_days": self.monitor_days,
             "notice_days": self.notice_days,
             "rollback": {"auto_rollback": self.auto_rollback, "triggers": list(self.rollback_triggers)},
+            "dependents_listed": self.dependents_listed,
         }
 
 
@@ -1305,11 +1318,6 @@ def _sun0(day: pd.Timestamp) -> int:
     return (day.weekday() + 1) % 7
 
 
-def _local(day: pd.Timestamp, hour: int, tz: str) -> pd.Timestamp:
-    t = day + pd.Timedelta(hours=hour)
-    return t.tz_convert(_tz(tz, _POLICY_FILE, "timezone")) if tz.upper() != "UTC" else t
-
-
 def _operation(item: Mapping[str, Any]) -> str:
     if item["security"]:
         return "security_upgrades"
@@ -1320,16 +1328,23 @@ def _operation(item: Mapping[str, Any]) -> str:
 
 def _window(day: pd.Timestamp, operation: str, policy: PlanPolicy) -> tuple[list[int], str]:
     """Allowed UTC hours of ``day`` for ``operation`` and the rule that set them."""
+    utc = pd.DatetimeIndex([day + pd.Timedelta(hours=h) for h in range(24)])
+    local: dict[str, list[pd.Timestamp]] = {}
+
+    def hours_in(tz: str) -> list[pd.Timestamp]:
+        # one conversion per time zone and day (hour h of the UTC day, seen in tz)
+        if tz not in local:
+            local[tz] = list(utc if tz.upper() == "UTC" else utc.tz_convert(_tz(tz, _POLICY_FILE, "timezone")))
+        return local[tz]
+
     blocked_by: dict[int, str] = {}
     for h in range(24):
         for w in policy.windows:
-            if w.blocks(operation, _local(day, h, w.timezone)):
+            if w.blocks(operation, hours_in(w.timezone)[h]):
                 blocked_by.setdefault(h, w.name)
                 break
-    business = []
-    for h in range(24):
-        if policy.business_hours[0] <= _local(day, h, policy.business_timezone).hour < policy.business_hours[1]:
-            business.append(h)
+    lo, hi = policy.business_hours
+    business = [h for h, t in enumerate(hours_in(policy.business_timezone)) if lo <= t.hour < hi]
     ok = [h for h in business if h not in blocked_by]
     if ok:
         rule = "business hours"
@@ -1355,12 +1370,25 @@ def _fmt_hours(hours: list[int]) -> str:
 
 
 def _first_slot(
-    start: pd.Timestamp, operation: str, policy: PlanPolicy, used: Mapping[pd.Timestamp, int], limit: int = 400
+    start: pd.Timestamp,
+    operation: str,
+    policy: PlanPolicy,
+    used: Mapping[pd.Timestamp, int],
+    limit: int = 400,
+    windows: dict[tuple[pd.Timestamp, str], tuple[list[int], str]] | None = None,
 ) -> tuple[pd.Timestamp, str, bool]:
+    """The first allowed day from ``start`` with a free pull-request slot and an hour for ``operation``.
+
+    ``windows`` memoises :func:`_window` across calls of one plan (a day's window never changes).
+    """
+    windows = {} if windows is None else windows
     day = start
     for _ in range(limit):
         if _sun0(day) in policy.allowed_days and used.get(day, 0) < policy.max_concurrent_prs:
-            hours, rule = _window(day, operation, policy)
+            key = (day, operation)
+            if key not in windows:
+                windows[key] = _window(day, operation, policy)
+            hours, rule = windows[key]
             if hours:
                 return day, f"{_fmt_hours(hours)} ({rule})", True
         day = day + pd.Timedelta(days=1)
@@ -1593,17 +1621,30 @@ def _pins(contracts: pd.DataFrame | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def _exposure(advisory_ids: Sequence[str], advisories: pd.DataFrame | None, policy: PlanPolicy) -> tuple[float, str]:
-    if not advisory_ids or advisories is None or not len(advisories):
+def _advisory_index(advisories: pd.DataFrame | None) -> dict[str, tuple[int, Any, Any]]:
+    """advisory id -> (row position, epss, severity) of its first row."""
+    out: dict[str, tuple[int, Any, Any]] = {}
+    if advisories is None or not len(advisories):
+        return out
+    cols = zip(advisories["advisory_id"], advisories["epss"], advisories["severity"], strict=True)
+    for pos, (a, e, sev) in enumerate(cols):
+        out.setdefault(a, (pos, e, sev))
+    return out
+
+
+def _exposure(
+    advisory_ids: Sequence[str], index: Mapping[str, tuple[int, Any, Any]], policy: PlanPolicy
+) -> tuple[float, str]:
+    if not advisory_ids or not index:
         return 0.0, ""
-    sel = advisories[advisories["advisory_id"].isin(list(advisory_ids))].drop_duplicates("advisory_id")
-    epss = [float(e) for e in sel["epss"] if e is not None and not pd.isna(e)]
+    sel = sorted(index[a] for a in set(advisory_ids) if a in index)  # in the advisories' row order
+    epss = [float(e) for _, e, _ in sel if e is not None and not pd.isna(e)]
     if epss:
         p = 1.0
         for e in epss:
             p *= 1.0 - min(max(e, 0.0), 1.0)
         return round(1.0 - p, 4), "EPSS " + ", ".join(f"{e:g}" for e in epss)
-    sevs = [str(s) for s in sel["severity"] if isinstance(s, str)]
+    sevs = [str(s) for _, _, s in sel if isinstance(s, str)]
     if not sevs:
         return float(policy.advisory_exposure.get("unknown", 0.5)), "advisory severity unknown"
     best = max(sevs, key=lambda s: policy.advisory_exposure.get(s, 0.0))
@@ -1722,31 +1763,36 @@ def build_plan(
     q_map = {str(k): (None if pd.isna(v) else float(v)) for k, v in quality.items()}
     cov_target = float(getattr(inputs.quality_params, "coverage_target", 0.75) or 0.75)
     drift_by_service = counted.groupby("service").size().astype("int64")
+    adv_index = _advisory_index(adv)
+    adv_by_package: dict[Any, list[dict[str, Any]]] = {}
+    for r in adv.to_dict("records") if adv is not None else []:
+        adv_by_package.setdefault(r["package"], []).append(r)
 
-    impact_cache: dict[str, Any] = {}
-    # the impact walk filters edges through a view on every step; a materialised copy of the chosen
-    # relations (shares_contract edges grow quadratically with a spec's pinners) keeps it linear
-    H_impact = nx.DiGraph(relation_view(G, DEFAULT_RELATIONS))
-
-    def impact_of(s: str) -> dict[str, Any]:
-        if s not in impact_cache:
-            r = analyse_impact(H_impact, f"service:{s}", quality=quality, drift=drift_by_service)
-            imp = r.impacted
-            tests = list(imp["tests"])
-            # the changed service runs unit and integration tests (rollout_plan's rule); dependents as impact says
-            impact_cache[s] = {
-                "blast_radius": int(r.summary["blast_radius"]),
-                "weighted": float(r.summary["weighted_blast_radius"]),
-                "severity": str(r.summary["severity"]),
-                "severity_reason": str(r.summary["severity_reason"]),
-                "dependents": tuple(imp["service"]),
-                "why": tuple(imp["why"]),
-                "teams": dict(zip(imp["service"], (_text(t) for t in imp["team"]), strict=True)),
-                "unit": (s, *imp["service"]),
-                "integration": (s, *(d for d, t in zip(imp["service"], tests, strict=True) if "integration" in t)),
-                "contract": tuple(d for d, t in zip(imp["service"], tests, strict=True) if "contract" in t),
-            }
-        return impact_cache[s]
+    # the impact of changing each planned service, for all of them at once (one impact analysis per
+    # service would visit about half the fleet each time: quadratic in the fleet)
+    fleet = fleet_impact(
+        G,
+        sorted({s for s, _, _ in groups}),
+        relations=DEFAULT_RELATIONS,
+        quality=quality,
+        drift=drift_by_service,
+        nearest=policy.dependents_listed,
+    )
+    impact_by_service: dict[str, dict[str, Any]] = {}
+    for r in fleet.table.to_dict("records"):
+        direct = tuple(r["direct_dependents"])
+        impact_by_service[r["service"]] = {
+            "blast_radius": int(r["blast_radius"]),
+            "weighted": float(r["weighted_blast_radius"]),
+            "severity": str(r["impact_severity"]),
+            "severity_reason": str(r["severity_reason"]),
+            "dependents": tuple(r["nearest"]),
+            "why": tuple(r["nearest_why"]),
+            # the changed service runs unit and integration tests; its direct dependents integration
+            # tests, those consuming its events or contracts contract tests too; every dependent unit tests
+            "integration": (r["service"], *direct),
+            "contract": tuple(r["contract_dependents"]),
+        }
 
     resolved_at = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
     raw_items: list[dict[str, Any]] = []
@@ -1788,11 +1834,11 @@ def build_plan(
             current = pins.get(s, {}).get(subject) or (rec_ext or recs[0])["current"]
             advisory_ids = sorted({a for r in recs for a in r["advisory_ids"].split(",") if a})
             candidates: list[tuple[SemVer, str, str]] = []
-            if advisory_ids and adv is not None and len(adv):
-                rows = adv[adv["package"] == subject]
+            if advisory_ids and adv_by_package:
+                rows = adv_by_package.get(subject, [])
                 known = [v.text for v in spec_index.get(subject, ()) if not (v.deprecated or v.removed)]
-                fix, why = lowest_fixed_version(current, rows.to_dict("records"), known)
-                ecos = sorted({_text(e) for e in rows[rows["advisory_id"].isin(advisory_ids)]["ecosystem"]} - {""})
+                fix, why = lowest_fixed_version(current, rows, known)
+                ecos = sorted({_text(r["ecosystem"]) for r in rows if r["advisory_id"] in advisory_ids} - {""})
                 ecosystem = ecos[0] if ecos else ""
                 if fix:
                     candidates.append((parse_version(fix), fix, why))  # type: ignore[arg-type]
@@ -1874,7 +1920,7 @@ def build_plan(
         )
         if any(t == "lock_mismatch" for t in types) and action == "upgrade_spec":
             automation_reason += "; the lock mismatch on this pin is closed by regenerating the lock with the upgrade"
-        impact = impact_of(s)
+        impact = impact_by_service[s]
         blast = impact["blast_radius"]
         weighted = impact["weighted"]
         cov = info["coverage"]
@@ -1893,7 +1939,7 @@ def build_plan(
             version_change=action in ("upgrade_spec", "security_fix"),
         )
         closes = _closes(recs, action, target)
-        exposure, exposure_text = _exposure(advisory_ids, adv, policy)
+        exposure, exposure_text = _exposure(advisory_ids, adv_index, policy)
         priority = policy.priority(severity, exposure, weighted)
         lvl = _LEVEL[severity]
         raw_items.append(
@@ -1947,12 +1993,19 @@ def build_plan(
     wave_of: dict[str, int] = {}
     wave_warning: dict[int, str] = {}
     if plan_services:
-        H_dep = nx.DiGraph(relation_view(G, ("depends_on",)))
-        combined = analyse_impact(H_dep, [f"service:{s}" for s in plan_services], relations=("depends_on",))
-        rp = rollout_plan(H_dep, combined)
+        # the planned services and everything depending on them, in provider-first waves
+        H_dep = relation_view(G, ("depends_on",))
+        members = set(plan_services)
+        todo = list(plan_services)
+        while todo:
+            for p in H_dep.predecessors(todo.pop()):
+                if p not in members:
+                    members.add(p)
+                    todo.append(p)
+        planned = set(plan_services)
         gens = []
-        for w in rp.waves.itertuples(index=False):
-            mine = [x for x in w.services if x in set(plan_services)]
+        for w in deploy_waves(H_dep, members).itertuples(index=False):
+            mine = [x for x in w.services if x in planned]
             if mine:
                 gens.append((mine, w.warning))
         for k, (mine, warning) in enumerate(gens, start=1):
@@ -1971,12 +2024,14 @@ def build_plan(
         it["scheduled"] = start_day
         it["window"] = "immediately (security fix: not held back by waves, allowed days or maintenance windows)"
     used: dict[pd.Timestamp, int] = {}
+    windows: dict[tuple[pd.Timestamp, str], tuple[list[int], str]] = {}
     cursor = start_day
     n_waves = max((it["wave"] for it in raw_items), default=0)
     wave_span: dict[int, tuple[pd.Timestamp | None, pd.Timestamp | None, int]] = {}
+    in_wave = _by_wave(raw_items)
     for w in range(1, n_waves + 1):
         regular = sorted(
-            (it for it in raw_items if it["wave"] == w and not it["security"]), key=lambda i: (-i["priority"], i["id"])
+            (it for it in in_wave.get(w, ()) if not it["security"]), key=lambda i: (-i["priority"], i["id"])
         )
         batches: list[list[dict[str, Any]]] = []
         open_batch: dict[tuple, list[dict[str, Any]]] = {}
@@ -1996,7 +2051,7 @@ def build_plan(
         days = []
         for k, b in enumerate(batches, start=1):
             op = _operation(b[0])
-            day, window, ok = _first_slot(cursor, op, policy, used)
+            day, window, ok = _first_slot(cursor, op, policy, used, windows=windows)
             if not ok:
                 warnings.append(f"wave {w} batch {k}: {window}; scheduled on {_iso_day(day)} and needs an exception")
             used[day] = used.get(day, 0) + 1
@@ -2042,15 +2097,18 @@ def build_plan(
     burndown = _burndown(
         counted[counted["service"].isin(list(scope_services))], scoped, start_day, inputs, scope_services
     )
-    comms = _communications(scoped, waves, start_day, policy, inputs.teams, escalation)
+    direct_of = {s: imp["integration"][1:] for s, imp in impact_by_service.items()}
+    team_of = {s: _text(r["team"]) for s, r in svc.items()}
+    comms = _communications(scoped, waves, start_day, policy, inputs.teams, escalation, direct_of, team_of)
 
     summary = _summary(items, counted, actionable, iss, scope_services, floor, burndown, waves)
+    shown = set(items["id"])
     if severity_floor:
         notes.append(f"severity floor {severity_floor}: issues below it are not planned (they stay in the backlog)")
     return RemediationPlan(
         items=items,
-        steps={k: v for k, v in steps.items() if k in set(items["id"])},
-        rollback={k: v for k, v in rollback.items() if k in set(items["id"])},
+        steps={k: v for k, v in steps.items() if k in shown},
+        rollback={k: v for k, v in rollback.items() if k in shown},
         waves=waves,
         calendar=calendar,
         burndown=burndown,
@@ -2080,6 +2138,21 @@ def _warning_in_scope(w: str, scoped: list[dict[str, Any]], team: str | None, se
     if m:
         return any(it["wave"] == int(m.group(1)) for it in scoped)
     return True
+
+
+def _listing(names: Sequence[str], total: int, limit: int) -> str:
+    """``a, b, c`` — at most ``limit`` names, then how many more; ``none`` for no name.
+
+    Examples
+    --------
+    >>> _listing(["a", "b", "c"], 7, 2), _listing([], 0, 5)
+    ('a, b, and 5 more', 'none')
+    """
+    if total <= 0:
+        return "none"
+    shown = list(names[:limit])
+    more = total - len(shown)
+    return ", ".join(shown) + (f", and {more} more" if more > 0 else "")
 
 
 def _fill_steps(
@@ -2174,11 +2247,16 @@ def _fill_steps(
         changes.append("Review the service's manifest, pins and dependencies; release it so last_update is fresh")
     elif it["action"] == "fix_version_pin":
         changes.append(f"Pin {subject} to an exact semantic version x.y.z")
-    unit, integ, contract = impact["unit"], impact["integration"], impact["contract"]
+    integ, contract = impact["integration"], impact["contract"]
+    listed = policy.dependents_listed
+    blast = it["blast_radius"]
+    unit = _listing((s, *impact["dependents"]), blast + 1, listed + 1)
+    if blast > len(impact["dependents"]):
+        unit += f" (every dependent: meta254 impact --workspace {ws} --change {shlex.quote('service:' + s)})"
     testing_req = [
-        "Unit tests: " + ", ".join(unit),
-        "Integration tests: " + (", ".join(integ) if integ else "none"),
-        "Contract tests: " + (", ".join(contract) if contract else "none"),
+        "Unit tests: " + unit,
+        "Integration tests: " + _listing(integ, len(integ), listed + 1),
+        "Contract tests (direct dependents across an event or contract): " + _listing(contract, len(contract), listed),
     ]
     tr = policy.testing.get(it["update_type"]) if it["update_type"] != "none" else None
     if tr and tr.get("run_e2e_tests"):
@@ -2236,9 +2314,10 @@ def _fill_steps(
     if test_cmds:
         test_lines.append(f"{runtime} suites of {s}: " + "; ".join(test_cmds))
     if contract or integ:
+        compat = sorted(set(contract) | (set(integ) - {s})) or [s]
         test_lines.append(
             "Compatibility (runbook 4.3): "
-            + ", ".join(sorted(set(contract) | (set(integ) - {s})) or [s])
+            + _listing(compat, len(compat), listed)
             + ": verify API contracts and event schemas against the change"
         )
     if tr and tr.get("run_e2e_tests"):
@@ -2305,14 +2384,23 @@ def _block(title: str, lang: str, lines: Sequence[str]) -> dict[str, str]:
     return {"title": title, "lang": lang, "text": "\n".join(lines) + "\n"}
 
 
+def _by_wave(items: Iterable[Mapping[str, Any]]) -> dict[int, list[Any]]:
+    """wave -> its items, in the given order."""
+    out: dict[int, list[Any]] = {}
+    for it in items:
+        out.setdefault(it["wave"], []).append(it)
+    return out
+
+
 def _waves_frame(
     scoped: list[dict[str, Any]],
     span: Mapping[int, tuple[pd.Timestamp | None, pd.Timestamp | None, int]],
     warning: Mapping[int, str],
 ) -> pd.DataFrame:
     rows = []
-    for w in sorted({it["wave"] for it in scoped}):
-        mine = [it for it in scoped if it["wave"] == w]
+    in_wave = _by_wave(scoped)
+    for w in sorted(in_wave):
+        mine = in_wave[w]
         regular = [it for it in mine if not it["security"]]
         start, end = (None, None)
         if regular:
@@ -2358,10 +2446,11 @@ def _calendar(
                 "detail": "security fixes are not held back by waves or scheduling",
             }
         )
+    in_wave = _by_wave(scoped)
     for w in waves.itertuples(index=False):
         if pd.isna(w.start):
             continue
-        mine = [it for it in scoped if it["wave"] == w.wave and not it["security"]]
+        mine = [it for it in in_wave.get(w.wave, ()) if not it["security"]]
         svcs = tuple(sorted({it["service"] for it in mine}))
         rows.append(
             {
@@ -2432,9 +2521,12 @@ def _burndown(
     metrics = inputs.quality_metrics
     rows = []
     frames = []
+    # when each issue is fixed (NaT: not by this plan), and when each item is done, read once
+    fixed = pd.to_datetime(counted["id"].map(fixed_on), utc=True)
+    done = sorted(it["scheduled"] + pd.Timedelta(days=1) for it in scoped)
     for k in range(weeks + 1):
         end = start + pd.Timedelta(days=7 * k)
-        open_ = counted[~counted["id"].map(lambda i, e=end: i in fixed_on and fixed_on[i] <= e).astype(bool)]
+        open_ = counted[~(fixed <= end).to_numpy(dtype=bool)]
         by_sev = open_["severity"].value_counts()
         rows.append(
             {
@@ -2444,7 +2536,7 @@ def _burndown(
                 "high": int(by_sev.get("high", 0)),
                 "medium": int(by_sev.get("medium", 0)),
                 "low": int(by_sev.get("low", 0)),
-                "items_done": sum(1 for it in scoped if it["scheduled"] + pd.Timedelta(days=1) <= end),
+                "items_done": bisect.bisect_right(done, end),
             }
         )
         if metrics is not None and len(metrics):
@@ -2483,6 +2575,8 @@ def _communications(
     policy: PlanPolicy,
     teams: pd.DataFrame | None,
     escalation: Mapping[str, Mapping[str, str]],
+    direct_of: Mapping[str, tuple[str, ...]],
+    team_of: Mapping[str, str],
 ) -> pd.DataFrame:
     contact: dict[str, tuple[str, str]] = {}
     if teams is not None and len(teams):
@@ -2494,8 +2588,9 @@ def _communications(
     sec = [it for it in scoped if it["security"]]
     if sec:
         groups.append((0, start, sec, "security fixes start now"))
+    in_wave = _by_wave(scoped)
     for w in waves.itertuples(index=False):
-        mine = [it for it in scoped if it["wave"] == w.wave and not it["security"]]
+        mine = [it for it in in_wave.get(w.wave, ()) if not it["security"]]
         if not mine or pd.isna(w.start):
             continue
         notify = w.start
@@ -2527,15 +2622,18 @@ def _communications(
                     "message": f"{when}: {n} item(s) to land for {', '.join(svcs)}",
                 }
             )
-        dependents: dict[str, set[str]] = {}
-        for it in mine:
-            for d in it["dependents"]:
-                t = it["_impact"]["teams"].get(d, "")
-                if t and t not in owners:
-                    dependents.setdefault(t, set()).add(d)
-        for t in sorted(dependents):
+        # the teams owning services that call or consume a changed service directly: they run the
+        # integration and contract tests (services further away hear of it when their provider moves)
+        changed = {it["service"] for it in mine}
+        direct: dict[str, set[str]] = {}
+        for x in changed:
+            for d in direct_of.get(x, ()):
+                t = team_of.get(d, "")
+                if t and t not in owners and d not in changed:
+                    direct.setdefault(t, set()).add(d)
+        for t in sorted(direct):
+            svcs = tuple(sorted(direct[t]))
             c, sl = contact.get(t, ("", ""))
-            svcs = tuple(sorted(dependents[t]))
             rows.append(
                 {
                     "wave": wave,
@@ -2545,7 +2643,8 @@ def _communications(
                     "contact": c,
                     "channel": sl,
                     "services": svcs,
-                    "message": f"{when}: services you own depend on what changes ({', '.join(svcs)}); "
+                    "message": f"{when}: services you own depend directly on what changes "
+                    f"({_listing(svcs, len(svcs), policy.dependents_listed)}); "
                     "run your integration and contract tests",
                 }
             )

@@ -47,6 +47,7 @@ __all__ = [
     "DRIFT_WEEKLY",
     "EVENTS",
     "EXEMPTIONS",
+    "FLEET_IMPACT",
     "GRADE_TRANSITIONS",
     "GROUP_TRENDS",
     "IMPACTED",
@@ -797,6 +798,20 @@ BLAST_RADIUS = _t(
     ("dependencies", "int64", "services it has an edge to"),
 )
 
+FLEET_IMPACT = _t(
+    "fleet_impact",
+    "One row per service: the impact of changing it, for many services at once (`meta254lib.fleet`).",
+    (SERVICE, "str", "the changed service"),
+    ("blast_radius", "int64", "number of transitive dependents under the chosen relations"),
+    ("weighted_blast_radius", "float64", "sum of the dependents' weights; equals impact analysis of the service"),
+    ("impact_severity", "str", "none | low | medium | high | critical (impact.SeverityRule)"),
+    ("severity_reason", "str", "the rule instance that gave the severity"),
+    ("direct_dependents", "object", "tuple of the services with an edge to it (distance 1), by name"),
+    ("contract_dependents", "object", "tuple of the direct dependents whose edge crosses an interface"),
+    ("nearest", "object", "tuple of the nearest dependents, by distance then name (at most `nearest`)"),
+    ("nearest_why", "object", "tuple of the why-path of each of those, as impact analysis writes it"),
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (
@@ -838,6 +853,7 @@ TABLES: dict[str, TableSchema] = {
         IMPACT_CHANGES,
         STRUCTURE_FINDINGS,
         BLAST_RADIUS,
+        FLEET_IMPACT,
     )
 }
 

@@ -838,3 +838,48 @@ def test_notebook_runs_under_nbval_on_the_sample():
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert re.search(r"\d+ passed", proc.stdout)
+
+
+def test_item_names_its_nearest_dependents_and_counts_them_all():
+    # a 30-service chain owned by three teams: s00 is depended on by all 29 others
+    names = [f"s{i:02d}" for i in range(30)]
+    services = _services(*names, **{n: {"team": "tx" if n == "s00" else f"t{i % 3}"} for i, n in enumerate(names)})
+    G = _graph(services, [(names[i + 1], names[i]) for i in range(29)])
+    issues = rec(DRIFT_ISSUES, [_issue("s00", "version_staleness", "medium")])
+    plan = build_plan(PlanInputs(issues, services, graph=G), as_of=AS_OF, policy=PlanPolicy(dependents_listed=4))
+    item = plan.items.iloc[0]
+    assert int(item["blast_radius"]) == 29
+    assert item["dependents"] == ("s01", "s02", "s03", "s04")
+    assert item["weighted_blast_radius"] == m.analyse_impact(G, "service:s00").summary["weighted_blast_radius"]
+    testing = next(p for p in plan.steps[item["id"]] if p["phase"] == "Planning")["lines"]
+    unit = next(line for line in testing if line.startswith("Unit tests: "))
+    assert unit.startswith("Unit tests: s00, s01, s02, s03, s04, and 25 more (every dependent: meta254 impact")
+    assert "--change service:s00" in unit
+    assert "Integration tests: s00, s01" in testing
+    assert "Contract tests (direct dependents across an event or contract): none" in testing
+    # the team of the direct dependent runs the integration and contract tests; teams further away do not
+    comms = plan.communications[plan.communications["role"] == "dependent"]
+    assert comms[["audience", "services"]].values.tolist() == [["t1", ("s01",)]]
+    assert "depend directly on what changes (s01); run your integration" in comms.iloc[0]["message"]
+    with pytest.raises(ParameterError, match="dependents_listed"):
+        PlanPolicy(dependents_listed=-1)
+
+
+def test_dependent_teams_are_those_of_all_direct_dependents_and_lists_are_capped():
+    # hub has 12 direct dependents over two teams; a far dependent of one of them is not notified
+    leaves = [f"d{i:02d}" for i in range(12)]
+    teams = {d: {"team": "ta" if i % 2 else "tb"} for i, d in enumerate(leaves)}
+    services = _services("hub", *leaves, "far", **teams, far={"team": "tc"})
+    G = _graph(services, [(d, "hub") for d in leaves] + [("far", "d00")])
+    issues = rec(DRIFT_ISSUES, [_issue("hub", "version_staleness", "medium")])
+    plan = build_plan(PlanInputs(issues, services, graph=G), as_of=AS_OF, policy=PlanPolicy(dependents_listed=3))
+    comms = plan.communications[plan.communications["role"] == "dependent"]
+    assert comms["audience"].tolist() == ["ta", "tb"]
+    assert comms.iloc[0]["services"] == ("d01", "d03", "d05", "d07", "d09", "d11")
+    assert "(d01, d03, d05, and 3 more)" in comms.iloc[0]["message"]
+    item = plan.items.iloc[0]
+    assert int(item["blast_radius"]) == 13 and item["dependents"] == ("d00", "d01", "d02")
+    planning = next(p for p in plan.steps[item["id"]] if p["phase"] == "Planning")["lines"]
+    assert "Integration tests: hub, d00, d01, d02, and 9 more" in planning
+    with pytest.raises(ParameterError, match="dependents_listed"):
+        PlanPolicy(dependents_listed=-1)
