@@ -1328,7 +1328,7 @@ def _operation(item: Mapping[str, Any]) -> str:
 
 def _window(day: pd.Timestamp, operation: str, policy: PlanPolicy) -> tuple[list[int], str]:
     """Allowed UTC hours of ``day`` for ``operation`` and the rule that set them."""
-    utc = pd.DatetimeIndex([day + pd.Timedelta(hours=h) for h in range(24)])
+    utc = pd.date_range(day, periods=24, freq="h")
     local: dict[str, list[pd.Timestamp]] = {}
 
     def hours_in(tz: str) -> list[pd.Timestamp]:
