@@ -497,8 +497,8 @@ def _stage_interactive(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
         marks.append(time.perf_counter())
         ws.graph  # noqa: B018
         marks.append(time.perf_counter())
-        ws.quality_history  # noqa: B018
-        ws.drift_history  # noqa: B018
+        ws.history_heads()  # what the weights need: the newest quality snapshot and drift report
+        ws.aliases  # noqa: B018
         marks.append(time.perf_counter())
         result = workspace_impact(ws, [f"service:{target}"])
         marks.append(time.perf_counter())
@@ -508,8 +508,8 @@ def _stage_interactive(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
         "ours_cpu_s": ours.cpu,
         "steps_s": steps,
         "note": f"the most depended-on service ({target}): {len(result.impacted):,} impacted services; open "
-        f"{steps[0]:.2f} s + graph {steps[1]:.2f} s + quality and drift history (for the weights) {steps[2]:.2f} s "
-        f"+ impact {steps[3]:.2f} s",
+        f"{steps[0]:.2f} s + graph {steps[1]:.2f} s + newest quality snapshot and drift report (for the weights) "
+        f"{steps[2]:.2f} s + impact {steps[3]:.2f} s",
     }
 
 

@@ -44,9 +44,10 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -451,31 +452,62 @@ def drift_counts(drift_issues: pd.DataFrame | None, as_of: Any = None) -> pd.Ser
 # --- the analysis --------------------------------------------------------------------------------
 
 
-def _hop(H: nx.DiGraph, u: Any, v: Any, chosen: tuple[str, ...]) -> str:
-    rels = H.edges[u, v].get("relations", ())
-    return next((r for r in chosen if r in rels), H.edges[u, v].get("relation", "depends_on"))
-
-
 def _bfs(
-    H: nx.DiGraph, starts: Sequence[Any], start_dist: int, max_depth: int | None, chosen: tuple[str, ...]
-) -> tuple[dict[Any, int], dict[Any, Any], dict[Any, str]]:
-    dist = {s: start_dist for s in starts}
-    parent: dict[Any, Any] = {s: None for s in starts}
+    G: nx.DiGraph,
+    starts: Sequence[Any],
+    start_dist: int,
+    max_depth: int | None,
+    chosen: tuple[str, ...],
+    key: Callable[[Any], Any] | None = str,
+) -> tuple[dict[Any, int], dict[Any, Any], dict[Any, str], list[Any]]:
+    """Breadth-first walk from ``starts`` up the edges of ``G`` that have any relation in ``chosen``.
+
+    Those are the edges of ``relation_view(G, chosen)``; filtering them here, only where the walk
+    goes, spares the view's per-edge checks. Each level is walked in ``key`` order, each node's
+    predecessors in ``key`` order, and the first node to reach a predecessor is its parent.
+    ``key=None`` (only when every node is a ``str``) sorts the nodes themselves, the order of
+    ``str``; the predecessors are then not sorted, since no two names tie and the order of the
+    next level does not depend on the order they were found in.
+
+    Returns ``dist``, ``parent`` (``None`` for a start), ``hop`` (the relation of the edge to the
+    parent: the first of ``chosen`` it has) and ``order``: every reached node, by distance, then in
+    ``key`` order.
+    """
+    wanted = frozenset(chosen)
+    pred = G.pred
+    dist = dict.fromkeys(starts, start_dist)
+    parent: dict[Any, Any] = dict.fromkeys(starts)
     hop: dict[Any, str] = {}
-    frontier = sorted(starts, key=str)
+    hop_of: dict[tuple, str] = {}  # relations of an edge -> its hop
+    frontier = sorted(dist, key=key)
+    order = list(frontier)
     d = start_dist
     while frontier and (max_depth is None or d < max_depth):
         nxt = []
         for u in frontier:
-            for p in sorted(H.predecessors(u), key=str):
-                if p not in dist:
-                    dist[p] = d + 1
-                    parent[p] = u
-                    hop[p] = _hop(H, p, u, chosen)
-                    nxt.append(p)
-        frontier = sorted(nxt, key=str)
+            into = pred[u]
+            # predecessors in key order; with text names no two sort alike, so the sorted frontier
+            # below comes out the same whatever order they are visited in
+            for p in into if key is None else sorted(into, key=key):
+                if p in dist:
+                    continue
+                attrs = into[p]
+                rels = attrs.get("relations", ())
+                if wanted.isdisjoint(rels):
+                    continue
+                dist[p] = d + 1
+                parent[p] = u
+                h = hop_of.get(rels) if type(rels) is tuple else None
+                if h is None:
+                    h = next((r for r in chosen if r in rels), attrs.get("relation", "depends_on"))
+                    if type(rels) is tuple:
+                        hop_of[rels] = h
+                hop[p] = h
+                nxt.append(p)
+        frontier = sorted(nxt, key=key)
+        order.extend(frontier)
         d += 1
-    return dist, parent, hop
+    return dist, parent, hop, order
 
 
 def _resolve(G: nx.DiGraph, change: Change, aliases: Mapping[str, str] | None) -> dict[str, Any]:
@@ -669,92 +701,147 @@ def analyse_impact(
     quality_map = dict(quality.items()) if quality is not None else {}
     drift_given = drift is not None
     drift_map = dict(drift.items()) if drift is not None else {}
-    H = relation_view(G, chosen)
+    relation_view(G, chosen)  # refuses a relation the graph left out; the walk filters the edges itself
+    key = None if all(type(n) is str for n in G) else str  # plain text names sort as themselves
 
     changed_services = {c.name for c in change_set if c.kind == "service"}
     resolved = [_resolve(G, c, aliases) for c in change_set]
+    labels = [c.label for c in change_set]
     per_change = []
     for c, info in zip(change_set, resolved, strict=True):
         start_dist = 0 if c.kind == "service" else 1
-        per_change.append(_bfs(H, list(info["direct"]), start_dist, max_depth, chosen))
+        per_change.append(_bfs(G, list(info["direct"]), start_dist, max_depth, chosen, key))
 
     best: dict[Any, tuple[int, int]] = {}
     by_change: dict[Any, dict[str, int]] = {}
-    for i, (c, (dist, _, _)) in enumerate(zip(change_set, per_change, strict=True)):
-        for n, d in dist.items():
+    for i, (label, walk) in enumerate(zip(labels, per_change, strict=True)):
+        for n, d in walk[0].items():
             if n in changed_services:
                 continue
-            by_change.setdefault(n, {})[c.label] = d
-            if n not in best or (d, i) < best[n]:
+            per = by_change.get(n)
+            if per is None:
+                by_change[n] = per = {}
+            per[label] = d
+            b = best.get(n)
+            if b is None or (d, i) < b:
                 best[n] = (d, i)
 
-    rows = []
-    for n, (d, i) in best.items():
-        c = change_set[i]
-        _, parent, hop = per_change[i]
-        path, hops = [n], []
+    # rows by distance, then name: one walk already visits them in that order
+    if len(change_set) == 1:
+        order = [n for n in per_change[0][3] if n not in changed_services]
+    else:
+        order = sorted(best, key=lambda n: (best[n][0], str(n)))
+    chains: list[dict[Any, tuple[tuple, tuple, str]]] = [{} for _ in change_set]
+    text_names = key is None
+
+    def chain(i: int, n: Any) -> tuple[tuple, tuple, str]:
+        """Path to the change, relation of each hop, and why-text of ``n`` in walk ``i`` (memoised)."""
+        memo = chains[i]
+        got = memo.get(n)
+        if got is not None:
+            return got
+        _, parent, hop, _ = per_change[i]
+        stack = []
         cur = n
-        while parent[cur] is not None:
-            hops.append(hop[cur])
+        while cur not in memo and parent[cur] is not None:
+            stack.append(cur)
             cur = parent[cur]
-            path.append(cur)
-        if c.kind != "service":
-            hops.append(_ORIGIN_HOP[c.kind])
-            path.append(c.target)
+        if cur not in memo:  # the walk's start
+            c = change_set[i]
+            if c.kind == "service":
+                path, hops = (cur,), ()
+            else:
+                path, hops = (cur, c.target), (_ORIGIN_HOP[c.kind],)
+            memo[cur] = (path, hops, _why(path, hops))
+        for x in reversed(stack):
+            path, hops, why = memo[parent[x]]
+            h = hop[x]
+            path, hops = (x, *path), (h, *hops)
+            memo[x] = (path, hops, f"{x} -{h}-> {why}" if text_names else _why(path, hops))
+        return memo[n]
+
+    single = len(change_set) == 1
+    fast_weight = type(weights).weight is ImpactWeights.weight
+    base_of: dict[tuple[Any, Any, Any], float] = {}
+    decay_of: dict[int, float] = {}
+    tests_of: dict[tuple[bool, bool], tuple[str, ...]] = {}
+    cols: dict[str, list[Any]] = {name: [] for name in _IMPACTED_COLS}
+    for n in order:
+        d, i = best[n]
+        path, hops, why = chain(i, n)
         attrs = G.nodes[n]
+        maturity = attrs.get("maturity")
         q = quality_map.get(n)
-        q = None if q is None or pd.isna(q) else float(q)
+        if q is not None:
+            q = None if (q != q if isinstance(q, float) else pd.isna(q)) else float(q)
         dr = int(drift_map.get(n, 0)) if drift_given else None
-        tests = ["unit"]
-        if d == 1:
-            tests.append("integration")
-        if hops and hops[0] in _CONTRACT_HOPS:
-            tests.append("contract")
-        rows.append(
-            {
-                "service": n,
-                "distance": d,
-                "path": tuple(path),
-                "relations": tuple(hops),
-                "why": _why(path, hops),
-                "caused_by": tuple(lbl for lbl in (x.label for x in change_set) if lbl in by_change[n]),
-                "distance_by_change": dict(by_change[n]),
-                "domain": attrs.get("domain"),
-                "team": attrs.get("team"),
-                "maturity": attrs.get("maturity"),
-                "quality_score": q,
-                "drift_issues": dr,
-                "weight": weights.weight(attrs.get("maturity"), q, dr, d, drift_given=drift_given),
-                "tests": tuple(tests),
-            }
-        )
-    rows.sort(key=lambda r: (r["distance"], str(r["service"])))
-    impacted = pd.DataFrame(rows, columns=_IMPACTED_COLS)
+        if fast_weight:  # weight() is round(base × decay^(distance − 1), 4): the same operations, shared
+            try:
+                b = base_of.get((maturity, q, dr))
+            except TypeError:  # an unhashable maturity
+                b = None
+            if b is None:
+                b = weights.base(maturity, q, dr, drift_given=drift_given)
+                try:
+                    base_of[(maturity, q, dr)] = b
+                except TypeError:
+                    pass
+            f = decay_of.get(d)
+            if f is None:
+                f = decay_of[d] = weights.decay ** max(d - 1, 0)
+            w = round(b * f, 4)
+        else:
+            w = weights.weight(maturity, q, dr, d, drift_given=drift_given)
+        test_key = (d == 1, bool(hops) and hops[0] in _CONTRACT_HOPS)
+        tests = tests_of.get(test_key)
+        if tests is None:
+            tests = tests_of[test_key] = ("unit",) + ("integration",) * test_key[0] + ("contract",) * test_key[1]
+        per = by_change[n]
+        cols["service"].append(n)
+        cols["distance"].append(d)
+        cols["path"].append(path)
+        cols["relations"].append(hops)
+        cols["why"].append(why)
+        cols["caused_by"].append((labels[0],) if single else tuple(lbl for lbl in labels if lbl in per))
+        cols["distance_by_change"].append(dict(per))
+        cols["domain"].append(attrs.get("domain"))
+        cols["team"].append(attrs.get("team"))
+        cols["maturity"].append(maturity)
+        cols["quality_score"].append(q)
+        cols["drift_issues"].append(dr)
+        cols["weight"].append(w)
+        cols["tests"].append(tests)
+    impacted = pd.DataFrame(cols, columns=_IMPACTED_COLS) if order else pd.DataFrame([], columns=_IMPACTED_COLS)
     impacted["distance"] = impacted["distance"].astype("int64")
     impacted["quality_score"] = impacted["quality_score"].astype("Float64")
     impacted["drift_issues"] = impacted["drift_issues"].astype("Int64")
     impacted["weight"] = impacted["weight"].astype("float64")
 
-    hit_rows = []
-    for c, (dist, _, _) in zip(change_set, per_change, strict=True):
-        for n in sorted((n for n in dist if n not in changed_services), key=lambda n: (dist[n], str(n))):
-            hit_rows.append({"change": c.label, "service": n, "distance": dist[n]})
-    hits = pd.DataFrame(hit_rows, columns=["change", "service", "distance"])
+    hit_cols: dict[str, list[Any]] = {"change": [], "service": [], "distance": []}
+    for label, (dist, _, _, reached) in zip(labels, per_change, strict=True):
+        members = [n for n in reached if n not in changed_services]
+        hit_cols["change"].extend([label] * len(members))
+        hit_cols["service"].extend(members)
+        hit_cols["distance"].extend([dist[n] for n in members])
+    if hit_cols["service"]:
+        hits = pd.DataFrame(hit_cols)
+    else:
+        hits = pd.DataFrame([], columns=["change", "service", "distance"])
     hits["distance"] = hits["distance"].astype("int64")
 
     change_rows = []
-    for c, info in zip(change_set, resolved, strict=True):
-        mine = [n for n, per in by_change.items() if c.label in per]
+    for c, label, info in zip(change_set, labels, resolved, strict=True):
+        mine = [n for n, per in by_change.items() if label in per]
         change_rows.append(
             {
-                "change": c.label,
+                "change": label,
                 "kind": c.kind,
                 "name": c.name,
                 "version": c.version,
                 "direct": tuple(info["direct"]) if c.kind != "service" else (),
                 "hits": len(mine),
                 "unique": sum(1 for n in mine if len(by_change[n]) == 1),
-                "max_distance": max((by_change[n][c.label] for n in mine), default=0),
+                "max_distance": max((by_change[n][label] for n in mine), default=0),
                 "producers": tuple(info["producers"]),
                 "pinned": tuple(info["pinned"]),
                 "note": info["note"],
@@ -770,33 +857,33 @@ def analyse_impact(
             if dom is not None and c.label not in origin_domains.setdefault(dom, []):
                 origin_domains[dom].append(c.label)
     same_rows = []
-    for n in G.nodes:
-        dom = G.nodes[n].get("domain")
-        if dom in origin_domains and n not in best and n not in changed_services:
-            same_rows.append(
-                {
-                    "service": n,
-                    "domain": dom,
-                    "team": G.nodes[n].get("team"),
-                    "maturity": G.nodes[n].get("maturity"),
-                    "same_domain_as": tuple(origin_domains[dom]),
-                }
-            )
+    if origin_domains:
+        for n, attrs in G.nodes(data=True):
+            dom = attrs.get("domain")
+            if dom in origin_domains and n not in best and n not in changed_services:
+                same_rows.append(
+                    {
+                        "service": n,
+                        "domain": dom,
+                        "team": attrs.get("team"),
+                        "maturity": attrs.get("maturity"),
+                        "same_domain_as": tuple(origin_domains[dom]),
+                    }
+                )
     same_rows.sort(key=lambda r: (str(r["domain"]), str(r["service"])))
     same_domain = pd.DataFrame(same_rows, columns=["service", "domain", "team", "maturity", "same_domain_as"])
 
     weighted = round(float(impacted["weight"].sum()), 4) if len(impacted) else 0.0
     level, reason = severity.classify(weighted, len(impacted))
-    by_distance: dict[str, int] = {}
-    for d in impacted["distance"]:
-        by_distance[str(int(d))] = by_distance.get(str(int(d)), 0) + 1
+    distances = cols["distance"]  # ascending
+    by_distance = {str(d): len(list(group)) for d, group in itertools.groupby(distances)}
     summary = {
         "blast_radius": len(impacted),
         "weighted_blast_radius": weighted,
-        "max_depth": int(impacted["distance"].max()) if len(impacted) else 0,
+        "max_depth": int(distances[-1]) if distances else 0,
         "max_depth_limit": max_depth,
-        "domains": sorted({d for d in impacted["domain"] if d is not None and not pd.isna(d)}),
-        "teams": sorted({t for t in impacted["team"] if t is not None and not pd.isna(t)}),
+        "domains": sorted({d for d in set(cols["domain"]) if d is not None and not pd.isna(d)}),
+        "teams": sorted({t for t in set(cols["team"]) if t is not None and not pd.isna(t)}),
         "by_distance": by_distance,
         "overlap": sorted(str(n) for n, per in by_change.items() if len(per) > 1),
         "same_domain_unreachable": len(same_domain),
@@ -807,7 +894,7 @@ def analyse_impact(
         "changed_services": sorted(changed_services),
         "formula": weights.formula(),
         "drift_given": drift_given,
-        "quality_scores_known": int(impacted["quality_score"].notna().sum()) if len(impacted) else 0,
+        "quality_scores_known": sum(1 for q in cols["quality_score"] if q is not None),
     }
     return ImpactResult(
         changes=changes_df,
@@ -837,6 +924,48 @@ def widest_change(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
     radius = blast_radius_all(relation_view(G, parse_relations(relations)))
     ranked = sorted(radius.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
     return f"service:{ranked[0][0]}"
+
+
+def _quality_as_of(ws: Any, heads: Any, when: pd.Timestamp) -> tuple[pd.Series, str | None, list[str]]:
+    """Scores of the newest snapshot by the end of ``when``'s day, its time, and notes.
+
+    From ``heads`` (:meth:`~meta254lib.workspace.Workspace.history_heads`) when the answer lies in
+    them (no snapshot at all, the newest one, or none yet), else from the full history; the same
+    values either way.
+    """
+    cutoff = history_cutoff(when)
+    times = heads.snapshot_times if heads is not None else None
+    if times is not None and (not times or cutoff >= times[-1] or cutoff < times[0]):
+        if times and cutoff >= times[-1]:
+            return latest_quality(heads.quality, when), times[-1].isoformat(), []
+        quality = latest_quality(heads.quality.iloc[:0])
+        first = times[0].isoformat() if times else None
+    else:
+        qh = ws.quality_history
+        quality = latest_quality(qh, when)
+        if len(quality):
+            return quality, qh.loc[qh["snapshot_time"] <= cutoff, "snapshot_time"].max().isoformat(), []
+        first = qh["snapshot_time"].min().isoformat() if len(qh) and qh["snapshot_time"].notna().any() else None
+    if first is not None:
+        note = f"no quality snapshot by the end of the as_of day; the earliest is {first}: quality scores are NA"
+    else:
+        note = "no quality snapshot in the workspace: quality scores are NA"
+    return quality, None, [note]
+
+
+def _drift_as_of(ws: Any, heads: Any, when: pd.Timestamp) -> pd.Series | None:
+    """:func:`drift_counts` of ``ws.drift_history`` as of ``when``, from ``heads`` when they hold the answer."""
+    times = heads.report_times if heads is not None else None
+    if times is None or (times and times[0] <= when < times[-1]):
+        return drift_counts(ws.drift_history, when) if len(ws.drift_history) else None
+    if not times or when < times[0]:
+        return None
+    counts = heads.drift_counts
+    out = pd.Series(
+        counts["issues"].to_numpy(dtype="int64"),
+        index=pd.Index(counts["service"].tolist(), name="service", dtype=object),
+    )
+    return out.sort_index()
 
 
 def workspace_impact(
@@ -877,21 +1006,12 @@ def workspace_impact(
     (['gateway -depends_on-> auth'], 'none', '2025-10-10T00:00:00+00:00')
     """
     when = ws.resolve_as_of(as_of)
-    quality = latest_quality(ws.quality_history, when)
-    snapshot = None
-    notes = []
-    qh = ws.quality_history
-    if len(quality):
-        snapshot = qh.loc[qh["snapshot_time"] <= history_cutoff(when), "snapshot_time"].max().isoformat()
-    elif len(qh) and qh["snapshot_time"].notna().any():
-        first = qh["snapshot_time"].min().isoformat()
-        notes.append(f"no quality snapshot by the end of the as_of day; the earliest is {first}: quality scores are NA")
-    else:
-        notes.append("no quality snapshot in the workspace: quality scores are NA")
+    heads = ws.history_heads() if hasattr(ws, "history_heads") else None
+    quality, snapshot, notes = _quality_as_of(ws, heads, when)
     if drift_issues is not None:
         drift, source = drift_counts(drift_issues), "drift run"
     else:
-        drift = drift_counts(ws.drift_history, when) if len(ws.drift_history) else None
+        drift = _drift_as_of(ws, heads, when)
         source = "drift report history" if drift is not None else "none"
     if drift is None:
         notes.append("no drift counts: the drift term of the weight is left out")

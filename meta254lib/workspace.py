@@ -34,6 +34,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ from .errors import InputError, ParameterError
 from .settings import DEFAULT_ESCALATION, DEFAULT_EXTERNAL_ALIASES, LAYOUT
 from .yamlio import WarnList, file_kind, loads_json, loads_yaml, read_bytes
 
-__all__ = ["Workspace", "history_cutoff", "open_workspace"]
+__all__ = ["HistoryHeads", "Workspace", "history_cutoff", "open_workspace"]
 
 #: What an absent optional input means for the analyses.
 _ABSENT_NOTES: dict[str, str] = {
@@ -91,7 +92,7 @@ def _utc_mtime(path: Path) -> pd.Timestamp | None:
 _TABLE_INPUTS = ("catalog", "teams", "manifests", "names:lockfiles", "rules", "events_registry")
 
 
-def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> Any:
+def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False, adopt: tuple[str, ...] = ()) -> Any:
     """Serve a workspace computation from the warm-load cache (:mod:`meta254lib.cache`).
 
     ``inputs`` are the layout keys (or relative paths) of every file the computation may read,
@@ -100,6 +101,13 @@ def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> A
     warnings, file records and row counts it adds are exactly its own. On a hit those are replayed
     in the same order as a cold load would add them; on a miss the computation runs and its result
     and effects are stored. Without a cache (``cache=False``, or a small workspace) it just runs.
+
+    ``adopt`` names cached units the computation reads (``inputs`` must cover theirs) whose effects
+    it stores as its own, in that order, whether or not they had run before in this process: a
+    small summary of a big table then replays the table's warnings, file records and row counts
+    without loading the table, and ``ws.warnings``/``ws.inputs`` stay those of a cold load (a
+    warning replayed twice is listed once). The effects of every unit served through the cache are
+    remembered on the workspace for that purpose.
     """
 
     def wrap(fn: Any) -> Any:
@@ -125,6 +133,7 @@ def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> A
                 self._seq += 1  # file records are made when needed, see _files
                 self._pending_files.append((self._seq, store.stat_of, got["files"]))
                 self._rows.update(got["rows"])
+                self._effects[unit] = got
                 return got["value"]
             states = store.states(rels)
             n_warn = len(self._warnings)
@@ -143,6 +152,17 @@ def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False) -> A
                 ),
                 "rows": {k: v for k, v in self._rows.items() if k not in rows or rows[k] != v},
             }
+            if adopt:
+                parts = [self._effects.get(name) for name in adopt]
+                if any(part is None for part in parts):  # an adopted unit was not served by the cache
+                    return value
+                effects = {
+                    "value": value,
+                    "warnings": [list(w) for part in parts for w in part["warnings"]],
+                    "files": C.Deferred([dict(info) for part in parts for info in part["files"].get()]),
+                    "rows": {k: v for part in parts for k, v in part["rows"].items()},
+                }
+            self._effects[unit] = effects
             store.save(unit, rels, effects, mtimes, states)
             return value
 
@@ -202,6 +222,34 @@ def _compact(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
+@dataclass(frozen=True)
+class HistoryHeads:
+    """The newest quality snapshot and drift report of a workspace, and when every other one was written.
+
+    What an analysis "as of" the newest data needs from the quality and drift history, at a
+    fraction of the cost of the full tables (see :meth:`Workspace.history_heads`).
+
+    Attributes
+    ----------
+    quality : DataFrame
+        ``snapshot_time, service, score``: the rows of the newest snapshot of
+        :attr:`Workspace.quality_history`, in that table's order (empty when there is none).
+    snapshot_times : tuple of Timestamp
+        Every distinct snapshot time of :attr:`Workspace.quality_history`, oldest first.
+    drift_counts : DataFrame
+        ``service, issues``: the issues of the newest report of :attr:`Workspace.drift_history` not
+        marked exempt, per service, sorted by service (a service with only exempt issues is absent).
+    report_times : tuple of Timestamp
+        Every distinct report time of :attr:`Workspace.drift_history`, oldest first (a report with
+        no issue has no rows there, so it is not listed).
+    """
+
+    quality: pd.DataFrame
+    snapshot_times: tuple[pd.Timestamp, ...]
+    drift_counts: pd.DataFrame
+    report_times: tuple[pd.Timestamp, ...]
+
+
 class Workspace:
     """A loaded workspace. Use :func:`open_workspace` to create one.
 
@@ -223,6 +271,7 @@ class Workspace:
         self._written: dict[str, int] = {}  # rel -> sequence number of its last direct record
         self._seq = 0
         self._rows: dict[str, int] = {}
+        self._effects: dict[str, dict[str, Any]] = {}  # unit -> what it added (see _cached)
         self._cache = _open_cache(root, cache)
         self._entry_list: list[dict] | None = None
         self.catalog_file, self.catalog_meta, self._n_entries = self._catalog()
@@ -261,6 +310,7 @@ class Workspace:
             utc = dt.UTC
             for seq, stat_of, deferred in pending:
                 for info in deferred.get():
+                    info = dict(info)  # the deferred list stays as stored (a unit may adopt it, see _cached)
                     rel = info.pop("rel")
                     if self._written.get(rel, 0) > seq:
                         continue  # recorded directly since: that record is newer
@@ -841,6 +891,84 @@ class Workspace:
         if len(df):
             df = df.sort_values(["snapshot_time", S.SERVICE], kind="stable").reset_index(drop=True)
         return df
+
+    @cached_property
+    @_cached(
+        "quality_history",
+        "latest_quality",
+        *_TABLE_INPUTS,
+        "drift_reports",
+        "analysis/reports/drift/latest_drift_report.json",
+        "rules",
+        deps=("_tables", "aliases"),
+        adopt=("quality_history", "drift_history"),
+    )
+    def _history_heads(self) -> dict[str, Any]:
+        qh = self.quality_history
+        times = qh["snapshot_time"].dropna().drop_duplicates().sort_values().tolist()
+        cols = ["snapshot_time", S.SERVICE, S.SCORE]
+        newest_q = qh.loc[qh["snapshot_time"] == times[-1], cols] if times else qh[cols].iloc[:0]
+        dh = self.drift_history
+        reports = dh["report_time"].dropna().drop_duplicates().sort_values().tolist()
+        newest_d = dh[dh["report_time"] == reports[-1]] if reports else dh.iloc[:0]
+        newest_d = newest_d[~newest_d["exempt"].astype("boolean").fillna(False).astype(bool)]
+        counts = newest_d.groupby(newest_d[S.SERVICE].astype(object)).size().sort_index()
+        return {
+            "quality": newest_q.reset_index(drop=True),
+            "snapshot_times": times,
+            "drift_counts": pd.DataFrame(
+                {
+                    S.SERVICE: pd.Series(counts.index.tolist(), dtype="str"),
+                    "issues": pd.Series(counts.to_numpy(), dtype="int64"),
+                }
+            ),
+            "report_times": reports,
+        }
+
+    def history_heads(self) -> HistoryHeads:
+        """The newest quality snapshot and drift report, without loading the full histories on a warm open.
+
+        :attr:`quality_history` and :attr:`drift_history` of a fleet hold a year of weekly rows
+        (millions at 10,000 services); an analysis as of the newest data needs only the newest
+        snapshot's scores and the newest report's issue counts. Those are cached on their own (see
+        :mod:`meta254lib.cache`), so a warm open serves them in milliseconds. The histories' warnings
+        and file records are replayed as if they had been read: :attr:`warnings` and :attr:`inputs`
+        are the same either way. Without a cache they are computed from the full tables.
+
+        Returns
+        -------
+        HistoryHeads
+            The same values as the corresponding selections of :attr:`quality_history` and
+            :attr:`drift_history` (see :class:`HistoryHeads`).
+
+        Examples
+        --------
+        >>> import json, tempfile, pathlib
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> for rel, doc in {
+        ...     "catalog/service-index.json": {"services": [{"name": "a"}, {"name": "b"}]},
+        ...     "analysis/historical/quality/quality_20251001_000000.json": {"services": {"a": {"score": 70}}},
+        ...     "analysis/historical/quality/quality_20251008_000000.json": {"services": {"a": {"score": 80},
+        ...                                                                             "b": {"score": 90}}},
+        ...     "analysis/reports/drift/20251008_000000_drift_report.json": {"issues": [
+        ...         {"type": "version_drift", "severity": "low", "service": "a, b"},
+        ...         {"type": "version_drift", "severity": "low", "service": "b", "exempt": True}]},
+        ... }.items():
+        ...     (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        ...     _ = (root / rel).write_text(json.dumps(doc))
+        >>> heads = open_workspace(root).history_heads()
+        >>> heads.quality[["service", "score"]].values.tolist(), [str(t) for t in heads.snapshot_times]
+        ([['a', 80.0], ['b', 90.0]], ['2025-10-01 00:00:00+00:00', '2025-10-08 00:00:00+00:00'])
+        >>> heads.drift_counts.values.tolist(), len(heads.report_times)
+        ([['a', 1], ['b', 1]], 1)
+        """
+        got = self._history_heads
+        return HistoryHeads(
+            quality=got["quality"],
+            snapshot_times=tuple(got["snapshot_times"]),
+            drift_counts=got["drift_counts"],
+            report_times=tuple(got["report_times"]),
+        )
 
     @cached_property
     @_cached("dependency_graph", *_TABLE_INPUTS, deps=("_tables",))
