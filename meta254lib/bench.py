@@ -503,13 +503,15 @@ def _stage_interactive(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
         result = workspace_impact(ws, [f"service:{target}"])
         marks.append(time.perf_counter())
     steps = [b - a for a, b in itertools.pairwise(marks)]
+    full = [name for name in ("quality_history", "drift_history") if name in ws.__dict__]
     return {
         "ours_s": ours.wall,
         "ours_cpu_s": ours.cpu,
         "steps_s": steps,
         "note": f"the most depended-on service ({target}): {len(result.impacted):,} impacted services; open "
         f"{steps[0]:.2f} s + graph {steps[1]:.2f} s + newest quality snapshot and drift report (for the weights) "
-        f"{steps[2]:.2f} s + impact {steps[3]:.2f} s",
+        f"{steps[2]:.2f} s + impact {steps[3]:.2f} s"
+        + (f" (it read the full {' and '.join(full)}: as_of is before their newest rows)" if full else ""),
     }
 
 

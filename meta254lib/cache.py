@@ -411,18 +411,27 @@ def _decode_graph(obj: dict, frames: list[pd.DataFrame]) -> nx.DiGraph:
         raise CacheCorrupt("graph frames with other columns")
     G = nx.DiGraph()
     G.graph.update(decode_value(obj["graph"], frames))
+    # the adjacency is filled directly: what add_nodes_from and add_edges_from do, without their
+    # per-item copies and checks (the names are checked text, see encode_frame's "texts")
     cols = [nodes[k].tolist() for k in node_keys]
-    G.add_nodes_from(
-        (n, dict(zip(node_keys, vals, strict=True))) for n, *vals in zip(nodes["node"].tolist(), *cols, strict=True)
-    )
+    names = nodes["node"].tolist()
+    if None in names or len(set(names)) != len(names):
+        raise CacheCorrupt("graph nodes missing or stored twice")
+    node_attrs, succ, pred = G._node, G._succ, G._pred
+    for n, *vals in zip(names, *cols, strict=True):
+        node_attrs[n] = dict(zip(node_keys, vals, strict=True))
+        succ[n] = {}
+        pred[n] = {}
     cols = [edges[k].tolist() for k in edge_keys]
-    known = set(G.nodes)  # an edge to an unknown node would add that node silently
-    pairs = list(zip(edges["u"].tolist(), edges["v"].tolist(), strict=True))
-    if not all(u in known and v in known for u, v in pairs):
-        raise CacheCorrupt("graph edge to an unknown node")
-    G.add_edges_from(
-        (u, v, dict(zip(edge_keys, vals, strict=True))) for (u, v), *vals in zip(pairs, *cols, strict=True)
-    )
+    try:
+        for u, v, *vals in zip(edges["u"].tolist(), edges["v"].tolist(), *cols, strict=True):
+            if v in succ[u]:
+                raise CacheCorrupt("graph edge stored twice")
+            d = dict(zip(edge_keys, vals, strict=True))
+            succ[u][v] = d
+            pred[v][u] = d
+    except KeyError:  # an edge to an unknown node would otherwise add that node silently
+        raise CacheCorrupt("graph edge to an unknown node") from None
     return G
 
 
@@ -432,7 +441,7 @@ def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
     if tag == "records":
         return _decode_records(obj, frames)
     if tag == "tuple":
-        return tuple(decode_value(x, frames) for x in v)
+        return tuple(v) if _all_plain(v) else tuple(decode_value(x, frames) for x in v)
     if tag == "dict":
         return {decode_value(k, frames): decode_value(x, frames) for k, x in v}
     if tag == "yf":
@@ -440,7 +449,7 @@ def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
     if tag == "f":
         return float(v)
     if tag in ("set", "fset"):
-        items = [decode_value(x, frames) for x in v]
+        items = v if _all_plain(v) else [decode_value(x, frames) for x in v]
         return frozenset(items) if tag == "fset" else set(items)
     if tag == "ts":
         return _ts_list([v], str(obj["u"]), obj["tz"])[0]
@@ -471,11 +480,16 @@ def _decode_tagged(obj: dict, frames: list[pd.DataFrame]) -> Any:
     raise CacheCorrupt(f"unknown tag {tag!r}")
 
 
+def _all_plain(items: Any) -> bool:
+    """Whether ``items`` is a list of text, booleans, integers and None (which decode as themselves)."""
+    return type(items) is list and set(map(type, items)) <= _PLAIN
+
+
 def decode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
     """Inverse of :func:`encode_value` (``frames`` are the decoded DataFrames)."""
     t = type(obj)
     if t is list:
-        return [decode_value(v, frames) for v in obj]
+        return list(obj) if _all_plain(obj) else [decode_value(v, frames) for v in obj]
     if t is dict:
         if "$" in obj:
             return _decode_tagged(obj, frames)
@@ -559,10 +573,13 @@ def encode_frame(df: pd.DataFrame, blobs: _Blobs) -> dict[str, Any]:
             spec["enc"] = "texts"
             spec["data"] = blobs.add_json(s.tolist())
         elif isinstance(dtype, np.dtype) and dtype.kind == "O" and _text_tuples(s):
+            # each distinct tuple once (a graph's edges repeat a handful of relation tuples), then codes
             spec["enc"] = "strtuples"
-            values = s.tolist()
-            spec["lengths"] = blobs.add(np.array([-1 if v is None else len(v) for v in values], dtype="<i4"))
-            spec["values"] = blobs.add_json([x for v in values if v is not None for x in v])
+            distinct: dict[tuple, int] = {}
+            codes = [-1 if v is None else distinct.setdefault(v, len(distinct)) for v in s.tolist()]
+            spec["codes"] = blobs.add(np.array(codes, dtype="<i4"))
+            spec["lengths"] = blobs.add(np.array([len(v) for v in distinct], dtype="<i4"))
+            spec["values"] = blobs.add_json([x for v in distinct for x in v])
         elif isinstance(dtype, np.dtype) and dtype.kind == "O":
             frames: list[pd.DataFrame] = []
             encoded = [encode_value(v, frames) for v in s.tolist()]
@@ -651,26 +668,30 @@ def decode_frame(spec: Mapping[str, Any], blobs: list[bytearray]) -> pd.DataFram
             values = np.empty(n, dtype=object)
             values[:] = items
         elif enc == "strtuples":
-            lengths = _array(blobs[col["lengths"]], "<i4", n)
+            codes = _array(blobs[col["codes"]], "<i4", n)
+            blob = blobs[col["lengths"]]
+            lengths = _array(blob, "<i4", len(blob) // 4)
             flat = _json_blob(blobs[col["values"]])
             if not isinstance(flat, list) or not set(map(type, flat)) <= {str}:
                 raise CacheCorrupt("tuple items are not text")
-            if (n and int(lengths.min()) < -1) or int(np.clip(lengths, 0, None).sum()) != len(flat):
+            if (len(lengths) and int(lengths.min()) < 0) or int(lengths.sum()) != len(flat):
                 raise CacheCorrupt("tuple lengths do not match their items")
-            ends = np.cumsum(np.clip(lengths, 0, None)).tolist()
-            values = np.empty(n, dtype=object)
+            if n and (int(codes.min()) < -1 or int(codes.max()) >= len(lengths)):
+                raise CacheCorrupt("tuple codes out of range")
+            table = np.empty(len(lengths) + 1, dtype=object)  # the distinct tuples, then None for -1
             start = 0
-            tuples = []
-            for length, end in zip(lengths.tolist(), ends, strict=True):
-                tuples.append(None if length < 0 else tuple(flat[start:end]))
+            for j, end in enumerate(np.cumsum(lengths).tolist()):
+                table[j] = tuple(flat[start:end])
                 start = end
-            values[:] = tuples
+            values = table.take(codes)
         elif enc == "json":
             items = _json_blob(blobs[col["data"]])
             if not isinstance(items, list) or len(items) != n:
                 raise CacheCorrupt("object column length")
             values = np.empty(n, dtype=object)
-            values[:] = [decode_value(v, []) for v in items] if n else []
+            if n and not set(map(type, items)) <= _PLAIN:  # plain values decode as themselves
+                items = [decode_value(v, []) for v in items]
+            values[:] = items if n else []
         else:
             raise CacheCorrupt(f"unknown encoding {enc!r}")
         s = pd.Series(values, name=name, copy=False, dtype=object if enc in ("json", "texts", "strtuples") else None)
@@ -857,6 +878,11 @@ def _listing(
         key = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
     except OSError:
         return []
+    memo_key = f"{folder}\0{name}\0{int(names_only)}"  # this pattern's answer for this listing
+    if memo is not None:
+        done = memo.get(memo_key)
+        if done is not None and done[0] == key:
+            return done[1]
     known = memo.get(folder) if memo is not None else None
     if known is not None and known[0] == key:
         names, links, others = known[1]
@@ -877,8 +903,12 @@ def _listing(
         return None
     prefix = f"{folder}/" if folder else ""
     if names_only:
-        return [f"?{prefix}{n}|{'o' if n in others else 'f'}" for n in hits]
-    return [prefix + n for n in hits]
+        out = [f"?{prefix}{n}|{'o' if n in others else 'f'}" for n in hits]
+    else:
+        out = [prefix + n for n in hits]
+    if memo is not None:
+        memo[memo_key] = (key, out)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -923,6 +953,7 @@ class WorkspaceCache:
         self._known: dict[str, list] | None = None  # rel -> [size, mtime_ns, ctime_ns, ino, digest, hashed_ns]
         self._dirty = False
         self._digests: dict[str, str | None] = {}
+        self._keys: dict[tuple[str, ...], dict[str, Any]] = {}  # see _inputs_key
         self._writable: bool | None = None
         self._root = str(root)
         #: ``os.stat`` results taken while checking digests (rel -> stat_result), for reuse.
@@ -964,6 +995,8 @@ class WorkspaceCache:
     def note_read(self, rel: str, st: os.stat_result | None, data: bytes, when_ns: int | None = None) -> str:
         """Record the digest of bytes the workspace has just read (``st``: stat taken before reading)."""
         digest = file_digest(data)
+        if self._digests.get(rel) != digest:
+            self._keys.clear()
         self._digests[rel] = digest
         if st is not None:
             self._load_known()[rel] = [*_stat_key(st), digest, when_ns if when_ns is not None else time.time_ns()]
@@ -976,8 +1009,9 @@ class WorkspaceCache:
         if got is not _UNSET:
             return got
         if rel.startswith("?"):  # compared by name and kind only
+            self._digests[rel] = "-"
             return "-"
-        path = os.path.join(self._root, rel)
+        path = f"{self._root}/{rel}" if os.sep == "/" else os.path.join(self._root, rel)
         try:
             st = os.stat(path)
         except OSError:
@@ -1011,6 +1045,7 @@ class WorkspaceCache:
     def forget(self, rel: str) -> None:
         """Drop the in-process digest of ``rel`` (it is recomputed on next use)."""
         self._digests.pop(rel, None)
+        self._keys.clear()
         self.stat_of.pop(rel, None)
 
     def mtimes(self, rels: Iterable[str]) -> str:
@@ -1035,13 +1070,23 @@ class WorkspaceCache:
         return hashlib.sha256(f"{code_fingerprint()}|{unit}".encode()).hexdigest()
 
     def _inputs_key(self, rels: list[str]) -> dict[str, Any]:
-        """How many inputs, and one SHA-256 over each one's path and content digest (absent = ``None``)."""
+        """How many inputs, and one SHA-256 over each one's path and content digest (absent = ``None``).
+
+        Remembered per list of inputs until a digest is recorded or forgotten (units of the same
+        inputs, such as the catalog tables and the graph, then hash them once).
+        """
+        seen = tuple(rels)
+        got_key = self._keys.get(seen)
+        if got_key is not None:
+            return dict(got_key)
         memo, digest_of = self._digests, self.digest
-        h = hashlib.sha256()
+        lines = []
         for rel in rels:
             got = memo.get(rel, _UNSET)
-            h.update(f"{rel}\0{got if got is not _UNSET else digest_of(rel)}\n".encode())
-        return {"n": len(rels), "sha256": h.hexdigest()}
+            lines.append(f"{rel}\0{got if got is not _UNSET else digest_of(rel)}\n")
+        key = {"n": len(rels), "sha256": hashlib.sha256("".join(lines).encode()).hexdigest()}
+        self._keys[seen] = key
+        return dict(key)
 
     def states(self, rels: Iterable[str]) -> dict[str, list[int] | None]:
         """``stat`` fingerprints of ``rels`` now (taken before a unit is computed, see :meth:`save`)."""

@@ -297,3 +297,35 @@ def test_graph_leaves_out_a_contract_clique_above_the_limit():
     with pytest.raises(ParameterError, match="'shares_contract' is not available"):
         relation_view(G, "depends_on,shares_contract")
     assert nx.is_isomorphic(build_graph(services, deps, events, contracts, max_contract_pairs=30), full)
+
+
+def test_graph_round_trip_keeps_attributes_and_adjacency_order(generated):
+    ws = open_workspace(generated, cache=False)
+    G = ws.graph
+    frames: list = []
+    tagged = C.encode_value(G, frames)
+    blobs = C._Blobs()
+    specs = [C.encode_frame(df, blobs) for df in frames]
+    back = C.decode_value(tagged, [C.decode_frame(s, [bytearray(b) for b in blobs.items]) for s in specs])
+    assert back.graph == G.graph
+    assert list(back.nodes(data=True)) == list(G.nodes(data=True))
+    assert list(back.edges(data=True)) == list(G.edges(data=True))
+    assert all(list(back.pred[n]) == list(G.pred[n]) and list(back.succ[n]) == list(G.succ[n]) for n in G)
+    u, v = next(iter(back.edges))
+    assert back.succ[u][v] is back.pred[v][u]  # one attribute dict per edge, as networkx keeps it
+    assert G.number_of_edges() > 20 and any(len(G.pred[n]) > 1 for n in G)
+
+
+def test_text_tuples_are_stored_once_each_and_checked():
+    col = pd.Series([("depends_on",), None, (), ("depends_on",), ("a", "b"), ()] * 3, dtype=object)
+    df = pd.DataFrame({"t": col})
+    blobs = C._Blobs()
+    spec = C.encode_frame(df, blobs)
+    assert json.loads(blobs.items[spec["columns"][0]["values"]]) == ["depends_on", "a", "b"]
+    back = C.decode_frame(spec, [bytearray(b) for b in blobs.items])
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+    assert back["t"].tolist() == col.tolist() and back["t"].iloc[1] is None
+    bad = [bytearray(b) for b in blobs.items]
+    bad[spec["columns"][0]["codes"]][:4] = np.array([7], dtype="<i4").tobytes()  # a code past the table
+    with pytest.raises(C.CacheCorrupt, match="tuple codes out of range"):
+        C.decode_frame(spec, bad)
