@@ -1233,9 +1233,7 @@ def bench_report(
         size = sum(f.stat().st_size for f in result.folder.rglob("*") if f.is_file())
         base_dir = tmp_path / "baseline"
         base_dir.mkdir()
-        baseline_seconds = _baseline(
-            workspace, specs, _as_of_param(_parse_as_of(as_of)), base_dir, os.environ
-        )
+        baseline_seconds = _baseline(workspace, specs, _as_of_param(_parse_as_of(as_of)), base_dir, os.environ)
     return {
         "notebooks": len(specs),
         "jobs": max(1, min(jobs or os.cpu_count() or 1, len(specs))),
