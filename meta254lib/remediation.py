@@ -81,6 +81,7 @@ from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from ._version import __version__
@@ -2520,7 +2521,6 @@ def _burndown(
     weeks = min(weeks, 104)
     metrics = inputs.quality_metrics
     rows = []
-    frames = []
     # when each issue is fixed (NaT: not by this plan), and when each item is done, read once
     fixed = pd.to_datetime(counted["id"].map(fixed_on), utc=True)
     done = sorted(it["scheduled"] + pd.Timedelta(days=1) for it in scoped)
@@ -2539,33 +2539,56 @@ def _burndown(
                 "items_done": bisect.bisect_right(done, end),
             }
         )
-        if metrics is not None and len(metrics):
-            m = metrics[metrics["service"].isin(sorted(scope))]
-            counts = open_.groupby("service").size()
-            m = m.assign(
-                drift_issues=m["service"].map(counts).fillna(0).astype("int64"),
-                snapshot_time=end,
-                snapshot=f"week {k}",
-            )
-            frames.append(m)
     out = pd.DataFrame(rows)
     out["expected_quality"] = float("nan")
     out["expected_quality_min"] = float("nan")
     out["services_scored"] = 0
-    if frames:
-        from .quality import score_history
-
-        scored = score_history(
-            pd.concat(frames, ignore_index=True), "implemented", inputs.quality_params, missing_inputs=False
-        )
-        agg = scored.groupby("snapshot", sort=False)["score"].agg(["mean", "min", "size"])
-        for k in range(weeks + 1):
-            key = f"week {k}"
-            if key in agg.index:
-                out.loc[k, "expected_quality"] = round(float(agg.loc[key, "mean"]), 2)
-                out.loc[k, "expected_quality_min"] = float(agg.loc[key, "min"])
-                out.loc[k, "services_scored"] = int(agg.loc[key, "size"])
+    if metrics is not None and len(metrics):
+        m = metrics[metrics["service"].isin(list(scope))].drop_duplicates("service", keep="last")
+        if len(m):
+            scores = _weekly_scores(m.reset_index(drop=True), counted["service"], fixed, start, weeks, inputs)
+            out["expected_quality"] = [round(float(x), 2) for x in scores.sum(axis=1) / scores.shape[1]]
+            out["expected_quality_min"] = scores.min(axis=1).astype("float64")
+            out["services_scored"] = scores.shape[1]
     return frame_from_records(PLAN_BURNDOWN, out.to_dict("records"))
+
+
+def _weekly_scores(
+    metrics: pd.DataFrame,
+    issue_services: pd.Series,
+    fixed: pd.Series,
+    start: pd.Timestamp,
+    weeks: int,
+    inputs: PlanInputs,
+) -> np.ndarray:
+    """Implemented quality score of each service (columns) at the end of each week (rows), its open
+    drift issues being those not fixed by then.
+
+    A service's score changes only when one of its issues is fixed, so each distinct (service, open
+    issues) pair is scored once, not once per week: a few times the fleet rather than weeks × fleet rows.
+    """
+    from .quality import score_history
+
+    pos = {svc: j for j, svc in enumerate(metrics["service"])}
+    n, rows_w = len(metrics), weeks + 1
+    week_ns = 7 * 86_400 * 10**9
+    total = np.zeros(n, dtype=np.int64)
+    closed = np.zeros((rows_w, n), dtype=np.int64)  # issues fixed during week k (by its end)
+    for svc, when in zip(issue_services, fixed, strict=True):
+        j = pos.get(svc)
+        if j is None:
+            continue
+        total[j] += 1
+        if not pd.isna(when):
+            k = max(0, -(-(when - start).value // week_ns))  # first week whose end is at or after the fix
+            if k <= weeks:
+                closed[k, j] += 1
+    open_counts = total[None, :] - np.cumsum(closed, axis=0)
+    keys, inverse = np.unique(open_counts * n + np.arange(n)[None, :], return_inverse=True)
+    pairs = metrics.take(keys % n).drop(columns=["snapshot_time", "snapshot"], errors="ignore")
+    pairs = pairs.assign(drift_issues=keys // n).reset_index(drop=True)
+    scored = score_history(pairs, "implemented", inputs.quality_params, missing_inputs=False)
+    return scored["score"].to_numpy(dtype="int64")[inverse.reshape(rows_w, n)]
 
 
 def _communications(

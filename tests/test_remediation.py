@@ -883,3 +883,41 @@ def test_dependent_teams_are_those_of_all_direct_dependents_and_lists_are_capped
     assert "Integration tests: hub, d00, d01, d02, and 9 more" in planning
     with pytest.raises(ParameterError, match="dependents_listed"):
         PlanPolicy(dependents_listed=-1)
+
+
+def test_burndown_expected_quality_rescored_each_week_with_the_fixed_issues_removed():
+    from meta254lib.quality import score_history
+
+    names = [f"s{i}" for i in range(8)]
+    services = _services(*names)
+    # s0 and s1 carry two issues each (two items: staleness and an unknown event), the rest one
+    rows = [_issue(n, "version_staleness", "medium") for n in names]
+    rows += [_issue(n, "unknown_event", "low", subject=f"ev.{n}") for n in ("s0", "s1")]
+    issues = rec(DRIFT_ISSUES, rows)
+    metrics = pd.DataFrame(
+        {
+            "service": names,
+            "maturity": ["stable", "beta"] * 4,
+            "coverage": [0.9, 0.5, 0.7, 0.8, 0.6, 0.95, 0.4, 0.85],
+            "deployment_freshness_days": [3.0] * 8,
+            "snapshot_time": pd.Timestamp("2025-10-06", tz="UTC"),
+        }
+    )
+    policy = PlanPolicy(max_concurrent_prs=1)
+    plan = build_plan(PlanInputs(issues, services, quality_metrics=metrics), as_of=AS_OF, policy=policy)
+    bd = plan.burndown
+    # the reference: for each week, every service rescored with the issues still open at its end
+    fixed = {}
+    for it in plan.items.to_dict("records"):
+        for i in it["issue_ids"]:
+            fixed[i] = it["scheduled"] + pd.Timedelta(days=1)
+    assert len(set(fixed.values())) > 3  # the fixes are spread over several weeks
+    for week in bd.itertuples(index=False):
+        open_ = issues[[not (i in fixed and fixed[i] <= week.week_end) for i in issues["id"]]]
+        counts = open_.groupby("service").size()
+        frame = metrics.assign(drift_issues=metrics["service"].map(counts).fillna(0).astype("int64"))
+        want = score_history(frame.drop(columns="snapshot_time"), missing_inputs=False)["score"].astype(int)
+        assert week.services_scored == 8
+        assert week.expected_quality == round(want.mean(), 2)
+        assert week.expected_quality_min == want.min()
+    assert bd["expected_quality"].iloc[-1] > bd["expected_quality"].iloc[0]
