@@ -49,7 +49,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -774,6 +774,8 @@ def _resolve_context(
         shared.as_of_text = _as_of_text(ts)
         state["inputs"] = ws.inputs
         state["warnings"] = ws.warnings
+        ws.graph  # noqa: B018 - stored in the warm-load cache the pages read, when there is one
+        ws.history_heads()
         warm.join()
         if state.get("warm_error") is not None:
             raise state["warm_error"]
@@ -865,6 +867,37 @@ def _page_dicts(pages: Iterable[PageResult], rel: str) -> list[dict[str, Any]]:
     return out
 
 
+@contextlib.contextmanager
+def _shared_workspace_cache(ws_path: Path) -> Iterator[None]:
+    """Let the report's kernels share one warm-load cache of the workspace.
+
+    Every page opens the workspace and parses every input again. A workspace large enough for the
+    warm-load cache (:mod:`meta254lib.cache`, auto mode) already shares its cache with the kernels.
+    For a smaller one, while the report runs, ``META254_CACHE=on`` and ``META254_CACHE_DIR`` point at
+    a folder of this run (removed afterwards): the kernels inherit them, the report's own load of the
+    workspace fills the cache and the pages read it. ``META254_CACHE=off`` is respected.
+    """
+    from . import cache as C
+    from .workspace import cache_wanted
+
+    if C.resolve_mode(None) == "off" or not ws_path.is_dir() or cache_wanted(ws_path):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="m254-report-cache-")
+    saved = {k: os.environ.get(k) for k in (C.ENV_MODE, C.ENV_DIR)}
+    os.environ[C.ENV_MODE] = "on"
+    os.environ[C.ENV_DIR] = folder
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def build_report(
     workspace: Path | str,
     *,
@@ -921,6 +954,38 @@ def build_report(
     ws_path = Path(workspace).expanduser().resolve()
     if not ws_path.is_dir():
         raise ParameterError(f"--workspace: folder not found: {workspace}")
+    with _shared_workspace_cache(ws_path):
+        return _run_report(
+            workspace,
+            ws_path,
+            started,
+            as_of=as_of,
+            team=team,
+            all_teams=all_teams,
+            out=out,
+            only=only,
+            jobs=jobs,
+            notebooks_dir=notebooks_dir,
+            timeout=timeout,
+            progress=progress,
+        )
+
+
+def _run_report(
+    workspace: Path | str,
+    ws_path: Path,
+    started: float,
+    *,
+    as_of: str | None,
+    team: str | None,
+    all_teams: bool,
+    out: Path | str,
+    only: Sequence[str] | None,
+    jobs: int | None,
+    notebooks_dir: Path | str | None,
+    timeout: int,
+    progress: Callable[[ProgressEvent], None] | None,
+) -> ReportResult:
     if team is not None and all_teams:
         raise ParameterError("--team and --all-teams are mutually exclusive")
     as_of_ts = _parse_as_of(as_of)

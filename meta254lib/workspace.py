@@ -50,7 +50,7 @@ from .errors import InputError, ParameterError
 from .settings import DEFAULT_ESCALATION, DEFAULT_EXTERNAL_ALIASES, LAYOUT
 from .yamlio import WarnList, file_kind, loads_json, loads_yaml, read_bytes
 
-__all__ = ["HistoryHeads", "Workspace", "history_cutoff", "open_workspace"]
+__all__ = ["HistoryHeads", "Workspace", "cache_wanted", "history_cutoff", "open_workspace"]
 
 #: What an absent optional input means for the analyses.
 _ABSENT_NOTES: dict[str, str] = {
@@ -171,10 +171,22 @@ def _cached(*inputs: str, deps: tuple[str, ...] = (), mtimes: bool = False, adop
     return wrap
 
 
-def _open_cache(root: Path, cache: bool | str | None) -> C.WorkspaceCache | None:
+def cache_wanted(root: Path | str, cache: bool | str | None = None) -> bool:
+    """Whether :func:`open_workspace` (``root``, ``cache``) would use the warm-load cache.
+
+    ``cache`` or ``$META254_CACHE`` ``on``: yes; ``off``: no; ``auto``: when the catalog is at least
+    :data:`~meta254lib.cache.AUTO_MIN_BYTES`. Nothing is read but the catalog's size.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache_wanted(tempfile.mkdtemp(), cache="auto"), cache_wanted(tempfile.mkdtemp(), cache=True)
+    (False, True)
+    """
+    root = Path(root)
     mode = C.resolve_mode(cache)
     if mode == "off" or not root.is_dir():
-        return None
+        return False
     if mode == "auto":
         sizes = []
         for rel in LAYOUT["catalog"]:
@@ -182,9 +194,12 @@ def _open_cache(root: Path, cache: bool | str | None) -> C.WorkspaceCache | None
                 sizes.append(os.stat(root / rel).st_size)
             except OSError:
                 pass
-        if max(sizes, default=0) < C.AUTO_MIN_BYTES:
-            return None
-    return C.WorkspaceCache(root, C.cache_folder(root))
+        return max(sizes, default=0) >= C.AUTO_MIN_BYTES
+    return True
+
+
+def _open_cache(root: Path, cache: bool | str | None) -> C.WorkspaceCache | None:
+    return C.WorkspaceCache(root, C.cache_folder(root)) if cache_wanted(root, cache) else None
 
 
 def history_cutoff(as_of: Any) -> pd.Timestamp:

@@ -457,3 +457,56 @@ def test_bench_report_times_both_ways():
     b, t = bench["baseline_seconds"], bench["report_seconds"]
     slack = (b / t) * (0.005 / t + 0.005 / b) + 0.005
     assert abs(bench["speedup"] - b / t) <= slack
+
+
+def test_pages_share_one_warm_cache_of_a_small_workspace(tmp_path, monkeypatch):
+    import shutil
+
+    import nbformat.v4 as v4
+
+    from meta254lib import cache as C
+
+    monkeypatch.delenv(C.ENV_MODE, raising=False)
+    monkeypatch.delenv(C.ENV_DIR, raising=False)
+    ws = tmp_path / "ws"
+    shutil.copytree(tiny_ws(), ws)
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_markdown_cell("# Cache page"),
+        v4.new_code_cell('workspace = ""', metadata={"tags": ["parameters"]}),
+        v4.new_code_cell(
+            "import json, os, pathlib\nimport meta254lib as m\nw = m.open_workspace(workspace)\nw.services\n"
+            'stats = {"stats": w.cache_stats, "dir": os.environ.get("META254_CACHE_DIR")}\n'
+            'pathlib.Path(workspace, "stats.json").write_text(json.dumps(stats))'
+        ),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nbdir / "cache_page.ipynb")
+    res = r.build_report(ws, out=tmp_path / "reports", notebooks_dir=nbdir)
+    assert res.ok
+    got = json.loads((ws / "stats.json").read_text())
+    # the tiny workspace is below the auto threshold: the run lent its kernels a cache of its own,
+    # filled by the report's own load, and removed it afterwards
+    assert Path(got["dir"]).name.startswith("m254-report-cache-")
+    assert got["stats"]["units"]["catalog"] == "hit"
+    assert not Path(got["dir"]).exists()
+    assert C.ENV_MODE not in os.environ and C.ENV_DIR not in os.environ
+    assert not (ws / C.CACHE_DIRNAME).exists()
+
+
+def test_report_cache_respects_off_and_an_existing_cache(tmp_path, monkeypatch):
+    from meta254lib import cache as C
+
+    monkeypatch.setenv(C.ENV_MODE, "off")
+    with r._shared_workspace_cache(tiny_ws()):
+        assert os.environ[C.ENV_MODE] == "off" and C.ENV_DIR not in os.environ
+    monkeypatch.setenv(C.ENV_MODE, "on")  # the workspace caches on its own: its cache is already shared
+    with r._shared_workspace_cache(tiny_ws()):
+        assert os.environ[C.ENV_MODE] == "on" and C.ENV_DIR not in os.environ
+    monkeypatch.delenv(C.ENV_MODE)
+    monkeypatch.setenv(C.ENV_DIR, str(tmp_path / "mine"))
+    with r._shared_workspace_cache(tiny_ws()):
+        assert os.environ[C.ENV_MODE] == "on" and os.environ[C.ENV_DIR] != str(tmp_path / "mine")
+    assert os.environ[C.ENV_DIR] == str(tmp_path / "mine") and C.ENV_MODE not in os.environ
