@@ -1249,7 +1249,17 @@ def parse_quality_snapshot(
         return []
     services = doc.get("services")
     if isinstance(services, list):
-        services = {s.get("name", s.get("service")): s for s in services if isinstance(s, dict)}
+        by_name: dict[Any, Any] = {}
+        for i, s in enumerate(services):
+            if not isinstance(s, dict):
+                continue
+            name = s.get("name", s.get("service"))
+            if isinstance(name, (list, dict, set)):  # not usable as a key, let alone as a service name
+                found = f"expected a service name, found {_short(name)}; skipped"
+                warnings.append((file, f"services[{i}].name", found))
+                continue
+            by_name[name] = s
+        services = by_name
     if not isinstance(services, dict):
         warnings.append(
             (file, "services", f"expected a mapping of service to scores, found {_short(services)}; skipped")

@@ -238,6 +238,22 @@ class TestQualitySnapshots:
         assert (row["shape"], row["critical_vulns"], row["high_vulns"], row["score"]) == ("schema", 2, 1, None)
         assert warnings == [("q.json", "services.a.score", "score 140 outside 0..100; ignored")]
 
+    def test_list_shape_with_an_unusable_name_skips_that_entry(self):
+        # found by the fuzzer: a list or mapping as a service name raised TypeError (unhashable)
+        warnings: list = []
+        doc = {
+            "generated_at": "2025-10-09T00:00:00",
+            "services": [
+                {"name": ["core-api"], "score": 80, "metrics": {"coverage": 0.5}},
+                {"name": {"n": 1}, "score": 80},
+                {"name": "b", "score": 70, "metrics": {"coverage": 0.9}},
+            ],
+        }
+        (row,) = L.parse_quality_snapshot(doc, "q.json", warnings)
+        assert (row["service"], row["score"], row["coverage"]) == ("b", 70.0, 0.9)
+        assert [w[:2] for w in warnings] == [("q.json", "services[0].name"), ("q.json", "services[1].name")]
+        assert warnings[0][2].startswith("expected a service name, found")
+
 
 class TestSpecRegistryAndAdvisories:
     def test_latest_version_not_in_history(self):
