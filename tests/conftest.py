@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus.cases import entry as svc  # noqa: F401 - the tests import their one catalog-entry builder from here
 
 REPO = Path(__file__).resolve().parents[1]
 UPSTREAM = REPO.parent / "shared" / "upstream"
@@ -59,28 +60,6 @@ def write_workspace(root: Path, files: dict[str, object]) -> Path:
         else:
             path.write_text(json.dumps(content, indent=1), encoding="utf-8")
     return root
-
-
-def svc(name: str, **fields: object) -> dict:
-    """A minimal, schema-valid catalog entry, overridable field by field."""
-    entry = {
-        "name": name,
-        "repo": f"https://github.com/254carbon/254carbon-{fields.pop('team', 'core')}",
-        "domain": "access",
-        "version": "1.0.0",
-        "maturity": "stable",
-        "runtime": "python",
-        "api_contracts": [],
-        "events_in": [],
-        "events_out": [],
-        "dependencies": {"internal": [], "external": []},
-        "quality": {"coverage": 0.8, "lint_pass": True, "open_critical_vulns": 0},
-        "security": {"signed_images": True, "policy_pass": True},
-        "last_update": "2025-10-01T00:00:00+00:00",
-        "status": "active",
-    }
-    entry.update(fields)
-    return entry
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from .cases import entry
+
 __all__ = [
     "HOSTILE_CONTACT",
     "HOSTILE_EVENT",
@@ -53,41 +55,20 @@ HOSTILE_STRINGS = (HOSTILE_SERVICE, HOSTILE_SPEC, HOSTILE_TEAM, HOSTILE_CONTACT,
 GENERATED_AT = "2025-10-10T00:00:00+00:00"
 
 
-def _entry(name: str, **over: object) -> dict:
-    e: dict = {
-        "name": name,
-        "repo": "https://github.com/254carbon/254carbon-core",
-        "domain": "access",
-        "version": "1.0.0",
-        "maturity": "stable",
-        "runtime": "python",
-        "api_contracts": [],
-        "events_in": [],
-        "events_out": [],
-        "dependencies": {"internal": [], "external": []},
-        "quality": {"coverage": 0.8, "lint_pass": True, "open_critical_vulns": 0},
-        "security": {"signed_images": True, "policy_pass": True},
-        "last_update": "2025-10-01T00:00:00+00:00",
-        "status": "active",
-    }
-    e.update(over)
-    return e
-
-
 def build_hostile_workspace(root: Path) -> Path:
     """Write the hostile workspace at ``root`` (created) and return ``root``."""
     catalog = {
         "metadata": {"generated_at": GENERATED_AT, "description": HOSTILE_TEXT},
         "services": [
-            _entry(
+            entry(
                 HOSTILE_SERVICE,
                 api_contracts=[f"{HOSTILE_SPEC}@1.0.0"],
                 events_in=[HOSTILE_EVENT],
                 dependencies={"internal": ["core-api"], "external": ["redis@7.0.0"]},
                 quality={"coverage": 0.41, "lint_pass": False, "open_critical_vulns": 2},
             ),
-            _entry("core-api", api_contracts=[f"{HOSTILE_SPEC}@2.0.0"], events_out=["core.ready.v1"]),
-            _entry(
+            entry("core-api", api_contracts=[f"{HOSTILE_SPEC}@2.0.0"], events_out=["core.ready.v1"]),
+            entry(
                 "stale-worker",
                 last_update="2024-01-01T00:00:00+00:00",
                 dependencies={"internal": [HOSTILE_SERVICE], "external": ["redis@7.0.0"]},
