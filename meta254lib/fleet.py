@@ -53,7 +53,7 @@ import pandas as pd
 from .errors import ParameterError, UnknownServiceError
 from .graph import DEFAULT_RELATIONS, parse_relations, relation_view
 from .impact import _CONTRACT_HOPS, ImpactWeights, SeverityRule
-from .reach import ancestor_bits_of
+from .reach import ancestor_bits_of, decode_bits
 from .schema import FLEET_IMPACT, SERVICE, frame_from_records
 
 __all__ = ["FleetImpact", "fleet_impact"]
@@ -102,7 +102,7 @@ class FleetImpact:
         union = 0
         for s in chosen:
             union |= self.bits.get(s, 0)
-        found = set(_decode(union, self.nodes))
+        found = decode_bits(union, self.nodes)
         return found - set(chosen)
 
     def dependents_by_team(self, services: Iterable[Any], exclude: Iterable[str] = ()) -> dict[str, tuple[Any, ...]]:
@@ -125,15 +125,6 @@ class FleetImpact:
             if t and t not in skip:
                 out.setdefault(t, []).append(n)
         return {t: tuple(sorted(out[t], key=str)) for t in sorted(out)}
-
-
-def _decode(bits: int, nodes: list[Any]) -> list[Any]:
-    """The nodes whose bits are set, in node order (numpy, for sets of thousands)."""
-    if not bits:
-        return []
-    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
-    idx = np.flatnonzero(np.unpackbits(raw, bitorder="little"))
-    return [nodes[i] for i in idx.tolist()]
 
 
 def _text(v: Any) -> str:

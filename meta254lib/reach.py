@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -184,12 +185,11 @@ def decode_bits(bits: int, nodes: list[Any]) -> set[Any]:
     >>> sorted(decode_bits(0b101, ["a", "b", "c"]))
     ['a', 'c']
     """
-    out = set()
-    while bits:
-        low = bits & -bits
-        out.add(nodes[low.bit_length() - 1])
-        bits ^= low
-    return out
+    if not bits:
+        return set()
+    # one byte conversion and one unpack instead of a Python step per set bit (sets of thousands)
+    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+    return {nodes[i] for i in np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()}
 
 
 def ancestor_sets(G: nx.DiGraph, of: Iterable[Any] | None = None) -> dict[Any, frozenset]:

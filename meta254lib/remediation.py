@@ -1622,15 +1622,16 @@ def _pins(contracts: pd.DataFrame | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def _advisory_index(advisories: pd.DataFrame | None) -> dict[str, tuple[int, Any, Any]]:
-    """advisory id -> (row position, epss, severity) of its first row."""
-    out: dict[str, tuple[int, Any, Any]] = {}
-    if advisories is None or not len(advisories):
-        return out
-    cols = zip(advisories["advisory_id"], advisories["epss"], advisories["severity"], strict=True)
-    for pos, (a, e, sev) in enumerate(cols):
-        out.setdefault(a, (pos, e, sev))
-    return out
+def _advisory_maps(
+    advisories: pd.DataFrame | None,
+) -> tuple[dict[str, tuple[int, Any, Any]], dict[Any, list[dict[str, Any]]]]:
+    """advisory id -> (row position, epss, severity) of its first row; package -> its rows, in order."""
+    index: dict[str, tuple[int, Any, Any]] = {}
+    by_package: dict[Any, list[dict[str, Any]]] = {}
+    for pos, rec in enumerate(advisories.to_dict("records") if advisories is not None else []):
+        index.setdefault(rec["advisory_id"], (pos, rec["epss"], rec["severity"]))
+        by_package.setdefault(rec["package"], []).append(rec)
+    return index, by_package
 
 
 def _exposure(
@@ -1764,10 +1765,7 @@ def build_plan(
     q_map = {str(k): (None if pd.isna(v) else float(v)) for k, v in quality.items()}
     cov_target = float(getattr(inputs.quality_params, "coverage_target", 0.75) or 0.75)
     drift_by_service = counted.groupby("service").size().astype("int64")
-    adv_index = _advisory_index(adv)
-    adv_by_package: dict[Any, list[dict[str, Any]]] = {}
-    for r in adv.to_dict("records") if adv is not None else []:
-        adv_by_package.setdefault(r["package"], []).append(r)
+    adv_index, adv_by_package = _advisory_maps(adv)
 
     # the impact of changing each planned service, for all of them at once (one impact analysis per
     # service would visit about half the fleet each time: quadratic in the fleet)
