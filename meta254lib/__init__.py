@@ -1,8 +1,9 @@
 """meta254: analytics workbench."""
 
 from ._version import __version__
-from .display import html_escape, md_escape, show_figure, show_headline, show_markdown, show_table
-from .drift import (
+from .core.errors import InputError, Meta254Error, ParameterError, SchemaError, UnknownServiceError
+from .core.schema import TABLES, schema_markdown
+from .drift.engine import (
     DriftInputs,
     DriftPolicy,
     DriftResult,
@@ -15,20 +16,9 @@ from .drift import (
     top_issues,
     write_drift_report,
 )
-from .drift_charts import (
-    drift_age_figure,
-    drift_backlog_figure,
-    drift_flow_figure,
-    drift_headline,
-    drift_kpi_table,
-    drift_kpi_tiles,
-    lag_matrix_figure,
-    remediation_survival_figure,
-    severity_type_heatmap,
-)
-from .drift_history import backlog as drift_backlog
-from .drift_history import backlog_age as drift_backlog_age
-from .drift_history import (
+from .drift.history import backlog as drift_backlog
+from .drift.history import backlog_age as drift_backlog_age
+from .drift.history import (
     drift_flow,
     filter_history,
     history_with_current,
@@ -38,10 +28,11 @@ from .drift_history import (
     slo_status,
     time_to_remediation,
 )
-from .drift_history import kpis as drift_kpis
-from .errors import InputError, Meta254Error, ParameterError, SchemaError, UnknownServiceError
-from .graph import build_graph, relation_view
-from .impact import (
+from .drift.history import kpis as drift_kpis
+from .graph.build import build_graph, relation_view
+from .graph.reach import bench_blast_radius, blast_radius_all
+from .graph.structure import domain_matrix, structure_checks
+from .impact.analysis import (
     ImpactWeights,
     SeverityRule,
     analyse_impact,
@@ -54,8 +45,7 @@ from .impact import (
     rollout_plan,
     workspace_impact,
 )
-from .planview import burndown_figure, plan_gantt, plan_markdown, service_markdown
-from .quality import (
+from .quality.scores import (
     ScoringParams,
     Weights,
     compare_models,
@@ -66,7 +56,43 @@ from .quality import (
     score_metrics,
     what_if,
 )
-from .quality_figures import (
+from .quality.trends import (
+    TrendParams,
+    TrendReport,
+    attribute_changes,
+    drift_mttr,
+    drift_weekly,
+    lag_correlation,
+    quality_as_of,
+    quality_trends,
+    summary_sentences,
+    trends_baseline_polyfit,
+    workspace_trends,
+)
+from .remediation.plan import (
+    PlanInputs,
+    PlanPolicy,
+    RemediationPlan,
+    build_plan,
+    lowest_fixed_version,
+    plan_policy_from_config,
+    plan_workspace,
+    track_progress,
+)
+from .views.display import html_escape, md_escape, show_figure, show_headline, show_markdown, show_table
+from .views.drift import (
+    drift_age_figure,
+    drift_backlog_figure,
+    drift_flow_figure,
+    drift_headline,
+    drift_kpi_table,
+    drift_kpi_tiles,
+    lag_matrix_figure,
+    remediation_survival_figure,
+    severity_type_heatmap,
+)
+from .views.plan import burndown_figure, plan_gantt, plan_markdown, service_markdown
+from .views.quality import (
     attribution_figure,
     correlation_markdown,
     drift_quality_figure,
@@ -81,33 +107,7 @@ from .quality_figures import (
     what_if_figure,
     what_if_summary,
 )
-from .reach import bench_blast_radius, blast_radius_all
-from .remediation import (
-    PlanInputs,
-    PlanPolicy,
-    RemediationPlan,
-    build_plan,
-    lowest_fixed_version,
-    plan_policy_from_config,
-    plan_workspace,
-    track_progress,
-)
-from .schema import TABLES, schema_markdown
-from .structure import domain_matrix, structure_checks
-from .trends import (
-    TrendParams,
-    TrendReport,
-    attribute_changes,
-    drift_mttr,
-    drift_weekly,
-    lag_correlation,
-    quality_as_of,
-    quality_trends,
-    summary_sentences,
-    trends_baseline_polyfit,
-    workspace_trends,
-)
-from .workspace import Workspace, open_workspace
+from .workspace.workspace import Workspace, open_workspace
 
 __all__ = [
     "TABLES",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import SAMPLE, svc, write_workspace
 
-from meta254lib.report import ReportResult, build_report, default_notebooks_dir
+from meta254lib.report.run import ReportResult, build_report, default_notebooks_dir
 
 FIXTURE_NOTEBOOKS = Path(__file__).resolve().parent / "report_notebooks"
 XSS = "<script>alert(1)</script>"

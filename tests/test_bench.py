@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from meta254lib.bench import CHILD_STAGES, STAGES, format_scaling, format_table, growth_exponent, scaling_rows
 from meta254lib.cli import main
-from meta254lib.cli_bench import parse_sizes
-from meta254lib.drift import _detected_at
-from meta254lib.drift_history import issue_spells
-from meta254lib.errors import ParameterError
-from meta254lib.schema import UTC_TS
+from meta254lib.cli.bench import parse_sizes
+from meta254lib.core.errors import ParameterError
+from meta254lib.core.schema import UTC_TS
+from meta254lib.devtools.bench import CHILD_STAGES, STAGES, format_scaling, format_table, growth_exponent, scaling_rows
+from meta254lib.drift.engine import _detected_at
+from meta254lib.drift.history import issue_spells
 
 
 @pytest.mark.slow

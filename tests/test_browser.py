@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from report_support import XSS, sample_report, xss_report
 
-from meta254lib.report import default_notebooks_dir
+from meta254lib.report.run import default_notebooks_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

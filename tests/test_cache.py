@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meta254lib import cache as C
-from meta254lib.errors import ParameterError
-from meta254lib.graph import build_graph, relation_view
-from meta254lib.sample import generate_sample
-from meta254lib.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, frame_from_records
-from meta254lib.workspace import open_workspace
+from meta254lib.core.errors import ParameterError
+from meta254lib.core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, frame_from_records
+from meta254lib.devtools.sample import generate_sample
+from meta254lib.graph.build import build_graph, relation_view
+from meta254lib.workspace import cache as C
+from meta254lib.workspace.workspace import open_workspace
 
 TABLES = (
     "services",

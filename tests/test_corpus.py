@@ -20,7 +20,7 @@ from corpus.cases import CASES, ERROR, LOADED, WARNING, Case, materialise
 
 from meta254lib import open_workspace
 from meta254lib.cli import main
-from meta254lib.errors import InputError
+from meta254lib.core.errors import InputError
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 #: A case that takes longer than this is a hang (a named pipe read, an alias bomb walked), not a slow case.

@@ -35,9 +35,9 @@ def workspace(tmp_path_factory) -> Path:
     if (sample / "catalog" / "service-index.yaml").is_file():
         return sample
     try:
-        from meta254lib.sample import generate_sample
+        from meta254lib.devtools.sample import generate_sample
     except ImportError:
-        pytest.skip("data/sample is absent and meta254lib.sample is not available to generate it")
+        pytest.skip("data/sample is absent and meta254lib.devtools.sample is not available to generate it")
     root = tmp_path_factory.mktemp("sample") / "ws"
     generate_sample(root)
     return root

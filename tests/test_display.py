@@ -1,4 +1,4 @@
-"""meta254lib.display: escaping, table/figure/headline bundles, plain-text fallback outside a kernel."""
+"""meta254lib.views.display: escaping, table/figure/headline bundles, plain-text fallback outside a kernel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 import meta254lib as m
-from meta254lib import display as d
+from meta254lib.views import display as d
 
 XSS = "<script>alert(1)</script>"
 

@@ -19,7 +19,18 @@ from hypothesis import strategies as st
 
 from meta254lib import InputError, ParameterError, UnknownServiceError, open_workspace
 from meta254lib.cli import main
-from meta254lib.drift import (
+from meta254lib.core.ids import drift_issue_id
+from meta254lib.core.schema import (
+    CONTRACTS,
+    DEPENDENCIES,
+    DRIFT_ISSUES,
+    EVENTS,
+    LOCKFILES,
+    SERVICES,
+    SPEC_VERSIONS,
+    frame_from_records,
+)
+from meta254lib.drift.engine import (
     CATEGORIES,
     DRIFT_TYPES,
     DriftInputs,
@@ -33,17 +44,6 @@ from meta254lib.drift import (
     severity_type_matrix,
     top_issues,
     write_drift_report,
-)
-from meta254lib.ids import drift_issue_id
-from meta254lib.schema import (
-    CONTRACTS,
-    DEPENDENCIES,
-    DRIFT_ISSUES,
-    EVENTS,
-    LOCKFILES,
-    SERVICES,
-    SPEC_VERSIONS,
-    frame_from_records,
 )
 
 AS_OF = "2025-10-10"
@@ -962,7 +962,7 @@ def test_ten_thousand_services_within_two_seconds():
 
 # --- history: spells, flow, backlog, Kaplan–Meier, SLOs, KPIs (hand-computed) ---------------------
 
-from meta254lib.drift_history import (  # noqa: E402
+from meta254lib.drift.history import (  # noqa: E402
     backlog,
     backlog_age,
     drift_flow,

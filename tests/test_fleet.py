@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meta254lib.errors import ParameterError, UnknownServiceError
-from meta254lib.fleet import fleet_impact
-from meta254lib.impact import ImpactWeights, analyse_impact
+from meta254lib.core.errors import ParameterError, UnknownServiceError
+from meta254lib.impact.analysis import ImpactWeights, analyse_impact
+from meta254lib.impact.fleet import fleet_impact
 
 RELATIONS = ("depends_on", "consumes_event", "shares_contract")
 

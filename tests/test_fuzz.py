@@ -5,7 +5,7 @@ ones (a value replaced by junk, a key deleted or added, a container wrapped or e
 and plain junk (nested lists, mappings, scalars, YAML floats that remember their text, dates,
 timestamps). Each parser is fed the decoded document directly (no files), so thousands of examples
 run in seconds. Every run records how many examples each parser saw, and how many ended in a table
-and how many in a :class:`~meta254lib.errors.Meta254Error`; the counts are printed in the terminal
+and how many in a :class:`~meta254lib.core.errors.Meta254Error`; the counts are printed in the terminal
 summary.
 """
 
@@ -21,12 +21,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meta254lib import loaders as L
-from meta254lib import schema as S
-from meta254lib.errors import Meta254Error
-from meta254lib.settings import KNOWN_DOMAINS, KNOWN_MATURITIES, KNOWN_RUNTIMES
-from meta254lib.validate import FINDINGS, check_entry
-from meta254lib.yamlio import YamlFloat, loads_json, loads_yaml
+from meta254lib.core import schema as S
+from meta254lib.core.errors import Meta254Error
+from meta254lib.core.settings import KNOWN_DOMAINS, KNOWN_MATURITIES, KNOWN_RUNTIMES
+from meta254lib.workspace import loaders as L
+from meta254lib.workspace.validate import FINDINGS, check_entry
+from meta254lib.workspace.yamlio import YamlFloat, loads_json, loads_yaml
 
 EXAMPLES = 2000
 FUZZ = settings(

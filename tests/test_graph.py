@@ -1,13 +1,13 @@
-"""Tests for meta254lib.graph: node/edge construction and relation views."""
+"""Tests for meta254lib.graph.build: node/edge construction and relation views."""
 
 from __future__ import annotations
 
 import networkx as nx
 import pytest
 
-from meta254lib.errors import ParameterError, SchemaError
-from meta254lib.graph import DEFAULT_RELATIONS, RELATIONS, build_graph, parse_relations, relation_view
-from meta254lib.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, frame_from_records
+from meta254lib.core.errors import ParameterError, SchemaError
+from meta254lib.core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, frame_from_records
+from meta254lib.graph.build import DEFAULT_RELATIONS, RELATIONS, build_graph, parse_relations, relation_view
 
 
 def _frames():

@@ -35,8 +35,8 @@ from corpus.hostile import (
 )
 
 import meta254lib as m
-from meta254lib import atomic
 from meta254lib.cli import main
+from meta254lib.core import atomic
 
 LIB = Path(m.__file__).resolve().parent
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -172,7 +172,7 @@ def test_internal_error_is_exit_3_one_line_and_traceback_only_with_debug(make_ws
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero in a bug")
 
-    monkeypatch.setattr("meta254lib.validate.validate_workspace", broken)
+    monkeypatch.setattr("meta254lib.workspace.validate.validate_workspace", broken)
     quiet = CliRunner().invoke(main, ["validate", "-w", str(root)])
     loud = CliRunner().invoke(main, ["validate", "-w", str(root), "--debug"])
     assert quiet.exit_code == loud.exit_code == 3

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import svc
 
-from meta254lib import cache as C
-from meta254lib.impact import drift_counts, latest_quality, workspace_impact
-from meta254lib.workspace import history_cutoff, open_workspace
+from meta254lib.impact.analysis import drift_counts, latest_quality, workspace_impact
+from meta254lib.workspace import cache as C
+from meta254lib.workspace.workspace import history_cutoff, open_workspace
 
 
 def _snapshot(when: str, scores: dict[str, float | None]) -> dict:

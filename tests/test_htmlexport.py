@@ -1,4 +1,4 @@
-"""meta254lib.htmlexport: offline pages from executed notebooks (no kernel needed: outputs are inline)."""
+"""meta254lib.report.htmlexport: offline pages from executed notebooks (no kernel needed: outputs are inline)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from meta254lib import display as d
-from meta254lib import htmlexport as hx
+from meta254lib.report import htmlexport as hx
+from meta254lib.views import display as d
 
 XSS = "<script>alert(1)</script>"
 

@@ -1,4 +1,4 @@
-"""Tests for meta254lib.impact: change sets, why-paths, weights, severity, rollout, figure, oracles."""
+"""Tests for meta254lib.impact.analysis: change sets, why-paths, weights, severity, rollout, figure, oracles."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 import meta254lib as m
-from meta254lib.errors import ParameterError, UnknownServiceError
-from meta254lib.graph import build_graph
-from meta254lib.impact import (
+from meta254lib.core.errors import ParameterError, UnknownServiceError
+from meta254lib.core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, TEAMS, frame_from_records
+from meta254lib.graph.build import build_graph
+from meta254lib.impact.analysis import (
     Change,
     ImpactWeights,
     SeverityRule,
@@ -24,7 +25,6 @@ from meta254lib.impact import (
     rollout_plan,
     widest_change,
 )
-from meta254lib.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, TEAMS, frame_from_records
 
 
 def _catalog():
@@ -460,7 +460,7 @@ def test_upstream_aggregation_service_reaches_streaming_at_four(upstream):
 
 
 def test_tables_follow_the_schema(G):
-    from meta254lib.schema import IMPACT_CHANGES, IMPACTED
+    from meta254lib.core.schema import IMPACT_CHANGES, IMPACTED
 
     r = analyse_impact(G, ["service:auth", "spec:gateway-core@2.0.0"])
     assert tuple(r.impacted.columns) == IMPACTED.columns

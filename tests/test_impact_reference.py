@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meta254lib.graph import parse_relations, relation_view
-from meta254lib.impact import (
+from meta254lib.graph.build import parse_relations, relation_view
+from meta254lib.impact.analysis import (
     _CONTRACT_HOPS,
     _IMPACTED_COLS,
     _ORIGIN_HOP,

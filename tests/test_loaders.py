@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from meta254lib import loaders as L
-from meta254lib.errors import InputError
-from meta254lib.ids import drift_issue_id
+from meta254lib.core.errors import InputError
+from meta254lib.core.ids import drift_issue_id
+from meta254lib.workspace import loaders as L
 
 REPR_SPEC_LAG = (
     "DriftIssue(type='spec_lag', severity='low', service='gateway', description='Service pins "

@@ -1,4 +1,4 @@
-"""Tests for meta254lib.quality: both scoring models, decomposition, mismatch flag, what-if."""
+"""Tests for meta254lib.quality.scores: both scoring models, decomposition, mismatch flag, what-if."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from meta254lib import quality as q
-from meta254lib.errors import ParameterError
+from meta254lib.core.errors import ParameterError
+from meta254lib.quality import scores as q
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 PARTS = [

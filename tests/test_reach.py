@@ -1,4 +1,4 @@
-"""Tests for meta254lib.reach: the one-pass blast radius against networkx's ancestors."""
+"""Tests for meta254lib.graph.reach: the one-pass blast radius against networkx's ancestors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meta254lib.reach import (
+from meta254lib.graph.reach import (
     ancestor_bitsets,
     ancestor_sets,
     bench_blast_radius,

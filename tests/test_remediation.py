@@ -20,12 +20,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import meta254lib as m
-from meta254lib import cli
-from meta254lib.drift import DriftInputs, detect_drift
-from meta254lib.errors import InputError, ParameterError, UnknownServiceError
-from meta254lib.ids import drift_issue_id
-from meta254lib.planview import plan_markdown
-from meta254lib.remediation import (
+from meta254lib.cli import main as cli
+from meta254lib.core.errors import InputError, ParameterError, UnknownServiceError
+from meta254lib.core.ids import drift_issue_id
+from meta254lib.core.schema import (
+    ADVISORIES,
+    CONTRACTS,
+    DEPENDENCIES,
+    DRIFT_HISTORY,
+    DRIFT_ISSUES,
+    PLAN_ITEMS,
+    SERVICES,
+    SPEC_VERSIONS,
+)
+from meta254lib.core.schema import frame_from_records as rec
+from meta254lib.core.versions import parse_version
+from meta254lib.drift.engine import DriftInputs, detect_drift
+from meta254lib.remediation.plan import (
     PlanInputs,
     PlanPolicy,
     build_plan,
@@ -36,18 +47,7 @@ from meta254lib.remediation import (
     runtime_commands,
     track_progress,
 )
-from meta254lib.schema import (
-    ADVISORIES,
-    CONTRACTS,
-    DEPENDENCIES,
-    DRIFT_HISTORY,
-    DRIFT_ISSUES,
-    PLAN_ITEMS,
-    SERVICES,
-    SPEC_VERSIONS,
-)
-from meta254lib.schema import frame_from_records as rec
-from meta254lib.versions import parse_version
+from meta254lib.views.plan import plan_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "remediation_plan.ipynb"
@@ -886,7 +886,7 @@ def test_dependent_teams_are_those_of_all_direct_dependents_and_lists_are_capped
 
 
 def test_burndown_expected_quality_rescored_each_week_with_the_fixed_issues_removed():
-    from meta254lib.quality import score_history
+    from meta254lib.quality.scores import score_history
 
     names = [f"s{i}" for i in range(8)]
     services = _services(*names)

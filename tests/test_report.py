@@ -1,4 +1,4 @@
-"""meta254lib.report and ``meta254 report``: discovery, parameters, a good run, a failing run, atomic
+"""meta254lib.report.run and ``meta254 report``: discovery, parameters, a good run, a failing run, atomic
 replacement, interruption, no writes to $HOME, every real notebook executing on data/sample, benchmark.
 
 Most tests use the tiny fixture notebooks in tests/report_notebooks on a 26-service workspace; the
@@ -21,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 from report_support import FIXTURE_NOTEBOOKS, TINY_SERVICES, XSS, sample_report, tiny_ws
 
-from meta254lib import report as r
 from meta254lib.cli import main
-from meta254lib.errors import ParameterError
-from meta254lib.htmlexport import find_remote_references
+from meta254lib.core.errors import ParameterError
+from meta254lib.report import run as r
+from meta254lib.report.htmlexport import find_remote_references
 
 MB = 1024 * 1024
 REAL_NOTEBOOKS = sorted(p.stem for p in r.default_notebooks_dir().glob("*.ipynb"))
@@ -330,7 +330,7 @@ def test_rerun_replaces_the_week_atomically_and_clears_the_failed_folder(failed_
 
 
 def test_a_page_whose_export_fails_is_a_failed_page(tmp_path, monkeypatch):
-    from meta254lib import htmlexport
+    from meta254lib.report import htmlexport
 
     def broken_export(nb, ctx):
         raise ValueError("cannot render <this>")
@@ -464,7 +464,7 @@ def test_pages_share_one_warm_cache_of_a_small_workspace(tmp_path, monkeypatch):
 
     import nbformat.v4 as v4
 
-    from meta254lib import cache as C
+    from meta254lib.workspace import cache as C
 
     monkeypatch.delenv(C.ENV_MODE, raising=False)
     monkeypatch.delenv(C.ENV_DIR, raising=False)
@@ -497,7 +497,7 @@ def test_pages_share_one_warm_cache_of_a_small_workspace(tmp_path, monkeypatch):
 
 
 def test_report_cache_respects_off_and_an_existing_cache(tmp_path, monkeypatch):
-    from meta254lib import cache as C
+    from meta254lib.workspace import cache as C
 
     monkeypatch.setenv(C.ENV_MODE, "off")
     with r._shared_workspace_cache(tiny_ws()):

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import meta254lib.sample as sample_mod
+import meta254lib.devtools.sample as sample_mod
 from meta254lib.cli import main
-from meta254lib.errors import ParameterError
-from meta254lib.quality import implemented_score
-from meta254lib.sample import DEFAULTS, generate_sample
-from meta254lib.versions import in_osv_range, parse_version
+from meta254lib.core.errors import ParameterError
+from meta254lib.core.versions import in_osv_range, parse_version
+from meta254lib.devtools.sample import DEFAULTS, generate_sample
+from meta254lib.quality.scores import implemented_score
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

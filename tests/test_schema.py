@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from meta254lib import schema as S
+from meta254lib.core import schema as S
 
 
 def test_readme_lists_every_table_schema():

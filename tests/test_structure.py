@@ -1,4 +1,4 @@
-"""Tests for meta254lib.structure: cycles, layering, forbidden patterns by meaning, externals, rankings."""
+"""Tests for meta254lib.graph.structure: cycles, layering, forbidden patterns by meaning, externals, rankings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import meta254lib as m
-from meta254lib.errors import InputError
-from meta254lib.structure import canonical_external, domain_layers, domain_matrix, structure_checks
+from meta254lib.core.errors import InputError
+from meta254lib.graph.structure import canonical_external, domain_layers, domain_matrix, structure_checks
 
 LAYERS = {"infrastructure": 1, "shared": 2, "access": 3, "data-processing": 5}
 

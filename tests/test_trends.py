@@ -1,4 +1,4 @@
-"""Tests for meta254lib.trends: weekly quality trends, regressions, attribution, drift flow."""
+"""Tests for meta254lib.quality.trends: weekly quality trends, regressions, attribution, drift flow."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meta254lib import trends as tr
-from meta254lib.errors import ParameterError
-from meta254lib.quality import ScoringParams
+from meta254lib.core.errors import ParameterError
+from meta254lib.quality import trends as tr
+from meta254lib.quality.scores import ScoringParams
 
 T0 = pd.Timestamp("2025-01-05T12:00:00Z")
 WEEKS = [T0 + pd.Timedelta(days=7 * k) for k in range(8)]  # week k+1 ends at WEEKS[k]

@@ -7,7 +7,7 @@ from conftest import svc
 
 from meta254lib import open_workspace
 from meta254lib.cli import main
-from meta254lib.validate import validate_workspace
+from meta254lib.workspace.validate import validate_workspace
 
 
 def test_clean_workspace_exit_0(make_ws):

@@ -9,7 +9,7 @@ import pytest
 from conftest import svc
 
 from meta254lib import InputError, ParameterError, open_workspace
-from meta254lib.schema import TABLES
+from meta254lib.core.schema import TABLES
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meta254lib.errors import InputError
-from meta254lib.yamlio import YamlFloat, _construct_fast, _Fallback, _load_document, _Loader, loads_yaml
+from meta254lib.core.errors import InputError
+from meta254lib.workspace.yamlio import YamlFloat, _construct_fast, _Fallback, _load_document, _Loader, loads_yaml
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 

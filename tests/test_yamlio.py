@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meta254lib.errors import InputError
-from meta254lib.yamlio import YamlFloat, loads_json, loads_yaml
+from meta254lib.core.errors import InputError
+from meta254lib.workspace.yamlio import YamlFloat, loads_json, loads_yaml
 
 BOMB = b"""a: &a ["x","x","x","x","x","x","x","x","x","x"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]

@@ -341,7 +341,7 @@ def _osv_intervals(expected: tuple) -> Callable[[Any, Ctx], None]:
 
 def _range_matches(version: str, affected: bool) -> Callable[[Any, Ctx], None]:
     def check(ws: Any, ctx: Ctx) -> None:
-        from meta254lib.versions import in_osv_range, parse_version
+        from meta254lib.core.versions import in_osv_range, parse_version
 
         row = ws.advisories.iloc[0]
         assert in_osv_range(parse_version(version), row["intervals"], row["versions"]) is affected

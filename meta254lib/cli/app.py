@@ -1,0 +1,86 @@
+"""The ``meta254`` command line: a thin shell over the library.
+
+Each command lives in its own ``cli_<area>.py`` module and is registered here. Exit codes: 0 ok,
+1 findings or a failed report page, 2 unusable input, 3 internal error (see :mod:`meta254lib.core.errors`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from .._version import __version__
+from .common import debug_option, format_option, open_ws, render, run_command, workspace_option
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="meta254")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors (any command).")
+@click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")
+def main(debug: bool, verbose: bool) -> None:
+    """meta254: drift, impact, quality trends and remediation plans for the 254Carbon Meta platform."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@main.command("validate")
+@workspace_option
+@click.option("--service", "service", default=None, help="Only findings about this service (a pre-deployment check).")
+@format_option
+@debug_option
+@run_command
+def validate_command(workspace, service, fmt, debug):
+    """Check manifests and catalog entries against the service-manifest JSON Schema.
+
+    Exit code 0 means clean, 1 means findings, 2 means unusable input.
+    """
+    from ..workspace.validate import validate_workspace
+
+    ws = open_ws(workspace)
+    findings = validate_workspace(ws, service=service)
+    counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
+    payload = {
+        "workspace": str(workspace),
+        "summary": {
+            "findings": len(findings),
+            "errors": int(counts.get("error", 0)),
+            "warnings": int(counts.get("warning", 0)),
+        },
+        "findings": findings,
+    }
+    title = f"{len(findings)} finding(s): {counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s)"
+    click.echo(render(findings, payload, fmt, title=title))
+    return 1 if len(findings) else 0
+
+
+from . import drift as cli_drift  # noqa: E402
+
+main.add_command(cli_drift.command)
+
+from . import report as cli_report  # noqa: E402
+
+main.add_command(cli_report.command)
+
+from . import impact as cli_impact  # noqa: E402
+
+main.add_command(cli_impact.impact_command)
+main.add_command(cli_impact.graph_command)
+
+from . import quality as cli_quality  # noqa: E402
+
+main.add_command(cli_quality.quality_command)
+main.add_command(cli_quality.trends_command)
+
+from . import plan as cli_plan  # noqa: E402
+
+main.add_command(cli_plan.command)
+
+from . import bench as cli_bench  # noqa: E402
+
+main.add_command(cli_bench.command)
+
+from . import sample as cli_sample  # noqa: E402
+
+main.add_command(cli_sample.command)

@@ -1,0 +1,214 @@
+"""Options, output and error handling shared by every ``meta254`` command.
+
+Every command is wrapped by :func:`run_command`: a :class:`~meta254lib.core.errors.Meta254Error` becomes a
+one-line message on stderr and its exit code (2 for unusable input); anything else becomes exit code 3
+with a one-line message. Tracebacks are printed only with ``--debug``.
+
+Output is deterministic: JSON with ``ensure_ascii=False`` and two-space indentation, CSV with a fixed
+column order, and the rows in the order the analysis documents.
+
+Examples
+--------
+>>> import pandas as pd
+>>> print(render(pd.DataFrame({"a": [1, 2]}), {"n": 2}, "csv"), end="")
+a
+1
+2
+>>> print(render(pd.DataFrame({"a": [1]}), {"n": 1, "when": pd.Timestamp("2025-10-10", tz="UTC")}, "json"))
+{
+  "n": 1,
+  "when": "2025-10-10T00:00:00+00:00"
+}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from ..core.errors import EXIT_INTERNAL, Meta254Error
+from ..workspace.workspace import Workspace, open_workspace
+
+__all__ = [
+    "as_of_option",
+    "debug_option",
+    "format_option",
+    "json_default",
+    "open_ws",
+    "parse_as_of",
+    "records",
+    "render",
+    "run_command",
+    "to_json",
+    "workspace_option",
+]
+
+workspace_option = click.option(
+    "--workspace",
+    "-w",
+    "workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/sample"),
+    show_default=True,
+    help="Workspace folder (a checkout of the meta repository's layout).",
+)
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Analysis date (YYYY-MM-DD or ISO timestamp); default: the catalog's generated_at.",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+
+
+def open_ws(path: Path | str) -> Workspace:
+    """Open a workspace for a command (errors are handled by :func:`run_command`)."""
+    return open_workspace(path)
+
+
+def parse_as_of(value: str | None, ws: Workspace) -> pd.Timestamp:
+    """The ``--as-of`` value as a UTC timestamp (default: the catalog's ``generated_at``)."""
+    return ws.resolve_as_of(value)
+
+
+def json_default(obj: Any) -> Any:
+    """JSON encoding of the values analyses return (timestamps, numpy scalars, tuples, NA)."""
+    if isinstance(obj, pd.Timestamp):
+        return None if pd.isna(obj) else obj.isoformat()
+    if isinstance(obj, (dt.datetime, dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return None if math.isnan(obj) else float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, tuple):
+        return list(obj)
+    if isinstance(obj, Path):
+        return obj.as_posix()
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, pd.DataFrame):
+        return records(obj)
+    raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
+
+
+def _clean(value: Any) -> Any:
+    """Replace float NaN and pandas missing values by None, recursively."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a frame as JSON-ready dicts (missing values become ``None``).
+
+    Examples
+    --------
+    >>> records(pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", None]}))
+    [{'a': 1.0, 'b': 'x'}, {'a': None, 'b': None}]
+    """
+    out = []
+    cols = list(df.columns)
+    for row in df.itertuples(index=False, name=None):
+        out.append({c: _clean(v.item() if isinstance(v, np.generic) else v) for c, v in zip(cols, row, strict=True)})
+    return out
+
+
+def to_json(payload: Any) -> str:
+    """Deterministic JSON text of a payload."""
+    return json.dumps(_clean(payload), indent=2, ensure_ascii=False, default=json_default, allow_nan=False)
+
+
+def _table_text(df: pd.DataFrame, max_width: int = 60) -> str:
+    if df.empty:
+        return "(no rows)"
+    shown = df.copy()
+    for col in shown.columns:
+        if shown[col].dtype == object or str(shown[col].dtype) in ("str", "string"):
+            shown[col] = shown[col].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else str(v))
+            )
+            shown[col] = shown[col].map(lambda s: s if len(s) <= max_width else s[: max_width - 1] + "…")
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+        return shown.to_string(index=False)
+
+
+def render(table: pd.DataFrame, payload: dict[str, Any], fmt: str, *, title: str | None = None) -> str:
+    """Text for one command result: ``json`` → the payload, ``csv`` → the table, ``table`` → both, readable."""
+    if fmt == "json":
+        return to_json(payload)
+    if fmt == "csv":
+        flat = table.copy()
+        for col in flat.columns:
+            if flat[col].dtype == object:
+                flat[col] = flat[col].map(
+                    lambda v: (
+                        "|".join(map(str, v))
+                        if isinstance(v, (list, tuple))
+                        else (json.dumps(v, sort_keys=True) if isinstance(v, dict) else v)
+                    )
+                )
+        return flat.to_csv(index=False, lineterminator="\n")
+    head = f"{title}\n" if title else ""
+    return head + _table_text(table)
+
+
+def run_command(fn: Callable[..., int | None]) -> Callable[..., None]:
+    """Wrap a click command body: map errors to exit codes; tracebacks only with ``--debug``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        debug = bool(kwargs.get("debug")) or bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            code = fn(*args, **kwargs)
+        except Meta254Error as err:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"meta254: error: {err}", err=True)
+            sys.exit(err.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("meta254: interrupted", err=True)
+            sys.exit(130)
+        except Exception as err:  # the last line of defence: never show a traceback by default
+            if debug:
+                traceback.print_exc()
+            first = str(err).splitlines()[0][:300] if str(err) else ""
+            click.echo(
+                f"meta254: internal error: {type(err).__name__}: {first} (run with --debug for the traceback)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(code or 0)
+
+    return wrapper

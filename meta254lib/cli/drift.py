@@ -1,0 +1,106 @@
+"""``meta254 drift``: the runbook's drift issues for a workspace, optionally written as a report.
+
+Examples
+--------
+>>> from click.testing import CliRunner
+>>> CliRunner().invoke(command, ["--help"]).output.splitlines()[0]
+'Usage: drift [OPTIONS]'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..core.errors import EXIT_FINDINGS, EXIT_OK
+from ..core.schema import DRIFT_ISSUES
+from ..drift.engine import SEVERITIES, detect_drift, drift_report_json, write_drift_report
+from .common import (
+    as_of_option,
+    debug_option,
+    format_option,
+    open_ws,
+    parse_as_of,
+    render,
+    run_command,
+    workspace_option,
+)
+
+__all__ = ["command"]
+
+#: Columns of the table output (the CSV output has every DRIFT_ISSUES column).
+TABLE_COLUMNS = ("id", "service", "severity", "type", "category", "subject", "current", "expected", "exempt", "reason")
+
+
+def _table_title(summary: dict, as_of: pd.Timestamp) -> str:
+    sev = summary["by_severity"]
+    lines = [
+        f"Drift as of {as_of.isoformat()}: {summary['total_issues']} issue(s) counted "
+        f"(high {sev['high']}, medium {sev['medium']}, low {sev['low']}), {summary['exempt']} exempt; "
+        f"{summary['services_with_drift']} of {summary['services']} service(s) with drift"
+    ]
+    for e in summary["expired_exemptions"]:
+        lines.append(f"Expired exemption: {e['service']} {e['subject'] or '(all)'} (expired {e['expires'][:10]})")
+    for na in summary["not_assessed"]:
+        lines.append(f"Not assessed: {na['check']}: {na['reason']}")
+    return "\n".join(lines)
+
+
+@click.command("drift")
+@workspace_option
+@as_of_option
+@click.option("--service", "-s", "service", default=None, help="Only this service's issues.")
+@format_option
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write analysis/reports/drift/<as_of>_drift_report.json and update latest_drift_report.json.",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(list(SEVERITIES)),
+    default=None,
+    help="Exit 1 when a counted issue is at or above this severity.",
+)
+@debug_option
+@run_command
+def command(
+    workspace: Path,
+    as_of: str | None,
+    service: str | None,
+    fmt: str,
+    write: bool,
+    fail_on: str | None,
+    debug: bool,
+) -> int:
+    """Detect drift the way the drift remediation runbook classifies it.
+
+    Every issue has a severity (high, medium, low), the runbook category, the subject, the current and
+    expected values, a one-line reason and a stable id. The JSON output has the shape of the report
+    that --write stores; --write always stores the whole workspace, whatever --service says.
+    Exit code 0, or 1 with --fail-on when a counted issue reaches that severity; 2 for unusable input.
+    """
+    ws = open_ws(workspace)
+    result = detect_drift(ws, as_of=parse_as_of(as_of, ws))
+    written = write_drift_report(ws.root, result) if write else None
+    if service:
+        result = result.for_service(service)
+    if fmt == "json":
+        click.echo(drift_report_json(result), nl=False)
+    else:
+        table = result.issues if fmt == "csv" else result.issues.reindex(columns=list(TABLE_COLUMNS))
+        if fmt == "csv":
+            table = table.reindex(columns=list(DRIFT_ISSUES.columns))
+        text = render(table, {}, fmt, title=_table_title(result.summary(), result.as_of))
+        click.echo(text, nl=not text.endswith("\n"))
+    if written is not None:
+        click.echo(f"wrote {written.relative_to(ws.root).as_posix()} and latest_drift_report.json", err=True)
+    if fail_on:
+        rank = SEVERITIES.index(fail_on)
+        counted = result.counted
+        if counted["severity"].map(SEVERITIES.index).le(rank).any():
+            return EXIT_FINDINGS
+    return EXIT_OK

@@ -1,0 +1,232 @@
+"""``meta254 impact`` (what a change set breaks, and why) and ``meta254 graph`` (structure checks).
+
+``impact`` output
+    ``--format json``: ``changes``, ``summary``, ``impacted`` (sorted by distance, then service),
+    ``same_domain_unreachable``, ``hits``, ``parameters`` and ``rollout`` (tests, waves, rollback,
+    teams). ``--format csv``: the impacted table. ``--format table``: a summary and the impacted table.
+``graph`` output
+    ``--format json``: ``structure`` (cycles, layering, forbidden, unauthorized externals, rankings,
+    ...) and ``blast_radius`` for every service (sorted by blast radius descending, then service).
+    ``--format csv``: the blast-radius table. ``--format table``: the findings, then that table.
+
+Examples
+--------
+>>> from click.testing import CliRunner
+>>> CliRunner().invoke(impact_command, ["--help"]).output.splitlines()[0]
+'Usage: impact [OPTIONS]'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..core.errors import EXIT_FINDINGS, EXIT_OK, ParameterError
+from ..core.schema import BLAST_RADIUS
+from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
+from ..graph.reach import blast_radius_all
+from ..graph.structure import structure_checks
+from ..impact.analysis import Change, rollout_plan, workspace_impact
+from .common import (
+    as_of_option,
+    debug_option,
+    format_option,
+    open_ws,
+    parse_as_of,
+    render,
+    run_command,
+    workspace_option,
+)
+
+__all__ = ["graph_command", "impact_command"]
+
+#: Columns of the ``impact`` table output.
+IMPACT_TABLE_COLUMNS = (
+    "service",
+    "distance",
+    "why",
+    "caused_by",
+    "domain",
+    "team",
+    "maturity",
+    "quality_score",
+    "drift_issues",
+    "weight",
+    "tests",
+)
+
+relations_option = click.option(
+    "--relations",
+    "relations",
+    default=",".join(DEFAULT_RELATIONS),
+    show_default=True,
+    help="Comma-separated relations to follow: depends_on, consumes_event, shares_contract.",
+)
+
+
+def _impact_title(result, plan) -> str:
+    s = result.summary
+    lines = [
+        f"Impact of {', '.join(result.changes['change'])} as of {s['as_of']} (relations {', '.join(s['relations'])}"
+        + (f", max depth {s['max_depth_limit']}" if s["max_depth_limit"] else "")
+        + ")",
+        f"Blast radius {s['blast_radius']}, weighted {s['weighted_blast_radius']:g}, max depth {s['max_depth']}; "
+        f"severity {s['severity']} ({s['severity_reason']})",
+        f"Domains: {', '.join(s['domains']) or '-'}; teams: {', '.join(s['teams']) or '-'}",
+    ]
+    for c in result.changes.itertuples(index=False):
+        extra = []
+        if c.kind == "event":
+            extra.append(f"producers: {', '.join(c.producers) or 'none'}")
+        if c.note:
+            extra.append(c.note)
+        lines.append(
+            f"  {c.change}: hits {c.hits} ({c.unique} only by it)" + (f"; {'; '.join(extra)}" if extra else "")
+        )
+    if s["overlap"]:
+        lines.append(f"Hit by more than one change: {', '.join(s['overlap'])}")
+    if len(result.same_domain):
+        lines.append(
+            f"Same domain, not reachable (not counted): {', '.join(result.same_domain['service'].astype(str))}"
+        )
+    for w in plan.warnings:
+        lines.append(f"Rollout warning: {w}")
+    for n in s.get("notes", ()):
+        lines.append(f"Note: {n}")
+    lines.append(f"Weighted impact: {s['formula']}")
+    return "\n".join(lines)
+
+
+@click.command("impact")
+@workspace_option
+@click.option("--service", "services", multiple=True, metavar="S", help="A changed service (repeatable).")
+@click.option("--spec", "specs", multiple=True, metavar="NAME@VER", help="A spec upgrade (repeatable).")
+@click.option("--event", "events", multiple=True, metavar="E", help="A changed event schema (repeatable).")
+@click.option("--external", "externals", multiple=True, metavar="NAME@VER", help="An external upgrade (repeatable).")
+@relations_option
+@click.option("--max-depth", "max_depth", type=int, default=None, help="Stop after N hops (default: no limit).")
+@as_of_option
+@click.option(
+    "--no-drift",
+    is_flag=True,
+    help="Leave drift out of the weights (default: count the open drift issues of a drift run at --as-of).",
+)
+@format_option
+@debug_option
+@run_command
+def impact_command(
+    workspace: Path,
+    services: tuple[str, ...],
+    specs: tuple[str, ...],
+    events: tuple[str, ...],
+    externals: tuple[str, ...],
+    relations: str,
+    max_depth: int | None,
+    as_of: str | None,
+    no_drift: bool,
+    fmt: str,
+    debug: bool,
+) -> int:
+    """What a change set breaks, and why: full blast radius with why-paths and weighted impact.
+
+    Changes are analysed together in the order services, specs, events, externals; each impacted
+    service says which change(s) hit it. Exit code 0, or 2 for an unknown service or bad option.
+    """
+    from ..impact.analysis import parse_change
+
+    changes: list[Change] = []
+    for kind, values in (("service", services), ("spec", specs), ("event", events), ("external", externals)):
+        changes.extend(parse_change(f"{kind}:{v}") for v in values)
+    if not changes:
+        raise ParameterError("no change given: name at least one --service, --spec, --event or --external")
+    ws = open_ws(workspace)
+    when = parse_as_of(as_of, ws)
+    issues = None
+    if not no_drift:
+        from ..drift.engine import detect_drift
+
+        issues = detect_drift(ws, as_of=when).issues
+    result = workspace_impact(
+        ws, changes, relations=parse_relations(relations), max_depth=max_depth, as_of=when, drift_issues=issues
+    )
+    plan = rollout_plan(ws.graph, result, teams=ws.teams)
+    payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict()}
+    table = result.impacted if fmt == "csv" else result.impacted[list(IMPACT_TABLE_COLUMNS)]
+    text = render(table, payload, fmt, title=_impact_title(result, plan))
+    click.echo(text, nl=not text.endswith("\n"))
+    return EXIT_OK
+
+
+@click.command("graph")
+@workspace_option
+@relations_option
+@click.option("--top", type=int, default=5, show_default=True, help="Services per ranking.")
+@click.option("--fail-on-findings", is_flag=True, help="Exit 1 when a structure check finds an error.")
+@format_option
+@debug_option
+@run_command
+def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: bool, fmt: str, debug: bool) -> int:
+    """Structure checks (cycles, layering, forbidden edges, unauthorized externals, critical services)
+    and the blast radius of every service.
+
+    Cycles, layering and forbidden patterns read the depends_on edges; rankings and blast radius the
+    chosen --relations.
+    """
+    if top < 1:
+        raise ParameterError(f"--top must be ≥ 1, found {top}")
+    rels = parse_relations(relations)
+    ws = open_ws(workspace)
+    G = ws.graph
+    report = structure_checks(G, ws.rules, aliases=ws.aliases, relations=rels, top=top)
+    H = relation_view(G, rels)
+    radius = blast_radius_all(H)
+    blast = pd.DataFrame(
+        {
+            "service": list(radius.index),
+            "domain": [G.nodes[n].get("domain") for n in radius.index],
+            "team": [G.nodes[n].get("team") for n in radius.index],
+            "blast_radius": radius.to_numpy(),
+            "direct_dependents": [H.in_degree(n) for n in radius.index],
+            "dependencies": [H.out_degree(n) for n in radius.index],
+        }
+    )
+    blast = (
+        blast[list(BLAST_RADIUS.columns)]
+        .sort_values(["blast_radius", "service"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    findings = report.findings()
+    payload = {
+        "workspace": str(workspace),
+        "relations": list(rels),
+        "structure": report.to_dict(),
+        "findings": findings,
+        "blast_radius": blast,
+    }
+    s = report.summary
+    title_lines = [
+        f"Structure of {s['services']} services, {s['dependency_edges']} depends_on edges "
+        f"({s['relation_edges']} edges under {', '.join(rels)})",
+        f"Cycles {s['cycles']}, layering violations {s['layering_violations']}, edges with an unknown domain "
+        f"{s['unknown_domain_edges']}, forbidden edges {s['forbidden_edges']}, unauthorized externals "
+        f"{s['unauthorized_externals']}",
+    ]
+    title_lines += [f"Not assessed: {n}" for n in s["notes"]]
+    if len(findings):
+        title_lines.append("Findings:")
+        title_lines += [
+            f"  [{f.severity}] {f.check}: {f.service}{' -> ' + f.subject if f.subject else ''}: {f.detail}"
+            for f in findings.itertuples(index=False)
+        ]
+    for metric in ("fan_in", "fan_out", "betweenness"):
+        ranked = report.rankings[report.rankings["metric"] == metric]
+        title_lines.append(
+            f"Top {metric}: " + (", ".join(f"{r.service} ({r.value:g})" for r in ranked.itertuples()) or "-")
+        )
+    title_lines.append("Blast radius (transitive dependents) per service:")
+    text = render(blast, payload, fmt, title="\n".join(title_lines))
+    click.echo(text, nl=not text.endswith("\n"))
+    has_errors = bool(len(findings)) and (findings["severity"] == "error").any()
+    return EXIT_FINDINGS if fail_on_findings and has_errors else EXIT_OK

@@ -1,0 +1,102 @@
+"""The one rule for time: every timestamp meta254 compares is a UTC :class:`pandas.Timestamp`.
+
+Naive values are read as UTC, aware values are converted to UTC, and a date without a time means
+midnight UTC. Every module that turns a value into a point in time goes through this module; it is
+the only place that localises or converts time zones (the maintenance-window schedule, which works
+in a team's local time, converts with :func:`to_zone`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .errors import ParameterError
+
+__all__ = ["history_cutoff", "resolve_as_of", "to_utc", "to_utc_index", "to_zone"]
+
+
+def to_utc(value: Any) -> pd.Timestamp:
+    """A timestamp in UTC; naive values are taken as UTC.
+
+    Raises ``ValueError`` (or ``TypeError``) when ``value`` is not a time; callers that must not fail
+    catch it (see :func:`resolve_as_of` for the as-of rule with its error message).
+
+    Examples
+    --------
+    >>> to_utc("2025-10-09")
+    Timestamp('2025-10-09 00:00:00+0000', tz='UTC')
+    >>> to_utc("2025-10-10T12:00:00+02:00").isoformat()
+    '2025-10-10T10:00:00+00:00'
+    """
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        return ts
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def to_utc_index(values: Any) -> pd.DatetimeIndex:
+    """A :class:`~pandas.DatetimeIndex` in UTC; naive values are taken as UTC.
+
+    Examples
+    --------
+    >>> list(to_utc_index(["2025-10-09", "2025-10-10"]).strftime("%F %Z"))
+    ['2025-10-09 UTC', '2025-10-10 UTC']
+    """
+    idx = pd.DatetimeIndex(values)
+    return idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+
+
+def to_zone(values: Any, tz: Any) -> Any:
+    """UTC times (a timestamp or an index) shown in the time zone ``tz``.
+
+    Examples
+    --------
+    >>> to_zone(pd.Timestamp("2025-10-10T12:00Z"), "Europe/Berlin").isoformat()
+    '2025-10-10T14:00:00+02:00'
+    """
+    return values.tz_convert(tz)
+
+
+def resolve_as_of(as_of: Any, default: Any = None) -> pd.Timestamp:
+    """The as-of time as a UTC timestamp: ``as_of`` if given, else ``default`` (catalog generated_at).
+
+    A date without a time means midnight UTC; naive times are read as UTC.
+
+    Raises
+    ------
+    ParameterError
+        When neither is given or the value does not parse.
+
+    Examples
+    --------
+    >>> resolve_as_of("2025-10-10")
+    Timestamp('2025-10-10 00:00:00+0000', tz='UTC')
+    >>> resolve_as_of(None, "2025-10-09T22:30:38.509155+00:00").isoformat()
+    '2025-10-09T22:30:38.509155+00:00'
+    """
+    value = as_of if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()) else default
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        raise ParameterError("as_of is required: give a date (YYYY-MM-DD) or a catalog with metadata.generated_at")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(f"as_of {value!r} is not a date or time (expected YYYY-MM-DD[THH:MM:SS])") from None
+    if pd.isna(ts):
+        raise ParameterError(f"as_of {value!r} is not a date or time")
+    return to_utc(ts).as_unit("us")
+
+
+def history_cutoff(as_of: Any) -> pd.Timestamp:
+    """The newest artifact time that counts "as of" ``as_of``: the end of that UTC day.
+
+    A snapshot or report written later on the as-of day belongs to that day (the platform writes its
+    quality snapshot seconds after the catalog whose ``generated_at`` is the default ``as_of``).
+
+    Examples
+    --------
+    >>> str(history_cutoff("2025-10-09T22:30:38+00:00"))
+    '2025-10-09 23:59:59.999999+00:00'
+    """
+    return to_utc(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)

@@ -1,0 +1,331 @@
+"""The workspace graph: services as nodes, typed relations as edges.
+
+Nodes are catalog services only. Edges run from the dependent to the dependency (``a -> b`` means
+"a needs b", so a change to ``b`` can break ``a``). Three relations are derived from the tables:
+
+``depends_on``
+    an internal dependency of ``a`` that names catalog service ``b``;
+``consumes_event``
+    ``a`` consumes an event that ``b`` produces (``a != b``); the event ids are in the edge attribute
+    ``events``;
+``shares_contract``
+    ``a`` and ``b`` pin the same spec (any version), in both directions; the specs are in ``specs``.
+
+A :class:`networkx.DiGraph` holds one edge per ordered pair, so every edge carries ``relations`` (the
+sorted tuple of all relations between the pair) and ``relation`` (the primary one, by the precedence
+``depends_on > consumes_event > shares_contract``).
+
+Dependency targets that are not catalog services (``dangling``) and external technologies
+(``externals``, canonical names after alias resolution by the loader) are node attributes, never nodes.
+Self-loops (a service depending on itself, or consuming its own event) are not edges; a
+self-dependency is kept in the node attribute ``self_dependency``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from meta254lib.core.schema import SERVICES, DEPENDENCIES, EVENTS, CONTRACTS, frame_from_records
+>>> services = frame_from_records(SERVICES, [{"service": "a", "domain": "access"}, {"service": "b"}])
+>>> deps = frame_from_records(DEPENDENCIES, [
+...     {"service": "a", "target": "b", "kind": "internal"},
+...     {"service": "a", "target": "redis", "kind": "external"}])
+>>> G = build_graph(services, deps, frame_from_records(EVENTS, []), frame_from_records(CONTRACTS, []))
+>>> list(G.edges(data="relation")), G.nodes["a"]["externals"]
+([('a', 'b', 'depends_on')], ('redis',))
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from ..core.errors import ParameterError
+from ..core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, require_columns
+
+__all__ = [
+    "CONTRACT_PAIR_LIMIT",
+    "DEFAULT_RELATIONS",
+    "RELATIONS",
+    "build_graph",
+    "parse_relations",
+    "relation_view",
+]
+
+#: All relations, in precedence order (the first one present on an edge is its primary ``relation``).
+RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event", "shares_contract")
+#: The relations an impact analysis follows unless told otherwise.
+DEFAULT_RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event")
+#: Most ``shares_contract`` edges the workspace graph materialises. Every pair of services pinning the
+#: same spec is an edge in both directions, so the count grows with the square of the fleet: 10,000
+#: services pinning 52 specs make about 5.7 million edges (gigabytes in networkx). Above this limit
+#: the workspace graph leaves the relation out and says so (``G.graph["omitted_relations"]``).
+CONTRACT_PAIR_LIMIT = 100_000
+
+_NODE_ATTRS = ("domain", "team", "maturity", "runtime")
+
+
+def _values(df: pd.DataFrame, column: str) -> list[Any]:
+    """A column as a list with missing values (NaN, NA, None) as None; all None when the column is absent.
+
+    Examples
+    --------
+    >>> _values(pd.DataFrame({"a": pd.Series(["x", None], dtype="str")}), "a"), _values(pd.DataFrame(), "b")
+    (['x', None], [])
+    """
+    if column not in df.columns:
+        return [None] * len(df)
+    s = df[column]
+    values = s.tolist()
+    missing = s.isna().to_numpy()
+    if missing.any():
+        return [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
+    return values
+
+
+def parse_relations(relations: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Validate relation names and return them in precedence order, without duplicates.
+
+    Parameters
+    ----------
+    relations : str or iterable of str or None
+        Relation names, or one comma-separated string (``"depends_on,consumes_event"``).
+        ``None`` means :data:`DEFAULT_RELATIONS`.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ParameterError
+        When a name is not one of :data:`RELATIONS`, or none is given.
+
+    Examples
+    --------
+    >>> parse_relations("consumes_event, depends_on")
+    ('depends_on', 'consumes_event')
+    >>> parse_relations(["uses"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    meta254lib.core.errors.ParameterError: unknown relation(s) 'uses'; choose from depends_on, ...
+    """
+    if relations is None:
+        return DEFAULT_RELATIONS
+    if isinstance(relations, str):
+        relations = relations.split(",")
+    names = [str(r).strip() for r in relations if str(r).strip()]
+    unknown = sorted({r for r in names if r not in RELATIONS})
+    if unknown:
+        raise ParameterError(
+            f"unknown relation(s) {', '.join(repr(u) for u in unknown)}; choose from {', '.join(RELATIONS)}"
+        )
+    if not names:
+        raise ParameterError(f"no relation chosen; choose from {', '.join(RELATIONS)}")
+    return tuple(r for r in RELATIONS if r in names)
+
+
+def build_graph(
+    services: pd.DataFrame,
+    dependencies: pd.DataFrame,
+    events: pd.DataFrame,
+    contracts: pd.DataFrame,
+    *,
+    max_contract_pairs: int | None = None,
+) -> nx.DiGraph:
+    """Build the service graph from the catalog tables.
+
+    Parameters
+    ----------
+    services : DataFrame
+        :data:`~meta254lib.core.schema.SERVICES` rows (``service``, ``domain``, ``team``, ``maturity``,
+        ``runtime`` are used).
+    dependencies : DataFrame
+        :data:`~meta254lib.core.schema.DEPENDENCIES` rows (``service``, ``target``, ``kind``).
+    events : DataFrame
+        :data:`~meta254lib.core.schema.EVENTS` rows (``service``, ``event``, ``direction`` in/out).
+    contracts : DataFrame
+        :data:`~meta254lib.core.schema.CONTRACTS` rows (``service``, ``spec``, optional ``version``).
+    max_contract_pairs : int, optional
+        When the ``shares_contract`` relation would need more ordered pairs than this, it is left
+        out: no such edges, and ``G.graph["omitted_relations"]`` maps ``"shares_contract"`` to the
+        reason (:func:`relation_view` then refuses to select it). Default: no limit.
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes are the services, in catalog order, with attributes ``domain``, ``team``, ``maturity``,
+        ``runtime`` (None when missing), ``externals`` and ``dangling`` (sorted tuples of unique names),
+        ``self_dependency`` (bool), ``contracts`` (sorted ``spec@version`` pins, ``spec`` alone when the
+        version is empty), ``events_in`` and ``events_out`` (sorted event ids). Edges are
+        dependent → dependency with ``relations``, ``relation``, ``events`` and ``specs``.
+        Rows naming a service that is not in ``services`` are ignored.
+
+    Raises
+    ------
+    SchemaError
+        When a frame lacks a column used here.
+
+    Examples
+    --------
+    >>> from meta254lib.core.schema import frame_from_records as rec
+    >>> svc = rec(SERVICES, [{"service": s} for s in ("auth", "gateway", "metrics")])
+    >>> ev = rec(EVENTS, [{"service": "gateway", "event": "m.c.v1", "direction": "out"},
+    ...                   {"service": "metrics", "event": "m.c.v1", "direction": "in"}])
+    >>> con = rec(CONTRACTS, [{"service": "auth", "spec": "core"}, {"service": "gateway", "spec": "core"}])
+    >>> G = build_graph(svc, rec(DEPENDENCIES, []), ev, con)
+    >>> for edge in sorted(G.edges(data="relation")):
+    ...     print(*edge)
+    auth gateway shares_contract
+    gateway auth shares_contract
+    metrics gateway consumes_event
+    >>> G.edges["metrics", "gateway"]["events"]
+    ('m.c.v1',)
+    """
+    require_columns(services, SERVICES, ["service"])
+    require_columns(dependencies, DEPENDENCIES, ["service", "target", "kind"])
+    require_columns(events, EVENTS, ["service", "event", "direction"])
+    require_columns(contracts, CONTRACTS, ["service", "spec"])
+
+    G = nx.DiGraph()
+    attrs = [(a, _values(services, a)) for a in _NODE_ATTRS]
+    for i, name in enumerate(_values(services, "service")):
+        if name is None or name in G:
+            continue
+        G.add_node(name, **{a: column[i] for a, column in attrs})
+    known = set(G.nodes)
+
+    externals: dict[str, set[str]] = defaultdict(set)
+    dangling: dict[str, set[str]] = defaultdict(set)
+    self_dep: set[str] = set()
+    # the edges of each relation: depends_on pairs, and (u, v) -> event ids / spec names
+    depends: set[tuple[str, str]] = set()
+    event_labels: dict[tuple[str, str], set[str]] = {}
+    spec_labels: dict[tuple[str, str], set[str]] = {}
+
+    for src, tgt, kind in zip(*(_values(dependencies, c) for c in ("service", "target", "kind")), strict=True):
+        if src not in known or tgt is None:
+            continue
+        if kind == "external":
+            externals[src].add(tgt)
+        elif tgt == src:
+            self_dep.add(src)
+        elif tgt in known:
+            depends.add((src, tgt))
+        else:
+            dangling[src].add(tgt)
+
+    producers: dict[str, set[str]] = defaultdict(set)
+    consumers: dict[str, set[str]] = defaultdict(set)
+    events_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for svc, ev, direction in zip(*(_values(events, c) for c in ("service", "event", "direction")), strict=True):
+        if svc not in known or ev is None:
+            continue
+        if direction == "out":
+            producers[ev].add(svc)
+            events_of[(svc, "out")].add(ev)
+        elif direction == "in":
+            consumers[ev].add(svc)
+            events_of[(svc, "in")].add(ev)
+    for ev, cons in consumers.items():
+        for c in cons:
+            for p in producers.get(ev, ()):
+                if p != c:
+                    event_labels.setdefault((c, p), set()).add(ev)
+
+    pinners: dict[str, set[str]] = defaultdict(set)
+    pins: dict[str, set[str]] = defaultdict(set)
+    for svc, spec, version in zip(*(_values(contracts, c) for c in ("service", "spec", "version")), strict=True):
+        if svc in known and spec is not None:
+            pinners[spec].add(svc)
+            pins[svc].add(f"{spec}@{version}" if version else spec)
+    pairs = sum(len(svcs) * (len(svcs) - 1) for svcs in pinners.values())
+    if max_contract_pairs is not None and pairs > max_contract_pairs:
+        G.graph["omitted_relations"] = {
+            "shares_contract": f"{pairs:,} ordered pairs of services pin the same spec, more than the "
+            f"{max_contract_pairs:,} this graph materialises; the relation is left out"
+        }
+        pinners = {}
+    for spec, svcs in pinners.items():
+        for a in svcs:
+            for b in svcs:
+                if a != b:
+                    spec_labels.setdefault((a, b), set()).add(spec)
+
+    for n, data in G.nodes(data=True):
+        data["externals"] = tuple(sorted(externals.get(n, ())))
+        data["dangling"] = tuple(sorted(dangling.get(n, ())))
+        data["self_dependency"] = n in self_dep
+        data["contracts"] = tuple(sorted(pins.get(n, ())))
+        data["events_in"] = tuple(sorted(events_of.get((n, "in"), ())))
+        data["events_out"] = tuple(sorted(events_of.get((n, "out"), ())))
+    shapes: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}  # relations present -> (primary, sorted)
+
+    def edge(u: str, v: str) -> tuple[str, str, dict[str, Any]]:
+        key = (u, v)
+        ev, sp = event_labels.get(key), spec_labels.get(key)
+        present = tuple(
+            r for r, has in zip(RELATIONS, (key in depends, ev is not None, sp is not None), strict=True) if has
+        )
+        if present not in shapes:
+            shapes[present] = (present[0], tuple(sorted(present)))
+        primary, ordered = shapes[present]
+        return (
+            u,
+            v,
+            {
+                "relation": primary,
+                "relations": ordered,
+                "events": tuple(sorted(ev)) if ev else (),
+                "specs": tuple(sorted(sp)) if sp else (),
+            },
+        )
+
+    G.add_edges_from(edge(u, v) for u, v in sorted(depends.union(event_labels, spec_labels)))
+    return G
+
+
+def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT_RELATIONS) -> nx.DiGraph:
+    """A read-only view of ``G`` keeping only edges that have any of the chosen relations.
+
+    Every node is kept, including nodes left without edges.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        A graph from :func:`build_graph`.
+    relations : str or iterable of str, optional
+        Relation names (see :func:`parse_relations`); default ``depends_on`` + ``consumes_event``.
+
+    Returns
+    -------
+    networkx.DiGraph
+        A subgraph view (do not mutate it; ``nx.DiGraph(view)`` gives a mutable copy).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown relation name, or one the graph left out (``G.graph["omitted_relations"]``).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_edge("a", "b", relations=("depends_on",))
+    >>> G.add_edge("c", "b", relations=("shares_contract",))
+    >>> H = relation_view(G, ["depends_on"])
+    >>> list(H.edges), sorted(H.nodes)
+    ([('a', 'b')], ['a', 'b', 'c'])
+    """
+    chosen = frozenset(parse_relations(relations))
+    omitted = {r: why for r, why in G.graph.get("omitted_relations", {}).items() if r in chosen}
+    if omitted:
+        raise ParameterError(
+            "; ".join(f"relation {r!r} is not available for this graph: {why}" for r, why in sorted(omitted.items()))
+        )
+
+    def keep(u: str, v: str) -> bool:
+        return not chosen.isdisjoint(G.edges[u, v].get("relations", ()))
+
+    return nx.subgraph_view(G, filter_edge=keep)
