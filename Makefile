@@ -70,7 +70,5 @@ lab: $(VENV)/.installed ## Open the notebooks in JupyterLab
 clean: ## Remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ reports/latest .jupyter .pytest_cache .hypothesis
 
-docs: $(VENV)/.installed ## Rewrite the README's table schemas from meta254lib/schema.py
-	$(BIN)/python -c "import re, pathlib, meta254lib.core.schema as s; p = pathlib.Path('README.md'); t = p.read_text(); \
-	body = '## Tables\n\nEvery table meta254lib produces, from meta254lib/schema.py (make docs rewrites this part).\n\n' + s.schema_markdown(); \
-	p.write_text(re.sub(r'(?s)<!-- section:tables -->.*<!-- /section:tables -->', lambda m: '<!-- section:tables -->\n' + body + '<!-- /section:tables -->', t))"
+docs: $(VENV)/.installed ## Rewrite docs/tables.md from meta254lib/core/schema.py
+	$(BIN)/python scripts/docs_tables.py

@@ -357,7 +357,7 @@ def test_cli_tables_keep_hostile_strings_as_data(hostile_root) -> None:
     ["yaml-tabs", "services-as-string", "yaml-python-object-catalog", "yaml-latin1-catalog", "catalog-is-a-named-pipe"],
 )
 def test_readme_error_examples_are_what_the_cli_prints(case_name: str, tmp_path) -> None:
-    readme = (LIB.parent / "README.md").read_text(encoding="utf-8")
+    readme = (LIB.parent / "docs" / "errors.md").read_text(encoding="utf-8")
     section = readme.split("<!-- section:errors -->")[1].split("<!-- /section:errors -->")[0]
     (case,) = [c for c in CASES if c.name == case_name]
     ctx = materialise(case, tmp_path)
