@@ -3,73 +3,62 @@
 from ._version import __version__
 from .core.errors import InputError, Meta254Error, ParameterError, SchemaError, UnknownServiceError
 from .core.schema import TABLES, schema_markdown
-from .drift.engine import (
+from .devtools.baselines.reach import bench_blast_radius
+from .drift import (
     DriftInputs,
     DriftPolicy,
     DriftResult,
     detect_drift,
-    drift_report_json,
-    filter_issues,
-    lag_matrix,
-    policy_from_config,
-    severity_type_matrix,
-    top_issues,
-    write_drift_report,
-)
-from .drift.history import backlog as drift_backlog
-from .drift.history import backlog_age as drift_backlog_age
-from .drift.history import (
     drift_flow,
+    drift_report_json,
     filter_history,
+    filter_issues,
     history_with_current,
     issue_spells,
     kaplan_meier,
+    lag_matrix,
+    policy_from_config,
     remediation_survival,
+    severity_type_matrix,
     slo_status,
     time_to_remediation,
+    top_issues,
+    write_drift_report,
 )
-from .drift.history import kpis as drift_kpis
-from .graph.build import build_graph, relation_view
-from .graph.reach import bench_blast_radius, blast_radius_all
-from .graph.structure import domain_matrix, structure_checks
-from .impact.analysis import (
+from .drift import backlog as drift_backlog
+from .drift import backlog_age as drift_backlog_age
+from .drift import kpis as drift_kpis
+from .graph import blast_radius_all, build_graph, domain_matrix, relation_view, structure_checks
+from .impact import (
     ImpactWeights,
     SeverityRule,
     analyse_impact,
-    domain_matrix_figure,
-    impact_figure,
-    impact_headline,
-    impact_summary_table,
-    impacted_table,
     parse_changes,
     rollout_plan,
     workspace_impact,
 )
-from .quality.scores import (
+from .quality import (
     ScoringParams,
-    Weights,
-    compare_models,
-    implemented_score,
-    latest_scores,
-    model_formula,
-    score_history,
-    score_metrics,
-    what_if,
-)
-from .quality.trends import (
     TrendParams,
     TrendReport,
+    Weights,
     attribute_changes,
+    compare_models,
     drift_mttr,
     drift_weekly,
+    implemented_score,
     lag_correlation,
+    latest_scores,
+    model_formula,
     quality_as_of,
     quality_trends,
+    score_history,
+    score_metrics,
     summary_sentences,
-    trends_baseline_polyfit,
+    what_if,
     workspace_trends,
 )
-from .remediation.plan import (
+from .remediation import (
     PlanInputs,
     PlanPolicy,
     RemediationPlan,
@@ -79,7 +68,7 @@ from .remediation.plan import (
     plan_workspace,
     track_progress,
 )
-from .views.display import html_escape, md_escape, show_figure, show_headline, show_markdown, show_table
+from .views.display import show_figure, show_headline, show_markdown, show_table
 from .views.drift import (
     drift_age_figure,
     drift_backlog_figure,
@@ -87,9 +76,28 @@ from .views.drift import (
     drift_headline,
     drift_kpi_table,
     drift_kpi_tiles,
+    drift_top_table,
     lag_matrix_figure,
     remediation_survival_figure,
     severity_type_heatmap,
+)
+from .views.escape import html_escape, md_escape
+from .views.impact import (
+    domain_matrix_figure,
+    impact_figure,
+    impact_headline,
+    impact_summary_table,
+    impacted_table,
+)
+from .views.overview import (
+    absent_inputs_markdown,
+    domain_runtime_figure,
+    input_files_table,
+    overview_as_of_markdown,
+    overview_headline,
+    service_inventory_table,
+    services_crosstab,
+    team_maturity_figure,
 )
 from .views.plan import burndown_figure, plan_gantt, plan_markdown, service_markdown
 from .views.quality import (
@@ -106,6 +114,15 @@ from .views.quality import (
     trends_headline,
     what_if_figure,
     what_if_summary,
+)
+from .workspace.scope_inventory import (
+    count_services,
+    inputs_absent,
+    inputs_per_kind,
+    inputs_read,
+    scoped_services,
+    service_rows,
+    team_services,
 )
 from .workspace.workspace import Workspace, open_workspace
 
@@ -130,6 +147,7 @@ __all__ = [
     "Weights",
     "Workspace",
     "__version__",
+    "absent_inputs_markdown",
     "analyse_impact",
     "attribute_changes",
     "attribution_figure",
@@ -140,9 +158,11 @@ __all__ = [
     "burndown_figure",
     "compare_models",
     "correlation_markdown",
+    "count_services",
     "detect_drift",
     "domain_matrix",
     "domain_matrix_figure",
+    "domain_runtime_figure",
     "drift_age_figure",
     "drift_backlog",
     "drift_backlog_age",
@@ -156,6 +176,7 @@ __all__ = [
     "drift_mttr",
     "drift_quality_figure",
     "drift_report_json",
+    "drift_top_table",
     "drift_weekly",
     "filter_history",
     "filter_issues",
@@ -168,6 +189,10 @@ __all__ = [
     "impact_summary_table",
     "impacted_table",
     "implemented_score",
+    "input_files_table",
+    "inputs_absent",
+    "inputs_per_kind",
+    "inputs_read",
     "issue_spells",
     "kaplan_meier",
     "lag_correlation",
@@ -179,6 +204,8 @@ __all__ = [
     "model_comparison_figure",
     "model_formula",
     "open_workspace",
+    "overview_as_of_markdown",
+    "overview_headline",
     "parse_changes",
     "plan_gantt",
     "plan_markdown",
@@ -193,9 +220,13 @@ __all__ = [
     "remediation_survival_figure",
     "rollout_plan",
     "schema_markdown",
+    "scoped_services",
     "score_history",
     "score_metrics",
+    "service_inventory_table",
     "service_markdown",
+    "service_rows",
+    "services_crosstab",
     "severity_type_heatmap",
     "severity_type_matrix",
     "show_figure",
@@ -207,11 +238,12 @@ __all__ = [
     "structure_checks",
     "summary_markdown",
     "summary_sentences",
+    "team_maturity_figure",
+    "team_services",
     "time_to_remediation",
     "top_issues",
     "top_movers",
     "track_progress",
-    "trends_baseline_polyfit",
     "trends_headline",
     "what_if",
     "what_if_figure",

@@ -21,10 +21,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from meta254lib import workspace as L
 from meta254lib.core import schema as S
 from meta254lib.core.errors import Meta254Error
 from meta254lib.core.settings import KNOWN_DOMAINS, KNOWN_MATURITIES, KNOWN_RUNTIMES
-from meta254lib.workspace import loaders as L
 from meta254lib.workspace.validate import FINDINGS, check_entry
 from meta254lib.workspace.yamlio import YamlFloat, loads_json, loads_yaml
 

@@ -1,6 +1,6 @@
 """The ``meta254`` command line: a thin shell over the library.
 
-Each command lives in its own ``cli_<area>.py`` module and is registered here. Exit codes: 0 ok,
+Each command lives in its own module of :mod:`meta254lib.cli` and is registered here. Exit codes: 0 ok,
 1 findings or a failed report page, 2 unusable input, 3 internal error (see :mod:`meta254lib.core.errors`).
 """
 
@@ -11,7 +11,6 @@ import logging
 import click
 
 from .._version import __version__
-from .common import debug_option, format_option, open_ws, render, run_command, workspace_option
 
 __all__ = ["main"]
 
@@ -23,36 +22,6 @@ __all__ = ["main"]
 def main(debug: bool, verbose: bool) -> None:
     """meta254: drift, impact, quality trends and remediation plans for the 254Carbon Meta platform."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
-
-
-@main.command("validate")
-@workspace_option
-@click.option("--service", "service", default=None, help="Only findings about this service (a pre-deployment check).")
-@format_option
-@debug_option
-@run_command
-def validate_command(workspace, service, fmt, debug):
-    """Check manifests and catalog entries against the service-manifest JSON Schema.
-
-    Exit code 0 means clean, 1 means findings, 2 means unusable input.
-    """
-    from ..workspace.validate import validate_workspace
-
-    ws = open_ws(workspace)
-    findings = validate_workspace(ws, service=service)
-    counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
-    payload = {
-        "workspace": str(workspace),
-        "summary": {
-            "findings": len(findings),
-            "errors": int(counts.get("error", 0)),
-            "warnings": int(counts.get("warning", 0)),
-        },
-        "findings": findings,
-    }
-    title = f"{len(findings)} finding(s): {counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s)"
-    click.echo(render(findings, payload, fmt, title=title))
-    return 1 if len(findings) else 0
 
 
 from . import drift as cli_drift  # noqa: E402
@@ -84,3 +53,7 @@ main.add_command(cli_bench.command)
 from . import sample as cli_sample  # noqa: E402
 
 main.add_command(cli_sample.command)
+
+from . import validate as cli_validate  # noqa: E402
+
+main.add_command(cli_validate.command)

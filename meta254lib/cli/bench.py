@@ -102,7 +102,8 @@ def command(
     Prints one table per size (stage, our time, baseline time, ratio, peak RSS, targets met) and,
     with several sizes, how each stage grows; writes everything to --out as JSON.
     """
-    from ..devtools.bench import format_scaling, format_table, run_bench
+    from ..devtools.bench import run_bench
+    from ..devtools.bench_format import format_scaling, format_table
 
     chosen = parse_sizes(sizes) if sizes else parse_sizes(str(services))
     if not 1 <= weeks <= 520:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import EXIT_INTERNAL, Meta254Error
+from ..core.records import json_records, json_value
 from ..workspace.workspace import Workspace, open_workspace
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "json_default",
     "open_ws",
     "parse_as_of",
-    "records",
     "render",
     "run_command",
     "to_json",
@@ -111,41 +111,13 @@ def json_default(obj: Any) -> Any:
     if obj is pd.NA or obj is pd.NaT:
         return None
     if isinstance(obj, pd.DataFrame):
-        return records(obj)
+        return json_records(obj)
     raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
 
 
-def _clean(value: Any) -> Any:
-    """Replace float NaN and pandas missing values by None, recursively."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
-def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a frame as JSON-ready dicts (missing values become ``None``).
-
-    Examples
-    --------
-    >>> records(pd.DataFrame({"a": [1.0, float("nan")], "b": ["x", None]}))
-    [{'a': 1.0, 'b': 'x'}, {'a': None, 'b': None}]
-    """
-    out = []
-    cols = list(df.columns)
-    for row in df.itertuples(index=False, name=None):
-        out.append({c: _clean(v.item() if isinstance(v, np.generic) else v) for c, v in zip(cols, row, strict=True)})
-    return out
-
-
 def to_json(payload: Any) -> str:
-    """Deterministic JSON text of a payload."""
-    return json.dumps(_clean(payload), indent=2, ensure_ascii=False, default=json_default, allow_nan=False)
+    """Deterministic JSON text of a payload (values made JSON-ready by :func:`~meta254lib.core.records.json_value`)."""
+    return json.dumps(json_value(payload), indent=2, ensure_ascii=False, default=json_default, allow_nan=False)
 
 
 def _table_text(df: pd.DataFrame, max_width: int = 60) -> str:

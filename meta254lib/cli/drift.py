@@ -15,8 +15,10 @@ import click
 import pandas as pd
 
 from ..core.errors import EXIT_FINDINGS, EXIT_OK
-from ..core.schema import DRIFT_ISSUES
-from ..drift.engine import SEVERITIES, detect_drift, drift_report_json, write_drift_report
+from ..core.schema import DRIFT_ISSUES, SEVERITY
+from ..core.severity import SEVERITIES, SEVERITY_RANK, severity_rank
+from ..drift.engine import detect_drift
+from ..drift.reportfile import drift_report_json, write_drift_report
 from .common import (
     as_of_option,
     debug_option,
@@ -99,8 +101,6 @@ def command(
     if written is not None:
         click.echo(f"wrote {written.relative_to(ws.root).as_posix()} and latest_drift_report.json", err=True)
     if fail_on:
-        rank = SEVERITIES.index(fail_on)
-        counted = result.counted
-        if counted["severity"].map(SEVERITIES.index).le(rank).any():
+        if result.counted[SEVERITY].map(severity_rank).le(SEVERITY_RANK[fail_on]).any():
             return EXIT_FINDINGS
     return EXIT_OK

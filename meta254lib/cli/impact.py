@@ -19,16 +19,18 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from ..core.errors import EXIT_FINDINGS, EXIT_OK, ParameterError
-from ..core.schema import BLAST_RADIUS
-from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
-from ..graph.reach import blast_radius_all
+from ..graph.build import DEFAULT_RELATIONS, parse_relations
 from ..graph.structure import structure_checks
-from ..impact.analysis import Change, rollout_plan, workspace_impact
+from ..impact.changes import Change
+from ..impact.from_workspace import workspace_impact
+from ..impact.rollout import rollout_plan
+from ..impact.summary import blast_radius_table
+from ..views.impact import IMPACTED_TABLE_COLUMNS  # the columns of the table output
 from .common import (
     as_of_option,
     debug_option,
@@ -40,22 +42,11 @@ from .common import (
     workspace_option,
 )
 
-__all__ = ["graph_command", "impact_command"]
+if TYPE_CHECKING:
+    from ..impact.analysis import ImpactResult
+    from ..impact.rollout import RolloutPlan
 
-#: Columns of the ``impact`` table output.
-IMPACT_TABLE_COLUMNS = (
-    "service",
-    "distance",
-    "why",
-    "caused_by",
-    "domain",
-    "team",
-    "maturity",
-    "quality_score",
-    "drift_issues",
-    "weight",
-    "tests",
-)
+__all__ = ["graph_command", "impact_command"]
 
 relations_option = click.option(
     "--relations",
@@ -66,7 +57,8 @@ relations_option = click.option(
 )
 
 
-def _impact_title(result, plan) -> str:
+def _impact_title(result: ImpactResult, plan: RolloutPlan) -> str:
+    """The table output's heading: the changes, blast radius, severity, overlaps, warnings and notes."""
     s = result.summary
     lines = [
         f"Impact of {', '.join(result.changes['change'])} as of {s['as_of']} (relations {', '.join(s['relations'])}"
@@ -134,7 +126,7 @@ def impact_command(
     Changes are analysed together in the order services, specs, events, externals; each impacted
     service says which change(s) hit it. Exit code 0, or 2 for an unknown service or bad option.
     """
-    from ..impact.analysis import parse_change
+    from ..impact.changes import parse_change
 
     changes: list[Change] = []
     for kind, values in (("service", services), ("spec", specs), ("event", events), ("external", externals)):
@@ -153,7 +145,7 @@ def impact_command(
     )
     plan = rollout_plan(ws.graph, result, teams=ws.teams)
     payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict()}
-    table = result.impacted if fmt == "csv" else result.impacted[list(IMPACT_TABLE_COLUMNS)]
+    table = result.impacted if fmt == "csv" else result.impacted[list(IMPACTED_TABLE_COLUMNS)]
     text = render(table, payload, fmt, title=_impact_title(result, plan))
     click.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK
@@ -178,25 +170,8 @@ def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: b
         raise ParameterError(f"--top must be ≥ 1, found {top}")
     rels = parse_relations(relations)
     ws = open_ws(workspace)
-    G = ws.graph
-    report = structure_checks(G, ws.rules, aliases=ws.aliases, relations=rels, top=top)
-    H = relation_view(G, rels)
-    radius = blast_radius_all(H)
-    blast = pd.DataFrame(
-        {
-            "service": list(radius.index),
-            "domain": [G.nodes[n].get("domain") for n in radius.index],
-            "team": [G.nodes[n].get("team") for n in radius.index],
-            "blast_radius": radius.to_numpy(),
-            "direct_dependents": [H.in_degree(n) for n in radius.index],
-            "dependencies": [H.out_degree(n) for n in radius.index],
-        }
-    )
-    blast = (
-        blast[list(BLAST_RADIUS.columns)]
-        .sort_values(["blast_radius", "service"], ascending=[False, True], kind="stable")
-        .reset_index(drop=True)
-    )
+    report = structure_checks(ws.graph, ws.rules, aliases=ws.aliases, relations=rels, top=top)
+    blast = blast_radius_table(ws.graph, rels)
     findings = report.findings()
     payload = {
         "workspace": str(workspace),

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
 
 from ..core.errors import EXIT_OK, InputError
 from ..core.schema import PLAN_ITEMS
-from ..remediation.plan import SEVERITIES, plan_workspace, track_progress
+from ..core.severity import SEVERITIES
+from ..remediation.plan import plan_workspace
+from ..remediation.progress import track_progress
 from ..views.plan import plan_markdown
 from .common import as_of_option, debug_option, open_ws, render, run_command, to_json, workspace_option
+
+if TYPE_CHECKING:
+    from ..remediation.result import RemediationPlan
 
 __all__ = ["command"]
 
@@ -27,7 +33,8 @@ __all__ = ["command"]
 CSV_COLUMNS = PLAN_ITEMS.columns
 
 
-def _title(plan) -> str:
+def _title(plan: RemediationPlan) -> str:
+    """The table output's heading: items, waves, automation, backlog, the priority formula and warnings."""
     s = plan.summary
     lines = [
         f"Remediation plan as of {plan.as_of.strftime('%Y-%m-%d')}: {s['items']} item(s) for {s['services']} "
@@ -40,7 +47,8 @@ def _title(plan) -> str:
     return "\n".join(lines)
 
 
-def _csv_table(plan) -> pd.DataFrame:
+def _csv_table(plan: RemediationPlan) -> pd.DataFrame:
+    """The plan's items with every PLAN_ITEMS column, dates as YYYY-MM-DD."""
     t = plan.items.reindex(columns=list(CSV_COLUMNS)).copy()
     for c in ("due", "scheduled", "recheck"):
         t[c] = t[c].map(lambda v: "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")).astype("str")

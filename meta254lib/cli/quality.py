@@ -30,21 +30,26 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 
 from ..core.errors import EXIT_OK, UnknownServiceError
-from ..quality.scores import COMPONENTS, MODELS, ScoringParams, latest_scores, model_formula
-from ..quality.trends import quality_as_of, summary_sentences, workspace_trends
+from ..core.records import json_records
+from ..quality.models import model_formula
+from ..quality.overview import quality_overview, round_or_none
+from ..quality.params import COMPONENTS, MODELS, ScoringParams
+from ..quality.scores import latest_scores
+from ..quality.summary import summary_sentences
+from ..quality.trends import TrendReport, workspace_trends
+from ..quality.window import quality_as_of
+from ..workspace.workspace import Workspace
 from .common import (
     as_of_option,
     debug_option,
     format_option,
     open_ws,
     parse_as_of,
-    records,
     render,
     run_command,
     workspace_option,
@@ -100,19 +105,15 @@ model_option = click.option(
 )
 
 
-def _as_of(ws: Any, as_of: str | None) -> pd.Timestamp:
+def _as_of(ws: Workspace, as_of: str | None) -> pd.Timestamp:
     given = parse_as_of(as_of, ws) if as_of else None
     return quality_as_of(ws.quality_history, given, fallback=ws.generated_at)
-
-
-def _round(v: Any, nd: int = 6) -> Any:
-    return None if v is None or pd.isna(v) else round(float(v), nd)
 
 
 def quality_payload(scores: pd.DataFrame, as_of: pd.Timestamp, model: str, params: ScoringParams) -> dict:
     """The JSON document of ``meta254 quality`` for a frame of :func:`~meta254lib.quality.scores.latest_scores`."""
     services = []
-    for r in records(scores):
+    for r in json_records(scores):
         services.append(
             {
                 "service": r["service"],
@@ -124,27 +125,18 @@ def quality_payload(scores: pd.DataFrame, as_of: pd.Timestamp, model: str, param
                 "grade": r["grade"],
                 "status": r["status"],
                 "model": r["model"],
-                "raw": _round(r["raw"]),
-                "multiplier": _round(r["multiplier"]),
-                "unclamped": _round(r["unclamped"]),
+                "raw": round_or_none(r["raw"]),
+                "multiplier": round_or_none(r["multiplier"]),
+                "unclamped": round_or_none(r["unclamped"]),
                 "missing_inputs": r["missing_inputs"] or "",
-                "parts": {name: _round(r[col]) for col, name in _PART_COLUMNS.items()},
+                "parts": {name: round_or_none(r[col]) for col, name in _PART_COLUMNS.items()},
             }
         )
-    sc = scores["score"].astype("float64")
     return {
         "as_of": as_of,
         "model": model,
         "formula": model_formula(model, params).splitlines(),
-        "summary": {
-            "services": len(scores),
-            "mean": _round(sc.mean(), 2) if len(sc) else None,
-            "median": _round(sc.median(), 2) if len(sc) else None,
-            "grade_distribution": {g: int((scores["grade"] == g).sum()) for g in ("A", "B", "C", "D", "F")},
-            "below_min_score": int((sc < params.min_score).sum()),
-            "failing": int((sc < params.fail_under).sum()),
-            "mismatches": int(scores["mismatch"].fillna(False).astype(bool).sum()),
-        },
+        "summary": quality_overview(scores, params),
         "services": services,
     }
 
@@ -183,14 +175,14 @@ def quality_command(workspace: Path, as_of: str | None, model: str, service: str
     return EXIT_OK
 
 
-def trends_payload(report: Any) -> dict:
+def trends_payload(report: TrendReport) -> dict:
     """The JSON document of ``meta254 trends`` for a :class:`~meta254lib.quality.trends.TrendReport`."""
     drift = None
     if report.drift_weekly is not None:
         drift = {
-            "weekly": records(report.drift_weekly),
-            "time_to_remediation": records(report.drift_mttr),
-            "correlation": records(report.correlation),
+            "weekly": json_records(report.drift_weekly),
+            "time_to_remediation": json_records(report.drift_mttr),
+            "correlation": json_records(report.correlation),
         }
     return {
         "as_of": report.as_of,
@@ -207,13 +199,13 @@ def trends_payload(report: Any) -> dict:
             "fail_under": report.scoring.fail_under,
         },
         "summary": summary_sentences(report),
-        "platform": records(report.platform),
-        "services": records(report.services),
-        "regressions": records(report.regressions),
-        "attribution": records(report.attribution),
-        "transitions": records(report.transitions),
-        "crossings": records(report.crossings),
-        "groups": records(report.groups),
+        "platform": json_records(report.platform),
+        "services": json_records(report.services),
+        "regressions": json_records(report.regressions),
+        "attribution": json_records(report.attribution),
+        "transitions": json_records(report.transitions),
+        "crossings": json_records(report.crossings),
+        "groups": json_records(report.groups),
         "drift": drift,
     }
 

@@ -19,18 +19,21 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from ..core.errors import ReportError
 from .common import as_of_option, debug_option, run_command, workspace_option
 
+if TYPE_CHECKING:
+    from ..report.run_model import ProgressEvent
+
 __all__ = ["ProgressPrinter", "command"]
 
 
 class ProgressPrinter:
-    """Show :class:`~meta254lib.report.run.ProgressEvent` objects: a bar on a TTY, plain lines otherwise.
+    """Show :class:`~meta254lib.report.run_model.ProgressEvent` objects: a bar on a TTY, plain lines otherwise.
 
     Parameters
     ----------
@@ -44,7 +47,7 @@ class ProgressPrinter:
     Examples
     --------
     >>> import io
-    >>> from meta254lib.report.run import ProgressEvent
+    >>> from meta254lib.report.run_model import ProgressEvent
     >>> buf = io.StringIO()
     >>> p = ProgressPrinter(buf, "lines")
     >>> p(ProgressEvent("started", "overview", 0, 2))
@@ -64,7 +67,7 @@ class ProgressPrinter:
         self.failed = 0
         self._width = 0
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: ProgressEvent) -> None:
         """Handle one event."""
         self.total = event.total
         if event.kind == "started":
@@ -81,7 +84,7 @@ class ProgressPrinter:
                 self.stream.write(f"failed: {event.label} ({event.seconds:.1f} s): {event.message}\n")
             self._bar()
 
-    def _line(self, event: Any) -> None:
+    def _line(self, event: ProgressEvent) -> None:
         if event.kind == "started":
             text = f"[{event.done}/{event.total}] started  {event.label}"
         else:

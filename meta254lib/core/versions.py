@@ -26,6 +26,7 @@ from functools import total_ordering
 __all__ = [
     "SemVer",
     "in_osv_range",
+    "lag_kind",
     "parse_version",
     "semver_distance",
     "split_pin",
@@ -191,6 +192,23 @@ def update_type(current: SemVer, target: SemVer) -> str:
     if target.minor != current.minor:
         return "minor"
     return "patch"
+
+
+def lag_kind(current: str, expected: str) -> str | None:
+    """How far ``current`` lags behind ``expected``: ``major``, ``minor``, ``patch`` or ``None``.
+
+    ``None`` when either is not a version or ``expected`` is not newer; otherwise the
+    :func:`update_type` of the upgrade from ``current`` to ``expected``.
+
+    Examples
+    --------
+    >>> lag_kind("1.2.0", "1.4.1"), lag_kind("1.2.0", "2.0.0"), lag_kind("1.2.0", "1.2.0"), lag_kind("x", "1.0.0")
+    ('minor', 'major', None, None)
+    """
+    cur, exp = parse_version(current), parse_version(expected)
+    if cur is None or exp is None or exp <= cur:
+        return None
+    return update_type(cur, exp)
 
 
 def in_osv_range(

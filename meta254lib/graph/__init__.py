@@ -1,0 +1,46 @@
+"""The service graph: building it from the catalog (build), reachability (reach), rules and structure checks."""
+
+from .build import CONTRACT_PAIR_LIMIT, DEFAULT_RELATIONS, RELATIONS, build_graph, parse_relations, relation_view
+from .reach import (
+    ancestor_bits_of,
+    ancestor_bitsets,
+    ancestor_sets,
+    blast_radius_all,
+    decode_bits,
+    random_dependency_graph,
+)
+from .rules import (
+    GENERIC_DOMAIN_WORDS,
+    ForbiddenPattern,
+    allowed_externals,
+    canonical_external,
+    domain_layers,
+    forbidden_patterns,
+    word_matches,
+)
+from .structure import StructureReport, domain_matrix, structure_checks
+
+__all__ = [
+    "CONTRACT_PAIR_LIMIT",
+    "DEFAULT_RELATIONS",
+    "GENERIC_DOMAIN_WORDS",
+    "RELATIONS",
+    "ForbiddenPattern",
+    "StructureReport",
+    "allowed_externals",
+    "ancestor_bits_of",
+    "ancestor_bitsets",
+    "ancestor_sets",
+    "blast_radius_all",
+    "build_graph",
+    "canonical_external",
+    "decode_bits",
+    "domain_layers",
+    "domain_matrix",
+    "forbidden_patterns",
+    "parse_relations",
+    "random_dependency_graph",
+    "relation_view",
+    "structure_checks",
+    "word_matches",
+]

@@ -36,14 +36,32 @@ Examples
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 
 from ..core.errors import ParameterError
-from ..core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, require_columns
+from ..core.schema import (
+    CONTRACTS,
+    DEPENDENCIES,
+    DIRECTION,
+    DOMAIN,
+    EVENT,
+    EVENTS,
+    KIND,
+    MATURITY,
+    RUNTIME,
+    SERVICE,
+    SERVICES,
+    SPEC,
+    TARGET,
+    TEAM,
+    VERSION,
+    require_columns,
+)
 
 __all__ = [
     "CONTRACT_PAIR_LIMIT",
@@ -64,7 +82,7 @@ DEFAULT_RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event")
 #: the workspace graph leaves the relation out and says so (``G.graph["omitted_relations"]``).
 CONTRACT_PAIR_LIMIT = 100_000
 
-_NODE_ATTRS = ("domain", "team", "maturity", "runtime")
+_NODE_ATTRS = (DOMAIN, TEAM, MATURITY, RUNTIME)
 
 
 def _values(df: pd.DataFrame, column: str) -> list[Any]:
@@ -184,28 +202,57 @@ def build_graph(
     >>> G.edges["metrics", "gateway"]["events"]
     ('m.c.v1',)
     """
-    require_columns(services, SERVICES, ["service"])
-    require_columns(dependencies, DEPENDENCIES, ["service", "target", "kind"])
-    require_columns(events, EVENTS, ["service", "event", "direction"])
-    require_columns(contracts, CONTRACTS, ["service", "spec"])
+    require_columns(services, SERVICES, [SERVICE])
+    require_columns(dependencies, DEPENDENCIES, [SERVICE, TARGET, KIND])
+    require_columns(events, EVENTS, [SERVICE, EVENT, DIRECTION])
+    require_columns(contracts, CONTRACTS, [SERVICE, SPEC])
 
     G = nx.DiGraph()
-    attrs = [(a, _values(services, a)) for a in _NODE_ATTRS]
-    for i, name in enumerate(_values(services, "service")):
-        if name is None or name in G:
-            continue
-        G.add_node(name, **{a: column[i] for a, column in attrs})
+    G.add_nodes_from(_service_nodes(services))
     known = set(G.nodes)
+    deps = _dependency_facts(dependencies, known)
+    event_labels, events_of = _event_pairs(events, known)
+    pinners, pins = _contract_pins(contracts, known)
+    omitted = _omitted_contracts(pinners, max_contract_pairs)
+    if omitted:
+        G.graph["omitted_relations"] = omitted
+        pinners = {}
+    spec_labels = _contract_pairs(pinners)
+    G.add_nodes_from(_node_facts(list(G.nodes), deps, pins, events_of))
+    G.add_edges_from(_edges(deps.depends, event_labels, spec_labels))
+    return G
 
+
+def _service_nodes(services: pd.DataFrame) -> list[tuple[Any, dict[str, Any]]]:
+    """``(name, attributes)`` of each catalog service, first row of a name wins, in catalog order."""
+    attrs = [(a, _values(services, a)) for a in _NODE_ATTRS]
+    seen: set[Any] = set()
+    nodes = []
+    for i, name in enumerate(_values(services, SERVICE)):
+        if name is None or name in seen:
+            continue
+        seen.add(name)
+        nodes.append((name, {a: column[i] for a, column in attrs}))
+    return nodes
+
+
+@dataclass(frozen=True)
+class _DependencyFacts:
+    """What the dependency rows say: depends_on pairs, externals, dangling targets, self-dependencies."""
+
+    depends: set[tuple[str, str]]
+    externals: dict[str, set[str]]
+    dangling: dict[str, set[str]]
+    self_dep: set[str]
+
+
+def _dependency_facts(dependencies: pd.DataFrame, known: set[Any]) -> _DependencyFacts:
+    """Sort the dependency rows of known services into the facts of :class:`_DependencyFacts`."""
     externals: dict[str, set[str]] = defaultdict(set)
     dangling: dict[str, set[str]] = defaultdict(set)
     self_dep: set[str] = set()
-    # the edges of each relation: depends_on pairs, and (u, v) -> event ids / spec names
     depends: set[tuple[str, str]] = set()
-    event_labels: dict[tuple[str, str], set[str]] = {}
-    spec_labels: dict[tuple[str, str], set[str]] = {}
-
-    for src, tgt, kind in zip(*(_values(dependencies, c) for c in ("service", "target", "kind")), strict=True):
+    for src, tgt, kind in zip(*(_values(dependencies, c) for c in (SERVICE, TARGET, KIND)), strict=True):
         if src not in known or tgt is None:
             continue
         if kind == "external":
@@ -216,11 +263,17 @@ def build_graph(
             depends.add((src, tgt))
         else:
             dangling[src].add(tgt)
+    return _DependencyFacts(depends=depends, externals=externals, dangling=dangling, self_dep=self_dep)
 
+
+def _event_pairs(
+    events: pd.DataFrame, known: set[Any]
+) -> tuple[dict[tuple[str, str], set[str]], dict[tuple[str, str], set[str]]]:
+    """``(consumer, producer) -> event ids`` of the consumes_event edges, and ``(service, in/out) -> event ids``."""
     producers: dict[str, set[str]] = defaultdict(set)
     consumers: dict[str, set[str]] = defaultdict(set)
     events_of: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for svc, ev, direction in zip(*(_values(events, c) for c in ("service", "event", "direction")), strict=True):
+    for svc, ev, direction in zip(*(_values(events, c) for c in (SERVICE, EVENT, DIRECTION)), strict=True):
         if svc not in known or ev is None:
             continue
         if direction == "out":
@@ -229,41 +282,79 @@ def build_graph(
         elif direction == "in":
             consumers[ev].add(svc)
             events_of[(svc, "in")].add(ev)
+    event_labels: dict[tuple[str, str], set[str]] = {}
     for ev, cons in consumers.items():
         for c in cons:
             for p in producers.get(ev, ()):
                 if p != c:
                     event_labels.setdefault((c, p), set()).add(ev)
+    return event_labels, events_of
 
+
+def _contract_pins(contracts: pd.DataFrame, known: set[Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """``spec -> services pinning it`` and ``service -> its pins`` (``spec@version``, ``spec`` without one)."""
     pinners: dict[str, set[str]] = defaultdict(set)
     pins: dict[str, set[str]] = defaultdict(set)
-    for svc, spec, version in zip(*(_values(contracts, c) for c in ("service", "spec", "version")), strict=True):
+    for svc, spec, version in zip(*(_values(contracts, c) for c in (SERVICE, SPEC, VERSION)), strict=True):
         if svc in known and spec is not None:
             pinners[spec].add(svc)
             pins[svc].add(f"{spec}@{version}" if version else spec)
+    return pinners, pins
+
+
+def _omitted_contracts(pinners: dict[str, set[str]], max_contract_pairs: int | None) -> dict[str, str]:
+    """``{"shares_contract": reason}`` when the relation needs more pairs than the limit, else ``{}``."""
     pairs = sum(len(svcs) * (len(svcs) - 1) for svcs in pinners.values())
     if max_contract_pairs is not None and pairs > max_contract_pairs:
-        G.graph["omitted_relations"] = {
+        return {
             "shares_contract": f"{pairs:,} ordered pairs of services pin the same spec, more than the "
             f"{max_contract_pairs:,} this graph materialises; the relation is left out"
         }
-        pinners = {}
+    return {}
+
+
+def _contract_pairs(pinners: Mapping[str, set[str]]) -> dict[tuple[str, str], set[str]]:
+    """``(a, b) -> specs`` for every ordered pair of services pinning the same spec."""
+    spec_labels: dict[tuple[str, str], set[str]] = {}
     for spec, svcs in pinners.items():
         for a in svcs:
             for b in svcs:
                 if a != b:
                     spec_labels.setdefault((a, b), set()).add(spec)
+    return spec_labels
 
-    for n, data in G.nodes(data=True):
-        data["externals"] = tuple(sorted(externals.get(n, ())))
-        data["dangling"] = tuple(sorted(dangling.get(n, ())))
-        data["self_dependency"] = n in self_dep
-        data["contracts"] = tuple(sorted(pins.get(n, ())))
-        data["events_in"] = tuple(sorted(events_of.get((n, "in"), ())))
-        data["events_out"] = tuple(sorted(events_of.get((n, "out"), ())))
+
+def _node_facts(
+    nodes: list[Any],
+    deps: _DependencyFacts,
+    pins: Mapping[str, set[str]],
+    events_of: Mapping[tuple[str, str], set[str]],
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The derived attributes of each node: externals, dangling targets, self-dependency, pins, events."""
+    return [
+        (
+            n,
+            {
+                "externals": tuple(sorted(deps.externals.get(n, ()))),
+                "dangling": tuple(sorted(deps.dangling.get(n, ()))),
+                "self_dependency": n in deps.self_dep,
+                "contracts": tuple(sorted(pins.get(n, ()))),
+                "events_in": tuple(sorted(events_of.get((n, "in"), ()))),
+                "events_out": tuple(sorted(events_of.get((n, "out"), ()))),
+            },
+        )
+        for n in nodes
+    ]
+
+
+def _edges(
+    depends: set[tuple[str, str]],
+    event_labels: Mapping[tuple[str, str], set[str]],
+    spec_labels: Mapping[tuple[str, str], set[str]],
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every edge, sorted by (dependent, dependency), with its relations, primary relation, events and specs."""
     shapes: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}  # relations present -> (primary, sorted)
-
-    def edge(u: str, v: str) -> tuple[str, str, dict[str, Any]]:
+    for u, v in sorted(depends.union(event_labels, spec_labels)):
         key = (u, v)
         ev, sp = event_labels.get(key), spec_labels.get(key)
         present = tuple(
@@ -272,7 +363,7 @@ def build_graph(
         if present not in shapes:
             shapes[present] = (present[0], tuple(sorted(present)))
         primary, ordered = shapes[present]
-        return (
+        yield (
             u,
             v,
             {
@@ -282,9 +373,6 @@ def build_graph(
                 "specs": tuple(sorted(sp)) if sp else (),
             },
         )
-
-    G.add_edges_from(edge(u, v) for u, v in sorted(depends.union(event_labels, spec_labels)))
-    return G
 
 
 def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT_RELATIONS) -> nx.DiGraph:

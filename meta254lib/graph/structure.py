@@ -41,7 +41,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,126 +48,32 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from ..core.errors import InputError
-from ..core.schema import STRUCTURE_FINDINGS
-from ..core.settings import DEFAULT_EXTERNAL_ALIASES
+from ..core.records import json_records
+from ..core.schema import DOMAIN, SERVICE, SEVERITY, STRUCTURE_FINDINGS, TEAM
 from .build import DEFAULT_RELATIONS, parse_relations, relation_view
+from .rules import (
+    ForbiddenPattern,
+    allowed_externals,
+    canonical_external,
+    domain_layers,
+    forbidden_patterns,
+    word_matches,
+)
 
-__all__ = [
-    "GENERIC_DOMAIN_WORDS",
-    "StructureReport",
-    "canonical_external",
-    "domain_layers",
-    "domain_matrix",
-    "structure_checks",
+__all__ = ["StructureReport", "domain_matrix", "structure_checks"]
+
+_LAYER_COLUMNS = [
+    "kind",
+    "source",
+    "target",
+    "source_domain",
+    "target_domain",
+    "source_layer",
+    "target_layer",
+    "message",
 ]
-
-#: Pattern words that stand for a group of domains, and the domains they exclude.
-GENERIC_DOMAIN_WORDS: dict[str, frozenset[str]] = {
-    "domain-specific": frozenset({"shared", "infrastructure"}),
-    "application": frozenset({"shared", "infrastructure"}),
-}
-_ANY_WORDS = frozenset({"*", "any"})
-_RULES_FILE = "config/rules.yaml"
-
-
-def canonical_external(name: str, aliases: Mapping[str, str] | None = None) -> str:
-    """The canonical name of an external technology (``name@ver`` loses its version).
-
-    Examples
-    --------
-    >>> canonical_external("Postgres@15"), canonical_external("redis")
-    ('postgresql', 'redis')
-    """
-    aliases = DEFAULT_EXTERNAL_ALIASES if aliases is None else aliases
-    base = str(name).split("@", 1)[0].strip().lower()
-    return aliases.get(base, base)
-
-
-def domain_layers(rules: Mapping[str, Any]) -> dict[str, int]:
-    """``rules.dependency.domain_layers`` validated as ``{domain: int}`` (``{}`` when absent).
-
-    Raises
-    ------
-    InputError
-        When the mapping or a layer has the wrong type.
-
-    Examples
-    --------
-    >>> domain_layers({"dependency": {"domain_layers": {"shared": 2, "access": 3}}})
-    {'shared': 2, 'access': 3}
-    >>> domain_layers({"dependency": {"domain_layers": {"shared": "two"}}})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    meta254lib.core.errors.InputError: config/rules.yaml: dependency.domain_layers.shared: expected an integer ...
-    """
-    dep = (rules or {}).get("dependency") or {}
-    if not isinstance(dep, Mapping):
-        raise InputError(_RULES_FILE, "dependency", "a mapping", type(dep).__name__)
-    layers = dep.get("domain_layers") or {}
-    if not isinstance(layers, Mapping):
-        raise InputError(_RULES_FILE, "dependency.domain_layers", "a mapping of domain to layer", repr(layers)[:60])
-    out = {}
-    for k, v in layers.items():
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise InputError(_RULES_FILE, f"dependency.domain_layers.{k}", "an integer layer", repr(v)[:60])
-        out[str(k)] = v
-    return out
-
-
-def _allowed_externals(rules: Mapping[str, Any], aliases: Mapping[str, str] | None) -> set[str] | None:
-    dep = (rules or {}).get("dependency") or {}
-    if "allowed_external" not in dep:
-        return None
-    allowed = dep.get("allowed_external") or []
-    if not isinstance(allowed, list):
-        raise InputError(_RULES_FILE, "dependency.allowed_external", "a list of names", repr(allowed)[:60])
-    return {canonical_external(a, aliases) for a in allowed}
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    text: str
-    source: str
-    target: str
-    severity: str
-    description: str
-
-
-def _forbidden_patterns(rules: Mapping[str, Any]) -> list[_Pattern]:
-    entries = (rules or {}).get("forbidden_reverse_edges") or []
-    if not isinstance(entries, list):
-        raise InputError(
-            _RULES_FILE, "forbidden_reverse_edges", "a list of {pattern, severity}", type(entries).__name__
-        )
-    out = []
-    for i, e in enumerate(entries):
-        where = f"forbidden_reverse_edges[{i}]"
-        if not isinstance(e, Mapping) or not isinstance(e.get("pattern"), str):
-            raise InputError(_RULES_FILE, f"{where}.pattern", "a string 'FROM -> TO'", repr(e)[:60])
-        m = re.fullmatch(r"\s*(\S+)\s*->\s*(\S+)\s*", e["pattern"])
-        if not m:
-            raise InputError(_RULES_FILE, f"{where}.pattern", "the form 'FROM -> TO'", repr(e["pattern"])[:60])
-        out.append(
-            _Pattern(
-                text=e["pattern"].strip(),
-                source=m.group(1),
-                target=m.group(2),
-                severity=str(e.get("severity") or "error"),
-                description=str(e.get("description") or ""),
-            )
-        )
-    return out
-
-
-def _word_matches(word: str, domain: str | None) -> bool:
-    if domain is None:
-        return False
-    if word in _ANY_WORDS:
-        return True
-    if word in GENERIC_DOMAIN_WORDS:
-        return domain not in GENERIC_DOMAIN_WORDS[word]
-    return word == domain
+_FORBIDDEN_COLUMNS = ["pattern", SEVERITY, "source", "target", "source_domain", "target_domain", "description"]
+_UNAUTHORIZED_COLUMNS = [SERVICE, "external", DOMAIN, TEAM, "misfiled"]
 
 
 def _canonical_cycle(cycle: list[Any]) -> tuple[Any, ...]:
@@ -246,8 +151,8 @@ class StructureReport:
             rows.append(
                 {
                     "check": "cycle",
-                    "severity": "error",
-                    "service": r.services[0],
+                    SEVERITY: "error",
+                    SERVICE: r.services[0],
                     "subject": "",
                     "detail": r.path,
                 }
@@ -256,8 +161,8 @@ class StructureReport:
             rows.append(
                 {
                     "check": "layering" if r.kind == "violation" else "unknown_domain",
-                    "severity": "error" if r.kind == "violation" else "warning",
-                    "service": r.source,
+                    SEVERITY: "error" if r.kind == "violation" else "warning",
+                    SERVICE: r.source,
                     "subject": r.target,
                     "detail": r.message,
                 }
@@ -266,8 +171,8 @@ class StructureReport:
             rows.append(
                 {
                     "check": "forbidden_edge",
-                    "severity": r.severity,
-                    "service": r.source,
+                    SEVERITY: r.severity,
+                    SERVICE: r.source,
                     "subject": r.target,
                     "detail": f"{r.source_domain} -> {r.target_domain} matches '{r.pattern}'",
                 }
@@ -279,8 +184,8 @@ class StructureReport:
             rows.append(
                 {
                     "check": "unauthorized_external",
-                    "severity": "warning",
-                    "service": r.service,
+                    SEVERITY: "warning",
+                    SERVICE: r.service,
                     "subject": r.external,
                     "detail": detail,
                 }
@@ -290,40 +195,17 @@ class StructureReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (lists of records; tuples become lists)."""
 
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            out = []
-            for rec in df.to_dict("records"):
-                out.append({k: _jsonable(v) for k, v in rec.items()})
-            return out
-
         return {
             "summary": self.summary,
-            "cycles": records(self.cycles),
-            "components": records(self.components),
-            "layering": records(self.layering),
-            "forbidden": records(self.forbidden),
-            "unauthorized_externals": records(self.unauthorized),
-            "unknown_domains": records(self.unknown_domains),
-            "rankings": records(self.rankings),
-            "relation_cycles": records(self.relation_cycles),
+            "cycles": json_records(self.cycles),
+            "components": json_records(self.components),
+            "layering": json_records(self.layering),
+            "forbidden": json_records(self.forbidden),
+            "unauthorized_externals": json_records(self.unauthorized),
+            "unknown_domains": json_records(self.unknown_domains),
+            "rankings": json_records(self.rankings),
+            "relation_cycles": json_records(self.relation_cycles),
         }
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (tuple, list)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):
-        return v.item()
-    return v
 
 
 def _components(H: nx.DiGraph) -> pd.DataFrame:
@@ -336,7 +218,7 @@ def _components(H: nx.DiGraph) -> pd.DataFrame:
 def _rankings(H: nx.DiGraph, top: int) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     if H.number_of_nodes() == 0:
-        return pd.DataFrame(rows, columns=["metric", "rank", "service", "value"])
+        return pd.DataFrame(rows, columns=["metric", "rank", SERVICE, "value"])
     between = nx.betweenness_centrality(H, normalized=True)
     metrics = {
         "fan_in": {n: float(H.in_degree(n)) for n in H.nodes},
@@ -347,8 +229,8 @@ def _rankings(H: nx.DiGraph, top: int) -> pd.DataFrame:
         ranked = sorted(values.items(), key=lambda kv: (-kv[1], str(kv[0])))
         ranked = [kv for kv in ranked if kv[1] > 0][:top]
         for i, (n, v) in enumerate(ranked):
-            rows.append({"metric": metric, "rank": i + 1, "service": n, "value": v})
-    return pd.DataFrame(rows, columns=["metric", "rank", "service", "value"])
+            rows.append({"metric": metric, "rank": i + 1, SERVICE: n, "value": v})
+    return pd.DataFrame(rows, columns=["metric", "rank", SERVICE, "value"])
 
 
 def structure_checks(
@@ -407,123 +289,15 @@ def structure_checks(
     """
     rules = rules or {}
     layers = domain_layers(rules)
-    patterns = _forbidden_patterns(rules)
-    allowed = _allowed_externals(rules, aliases)
-    notes: list[str] = []
-
+    patterns = forbidden_patterns(rules)
+    allowed = allowed_externals(rules, aliases)
     D = relation_view(G, ("depends_on",))
     H = relation_view(G, relations)
-    dom = {n: G.nodes[n].get("domain") for n in G.nodes}
-
-    cycles, truncated = _cycles(D, max_cycles)
-    cycle_df = pd.DataFrame(
-        [
-            {"cycle": i + 1, "length": len(c), "services": c, "path": " -> ".join(map(str, (*c, c[0])))}
-            for i, c in enumerate(cycles)
-        ],
-        columns=["cycle", "length", "services", "path"],
-    )
-
-    layer_rows: list[dict[str, Any]] = []
-    unknown: dict[str, set[str]] = {}
-    if not layers:
-        notes.append("layering not assessed: rules.yaml has no dependency.domain_layers")
-    else:
-        for n in G.nodes:
-            d = dom[n]
-            if d not in layers:
-                unknown.setdefault(d if d is not None else "<missing>", set()).add(n)
-        for u, v in sorted(D.edges, key=lambda e: (str(e[0]), str(e[1]))):
-            lu, lv = layers.get(dom[u]), layers.get(dom[v])
-            row = {
-                "source": u,
-                "target": v,
-                "source_domain": dom[u],
-                "target_domain": dom[v],
-                "source_layer": lu,
-                "target_layer": lv,
-            }
-            if lu is None or lv is None:
-                which = [f"{x} ({dom[x] or 'no domain'})" for x, lx in ((u, lu), (v, lv)) if lx is None]
-                layer_rows.append(
-                    {
-                        "kind": "unknown_domain",
-                        **row,
-                        "message": f"no layer for {', '.join(which)}; edge not judged",
-                    }
-                )
-            elif lu < lv:
-                layer_rows.append(
-                    {
-                        "kind": "violation",
-                        **row,
-                        "message": f"{dom[u]} (layer {lu}) depends on {dom[v]} (layer {lv}), a higher layer",
-                    }
-                )
-    layer_cols = [
-        "kind",
-        "source",
-        "target",
-        "source_domain",
-        "target_domain",
-        "source_layer",
-        "target_layer",
-        "message",
-    ]
-    layering = pd.DataFrame(layer_rows, columns=layer_cols)
-    if len(layering):
-        layering = layering.sort_values(["kind", "source", "target"], kind="stable").reset_index(drop=True)
-        layering["source_layer"] = layering["source_layer"].astype("Int64")
-        layering["target_layer"] = layering["target_layer"].astype("Int64")
-    unknown_df = pd.DataFrame(
-        [{"domain": d, "services": tuple(sorted(s))} for d, s in sorted(unknown.items())],
-        columns=["domain", "services"],
-    )
-
-    forbidden_rows: list[dict[str, Any]] = []
-    if not patterns:
-        notes.append("forbidden patterns not assessed: rules.yaml has no forbidden_reverse_edges")
-    for p in patterns:
-        for u, v in sorted(D.edges, key=lambda e: (str(e[0]), str(e[1]))):
-            if _word_matches(p.source, dom[u]) and _word_matches(p.target, dom[v]):
-                forbidden_rows.append(
-                    {
-                        "pattern": p.text,
-                        "severity": p.severity,
-                        "source": u,
-                        "target": v,
-                        "source_domain": dom[u],
-                        "target_domain": dom[v],
-                        "description": p.description,
-                    }
-                )
-    forbidden = pd.DataFrame(
-        forbidden_rows,
-        columns=["pattern", "severity", "source", "target", "source_domain", "target_domain", "description"],
-    )
-
-    unauth_rows: list[dict[str, Any]] = []
-    if allowed is None:
-        notes.append("externals not assessed: rules.yaml has no dependency.allowed_external")
-    else:
-        for n in G.nodes:
-            for ext in G.nodes[n].get("externals", ()):
-                canon = canonical_external(ext, aliases)
-                if canon not in allowed:
-                    unauth_rows.append(
-                        {
-                            "service": n,
-                            "external": canon,
-                            "domain": dom[n],
-                            "team": G.nodes[n].get("team"),
-                            "misfiled": canon in G,
-                        }
-                    )
-    unauthorized = pd.DataFrame(unauth_rows, columns=["service", "external", "domain", "team", "misfiled"])
-    if len(unauthorized):
-        unauthorized = unauthorized.sort_values(["external", "service"], kind="stable").reset_index(drop=True)
-
-    rankings = _rankings(H, top)
+    dom = {n: G.nodes[n].get(DOMAIN) for n in G.nodes}
+    cycle_df, truncated = _cycle_table(D, max_cycles)
+    layering, unknown_df = _layering(G, D, layers, dom)
+    forbidden = _forbidden(D, patterns, dom)
+    unauthorized = _unauthorized(G, allowed, aliases, dom)
     summary = {
         "services": G.number_of_nodes(),
         "dependency_edges": D.number_of_edges(),
@@ -534,11 +308,11 @@ def structure_checks(
         "services_on_cycles": int(sum(len(c) for c in nx.strongly_connected_components(D) if len(c) > 1)),
         "layering_violations": int((layering["kind"] == "violation").sum()) if len(layering) else 0,
         "unknown_domain_edges": int((layering["kind"] == "unknown_domain").sum()) if len(layering) else 0,
-        "unknown_domains": unknown_df["domain"].tolist(),
+        "unknown_domains": unknown_df[DOMAIN].tolist(),
         "forbidden_edges": len(forbidden),
         "unauthorized_externals": len(unauthorized),
         "unauthorized_external_names": sorted(set(unauthorized["external"])) if len(unauthorized) else [],
-        "notes": notes,
+        "notes": _not_assessed(layers, patterns, allowed),
     }
     return StructureReport(
         cycles=cycle_df,
@@ -547,10 +321,134 @@ def structure_checks(
         forbidden=forbidden,
         unauthorized=unauthorized,
         unknown_domains=unknown_df,
-        rankings=rankings,
+        rankings=_rankings(H, top),
         relation_cycles=_components(H),
         summary=summary,
     )
+
+
+def _not_assessed(layers: Mapping[str, int], patterns: list[ForbiddenPattern], allowed: set[str] | None) -> list[str]:
+    """Notes on the checks the rules give nothing to judge by."""
+    notes: list[str] = []
+    if not layers:
+        notes.append("layering not assessed: rules.yaml has no dependency.domain_layers")
+    if not patterns:
+        notes.append("forbidden patterns not assessed: rules.yaml has no forbidden_reverse_edges")
+    if allowed is None:
+        notes.append("externals not assessed: rules.yaml has no dependency.allowed_external")
+    return notes
+
+
+def _cycle_table(D: nx.DiGraph, max_cycles: int) -> tuple[pd.DataFrame, bool]:
+    """The simple dependency cycles as ``cycle, length, services, path``, and whether the list was capped."""
+    cycles, truncated = _cycles(D, max_cycles)
+    cycle_df = pd.DataFrame(
+        [
+            {"cycle": i + 1, "length": len(c), "services": c, "path": " -> ".join(map(str, (*c, c[0])))}
+            for i, c in enumerate(cycles)
+        ],
+        columns=["cycle", "length", "services", "path"],
+    )
+    return cycle_df, truncated
+
+
+def _sorted_edges(D: nx.DiGraph) -> list[tuple[Any, Any]]:
+    return sorted(D.edges, key=lambda e: (str(e[0]), str(e[1])))
+
+
+def _layer_finding(u: Any, v: Any, dom: Mapping[Any, Any], layers: Mapping[str, int]) -> dict[str, Any] | None:
+    """The layering row of the edge ``u -> v``: a violation, an unknown domain, or None when it is fine."""
+    lu, lv = layers.get(dom[u]), layers.get(dom[v])
+    row = {
+        "source": u,
+        "target": v,
+        "source_domain": dom[u],
+        "target_domain": dom[v],
+        "source_layer": lu,
+        "target_layer": lv,
+    }
+    if lu is None or lv is None:
+        which = [f"{x} ({dom[x] or 'no domain'})" for x, lx in ((u, lu), (v, lv)) if lx is None]
+        return {"kind": "unknown_domain", **row, "message": f"no layer for {', '.join(which)}; edge not judged"}
+    if lu < lv:
+        return {
+            "kind": "violation",
+            **row,
+            "message": f"{dom[u]} (layer {lu}) depends on {dom[v]} (layer {lv}), a higher layer",
+        }
+    return None
+
+
+def _layering(
+    G: nx.DiGraph, D: nx.DiGraph, layers: Mapping[str, int], dom: Mapping[Any, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Layering findings of the dependency edges, and the domains without a layer (both empty without layers)."""
+    layer_rows: list[dict[str, Any]] = []
+    unknown: dict[str, set[str]] = {}
+    if layers:
+        for n in G.nodes:
+            d = dom[n]
+            if d not in layers:
+                unknown.setdefault(d if d is not None else "<missing>", set()).add(n)
+        for u, v in _sorted_edges(D):
+            finding = _layer_finding(u, v, dom, layers)
+            if finding is not None:
+                layer_rows.append(finding)
+    layering = pd.DataFrame(layer_rows, columns=_LAYER_COLUMNS)
+    if len(layering):
+        layering = layering.sort_values(["kind", "source", "target"], kind="stable").reset_index(drop=True)
+        layering["source_layer"] = layering["source_layer"].astype("Int64")
+        layering["target_layer"] = layering["target_layer"].astype("Int64")
+    unknown_df = pd.DataFrame(
+        [{DOMAIN: d, "services": tuple(sorted(s))} for d, s in sorted(unknown.items())],
+        columns=[DOMAIN, "services"],
+    )
+    return layering, unknown_df
+
+
+def _forbidden(D: nx.DiGraph, patterns: list[ForbiddenPattern], dom: Mapping[Any, Any]) -> pd.DataFrame:
+    """The dependency edges matching a forbidden pattern, pattern by pattern."""
+    forbidden_rows: list[dict[str, Any]] = []
+    for p in patterns:
+        for u, v in _sorted_edges(D):
+            if word_matches(p.source, dom[u]) and word_matches(p.target, dom[v]):
+                forbidden_rows.append(
+                    {
+                        "pattern": p.text,
+                        SEVERITY: p.severity,
+                        "source": u,
+                        "target": v,
+                        "source_domain": dom[u],
+                        "target_domain": dom[v],
+                        "description": p.description,
+                    }
+                )
+    return pd.DataFrame(forbidden_rows, columns=_FORBIDDEN_COLUMNS)
+
+
+def _unauthorized(
+    G: nx.DiGraph, allowed: set[str] | None, aliases: Mapping[str, str] | None, dom: Mapping[Any, Any]
+) -> pd.DataFrame:
+    """Externals not in the allowed list (none when the rules have no list), sorted by external, service."""
+    unauth_rows: list[dict[str, Any]] = []
+    if allowed is not None:
+        for n in G.nodes:
+            for ext in G.nodes[n].get("externals", ()):
+                canon = canonical_external(ext, aliases)
+                if canon not in allowed:
+                    unauth_rows.append(
+                        {
+                            SERVICE: n,
+                            "external": canon,
+                            DOMAIN: dom[n],
+                            TEAM: G.nodes[n].get(TEAM),
+                            "misfiled": canon in G,
+                        }
+                    )
+    unauthorized = pd.DataFrame(unauth_rows, columns=_UNAUTHORIZED_COLUMNS)
+    if len(unauthorized):
+        unauthorized = unauthorized.sort_values(["external", SERVICE], kind="stable").reset_index(drop=True)
+    return unauthorized
 
 
 def domain_matrix(
@@ -577,7 +475,7 @@ def domain_matrix(
     H = relation_view(G, relations)
 
     def name(n: Any) -> str:
-        d = G.nodes[n].get("domain")
+        d = G.nodes[n].get(DOMAIN)
         return d if d is not None else "<missing>"
 
     lay = dict(layers or {})

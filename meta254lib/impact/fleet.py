@@ -51,10 +51,11 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import ParameterError, UnknownServiceError
-from ..core.schema import FLEET_IMPACT, SERVICE, frame_from_records
+from ..core.schema import FLEET_IMPACT, MATURITY, SERVICE, TEAM, frame_from_records
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
 from ..graph.reach import ancestor_bits_of, decode_bits
-from .analysis import _CONTRACT_HOPS, ImpactWeights, SeverityRule
+from .changes import CONTRACT_HOPS
+from .weights import ImpactWeights, SeverityRule, Weigher
 
 __all__ = ["FleetImpact", "fleet_impact"]
 
@@ -224,15 +225,40 @@ def fleet_impact(
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     wanted = list(nodes) if services is None else list(services)
+    rows_idx = _row_indices(wanted, index)
+    succ, preds, hop = _chosen_edges(G, chosen, index)
+    found = ancestor_bits_of(succ)
+    base = _base_weights(G, nodes, quality, drift, weights)
+    totals = _weighted_totals(preds, found, rows_idx, base, weights.decay)
+    walk = _NearestWalk.of(nodes, preds, hop)
+    records = [
+        _fleet_record(s, si, nodes, found, totals, severity, walk, nearest)
+        for s, si in zip(wanted, rows_idx, strict=True)
+    ]
+    return FleetImpact(
+        table=frame_from_records(FLEET_IMPACT, records),
+        nodes=nodes,
+        bits=dict(zip(nodes, found, strict=True)),
+        teams={n: _text(G.nodes[n].get(TEAM)) for n in nodes},
+    )
+
+
+def _row_indices(wanted: list[Any], index: Mapping[Any, int]) -> list[int]:
+    """The node index of each requested service; an unknown name raises."""
     for s in wanted:
         if s not in index:
-            raise UnknownServiceError(str(s), [str(n) for n in nodes])
-    rows_idx = [index[s] for s in wanted]
+            raise UnknownServiceError(str(s), [str(n) for n in index])
+    return [index[s] for s in wanted]
 
-    # the chosen edges, read once, with the relation impact analysis names for each hop
+
+def _chosen_edges(
+    G: nx.DiGraph, chosen: tuple[str, ...], index: Mapping[Any, int]
+) -> tuple[list[list[int]], list[list[int]], dict[tuple[int, int], str]]:
+    """The chosen edges, read once: successor and predecessor lists, and the relation impact analysis names
+    for each hop."""
     keep = frozenset(chosen)
-    succ: list[list[int]] = [[] for _ in nodes]
-    preds: list[list[int]] = [[] for _ in nodes]
+    succ: list[list[int]] = [[] for _ in index]
+    preds: list[list[int]] = [[] for _ in index]
     hop: dict[tuple[int, int], str] = {}
     for u, v, data in G.edges(data=True):
         rels = data.get("relations", ())
@@ -242,49 +268,71 @@ def fleet_impact(
         succ[iu].append(iv)
         preds[iv].append(iu)
         hop[iu, iv] = next((r for r in chosen if r in rels), data.get("relation", "depends_on"))
-    found = ancestor_bits_of(succ)
-    bits = dict(zip(nodes, found, strict=True))
+    return succ, preds, hop
 
-    quality_map = dict(quality.items()) if quality is not None else {}
+
+def _base_weights(
+    G: nx.DiGraph,
+    nodes: list[Any],
+    quality: pd.Series | Mapping[str, float] | None,
+    drift: pd.Series | Mapping[str, int] | None,
+    weights: ImpactWeights,
+) -> list[float]:
+    """:meth:`ImpactWeights.base` of every node (its weight before the distance decay)."""
+    inputs = Weigher(weights, quality, drift).inputs
     drift_given = drift is not None
-    drift_map = dict(drift.items()) if drift is not None else {}
-    base = []
-    for n in nodes:
-        q = quality_map.get(n)
-        q = None if q is None or pd.isna(q) else float(q)
-        dr = int(drift_map.get(n, 0)) if drift_given else None
-        base.append(weights.base(G.nodes[n].get("maturity"), q, dr, drift_given=drift_given))
-    totals = _weighted_totals(preds, found, rows_idx, base, weights.decay)
+    return [weights.base(G.nodes[n].get(MATURITY), *inputs(n), drift_given=drift_given) for n in nodes]
 
-    # nearest dependents, visited in impact analysis's order (frontier and predecessors by name)
-    order = {n: i for i, n in enumerate(sorted(nodes, key=str))}
-    rank = [order[n] for n in nodes]
-    preds_sorted = [sorted(ps, key=rank.__getitem__) for ps in preds]
-    names = [str(n) for n in nodes]
 
-    records = []
-    for s, si in zip(wanted, rows_idx, strict=True):
-        radius = found[si].bit_count()
-        weighted = round(int(totals[si]) / _UNITS, 4)
-        level, reason = severity.classify(weighted, radius)
-        direct = [p for p in preds_sorted[si] if p != si]
-        near, why = _nearest(names, preds_sorted, rank, hop, si, nearest)
-        records.append(
-            {
-                SERVICE: s,
-                "blast_radius": radius,
-                "weighted_blast_radius": weighted,
-                "impact_severity": level,
-                "severity_reason": reason,
-                "direct_dependents": tuple(nodes[p] for p in direct),
-                "contract_dependents": tuple(nodes[p] for p in direct if hop[p, si] in _CONTRACT_HOPS),
-                "nearest": tuple(nodes[i] for i in near),
-                "nearest_why": why,
-            }
+@dataclass(frozen=True)
+class _NearestWalk:
+    """What the nearest-dependents walk needs: names, predecessors in impact analysis's visiting order (by
+    name), each node's rank in that order, and the relation of each hop."""
+
+    names: list[str]
+    preds_sorted: list[list[int]]
+    rank: list[int]
+    hop: Mapping[tuple[int, int], str]
+
+    @classmethod
+    def of(cls, nodes: list[Any], preds: list[list[int]], hop: Mapping[tuple[int, int], str]) -> _NearestWalk:
+        order = {n: i for i, n in enumerate(sorted(nodes, key=str))}
+        rank = [order[n] for n in nodes]
+        return cls(
+            names=[str(n) for n in nodes],
+            preds_sorted=[sorted(ps, key=rank.__getitem__) for ps in preds],
+            rank=rank,
+            hop=hop,
         )
-    table = frame_from_records(FLEET_IMPACT, records)
-    teams = {n: _text(G.nodes[n].get("team")) for n in nodes}
-    return FleetImpact(table=table, nodes=nodes, bits=bits, teams=teams)
+
+
+def _fleet_record(
+    s: Any,
+    si: int,
+    nodes: list[Any],
+    found: list[int],
+    totals: Mapping[int, int],
+    severity: SeverityRule,
+    walk: _NearestWalk,
+    nearest: int,
+) -> dict[str, Any]:
+    """The :data:`~meta254lib.core.schema.FLEET_IMPACT` row of service ``s`` (node index ``si``)."""
+    radius = found[si].bit_count()
+    weighted = round(int(totals[si]) / _UNITS, 4)
+    level, reason = severity.classify(weighted, radius)
+    direct = [p for p in walk.preds_sorted[si] if p != si]
+    near, why = _nearest(walk.names, walk.preds_sorted, walk.rank, walk.hop, si, nearest)
+    return {
+        SERVICE: s,
+        "blast_radius": radius,
+        "weighted_blast_radius": weighted,
+        "impact_severity": level,
+        "severity_reason": reason,
+        "direct_dependents": tuple(nodes[p] for p in direct),
+        "contract_dependents": tuple(nodes[p] for p in direct if walk.hop[p, si] in CONTRACT_HOPS),
+        "nearest": tuple(nodes[i] for i in near),
+        "nearest_why": why,
+    }
 
 
 def _weighted_totals(

@@ -2,8 +2,9 @@
 
 The platform (``compute_quality.py``) implements one formula and documents another
 (``docs/QUALITY_SCORING.md``). This module recomputes both from each snapshot's own recorded
-metrics, decomposes every score into its parts, flags recorded scores that differ from their own
-inputs, and rescoring the whole history under other weights ("what-if").
+metrics, decomposes every score into its parts and flags recorded scores that differ from their own
+inputs. The constants live in :mod:`meta254lib.quality.params`; model comparison and what-if rescoring
+in :mod:`meta254lib.quality.models`.
 
 **implemented** (``compute_quality.py``; weights, target, thresholds and multipliers from
 ``config/thresholds.yaml``)::
@@ -46,50 +47,21 @@ A >= 90, B >= 80, C >= 70, D >= 60, else F; status is failing below ``fail_under
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..core.clock import to_utc
 from ..core.errors import ParameterError
-from ..core.schema import (
-    GRADE,
-    MATURITY,
-    MODEL_COMPARISON,
-    QUALITY_SCORES,
-    QUALITY_WHATIF,
-    SCORE,
-    SERVICE,
-    STATUS,
-    UTC_TS,
-)
+from ..core.schema import GRADE, MATURITY, QUALITY_SCORES, SCORE, SERVICE, STATUS, UTC_TS
+from .labels import GRADES, STATUSES, grade_codes, grade_of, status_codes, status_of, str_take
+from .params import COMPONENTS, MODELS, ScoringParams
 
-__all__ = [
-    "COMPONENTS",
-    "MODELS",
-    "ScoringParams",
-    "Weights",
-    "compare_models",
-    "grade_of",
-    "implemented_score",
-    "latest_scores",
-    "model_formula",
-    "score_history",
-    "score_metrics",
-    "status_of",
-    "str_take",
-    "to_utc",
-    "what_if",
-]
+__all__ = ["implemented_score", "latest_scores", "score_history", "score_metrics"]
 
-#: The scoring models offered.
-MODELS: tuple[str, ...] = ("implemented", "documented")
-#: The score components, in formula order.
-COMPONENTS: tuple[str, ...] = ("coverage", "security", "policy", "stability", "drift")
 #: Score inputs whose absence is listed in ``missing_inputs``.
 _CORE_INPUTS = (
     "coverage",
@@ -100,207 +72,6 @@ _CORE_INPUTS = (
     "drift_issues",
 )
 _PASS_FLAGS = ("integration_pass", "contract_pass", "performance_pass")
-_GRADE_LABELS = ("A", "B", "C", "D", "F")
-_STATUS_LABELS = ("passing", "warning", "failing")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Dimension weights (``quality.weights`` of thresholds.yaml; the platform's values by default).
-
-    Examples
-    --------
-    >>> Weights().security
-    0.35
-    >>> round(sum(Weights().as_dict().values()), 10)
-    1.0
-    """
-
-    coverage: float = 0.25
-    security: float = 0.35
-    policy: float = 0.15
-    stability: float = 0.10
-    drift: float = 0.15
-
-    def as_dict(self) -> dict[str, float]:
-        """The weights keyed by component, in formula order."""
-        return {c: float(getattr(self, c)) for c in COMPONENTS}
-
-
-@dataclass(frozen=True)
-class ScoringParams:
-    """Every constant of both scoring models; defaults are thresholds.yaml's / the document's values.
-
-    Build it from a workspace with :meth:`from_config`; change weights with :meth:`with_weights`.
-
-    Parameters
-    ----------
-    weights : Weights
-        Shared by both models (the documented one scales its points by the same weights).
-    base_score : float
-        implemented: ``quality.base_score`` (0).
-    coverage_target : float
-        implemented: ``quality.coverage.target`` (0.75), the same for every maturity.
-    fresh_days, warning_days, critical_days : float
-        Stability thresholds in days (7, 30, 90).
-    penalty_per_issue : float
-        Drift penalty per issue (5).
-    multipliers : mapping
-        implemented: maturity -> ``maturity_multipliers.<m>.overall`` (else ``coverage_weight``); 1.0 for
-        any other maturity.
-    min_score, fail_under : float
-        Status thresholds (70, 60): thresholds.yaml ``quality.*``, else rules.yaml ``quality.*``.
-    grade_bounds : tuple
-        Lower bounds of A, B, C, D (90, 80, 70, 60); below D is F.
-    doc_base_score : float
-        documented: base points (50).
-    doc_coverage_targets : mapping
-        documented: coverage target by maturity (rules.yaml ``quality.coverage_thresholds``; .5/.7/.8/.6).
-    doc_multipliers : mapping
-        documented: maturity multipliers (.8/.9/1.0/.6).
-    doc_max_drift_penalty : float
-        documented: ``quality.drift.max_penalty`` (20).
-    policy_bonus, policy_penalty : float
-        documented: points for full compliance (15) and per failure (5), both times the policy weight.
-    fresh_bonus, stale_penalty : float
-        documented: points for a deployment within ``fresh_days`` (5) and after ``warning_days`` (10),
-        times the stability weight.
-    signed_images_bonus, sbom_bonus : float
-        documented: points added for signed images (10) and an SBOM (5).
-    doc_rounding : str
-        documented: ``half_up`` (the appendix) or ``truncate`` (the document's step 8, ``int()``).
-
-    Examples
-    --------
-    >>> p = ScoringParams().with_weights(coverage=0.4, security=0.2)
-    >>> p.weights.coverage, p.weights.policy
-    (0.4, 0.15)
-    >>> ScoringParams.from_config({"quality": {"coverage": {"target": 0.8}}}).coverage_target
-    0.8
-    """
-
-    weights: Weights = field(default_factory=Weights)
-    base_score: float = 0.0
-    coverage_target: float = 0.75
-    fresh_days: float = 7.0
-    warning_days: float = 30.0
-    critical_days: float = 90.0
-    penalty_per_issue: float = 5.0
-    multipliers: Mapping[str, float] = field(
-        default_factory=lambda: {"experimental": 0.85, "beta": 0.95, "stable": 1.0, "deprecated": 0.70}
-    )
-    min_score: float = 70.0
-    fail_under: float = 60.0
-    grade_bounds: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 60.0)
-    doc_base_score: float = 50.0
-    doc_coverage_targets: Mapping[str, float] = field(
-        default_factory=lambda: {"experimental": 0.50, "beta": 0.70, "stable": 0.80, "deprecated": 0.60}
-    )
-    doc_multipliers: Mapping[str, float] = field(
-        default_factory=lambda: {"experimental": 0.8, "beta": 0.9, "stable": 1.0, "deprecated": 0.6}
-    )
-    doc_max_drift_penalty: float = 20.0
-    policy_bonus: float = 15.0
-    policy_penalty: float = 5.0
-    fresh_bonus: float = 5.0
-    stale_penalty: float = 10.0
-    signed_images_bonus: float = 10.0
-    sbom_bonus: float = 5.0
-    doc_rounding: str = "half_up"
-
-    def __post_init__(self) -> None:
-        if self.doc_rounding not in ("half_up", "truncate"):
-            raise ParameterError(f"doc_rounding must be 'half_up' or 'truncate', not {self.doc_rounding!r}")
-
-    @classmethod
-    def from_config(
-        cls, thresholds: Mapping[str, Any] | None = None, rules: Mapping[str, Any] | None = None
-    ) -> ScoringParams:
-        """Read every constant from parsed thresholds.yaml (and rules.yaml); absent keys keep defaults.
-
-        Examples
-        --------
-        >>> p = ScoringParams.from_config({"maturity_multipliers": {"beta": {"coverage_weight": 0.9}}})
-        >>> p.multipliers["beta"], p.multipliers.get("stable", 1.0)
-        (0.9, 1.0)
-        """
-        thresholds = thresholds or {}
-        rules = rules or {}
-        d = cls()
-        q = _get(thresholds, "quality", default={})
-        rq = _get(rules, "quality", default={})
-        kw: dict[str, Any] = {}
-        w_cfg = _get(q, "weights")
-        if isinstance(w_cfg, Mapping):
-            kw["weights"] = Weights(**{c: _num(w_cfg.get(c), 0.0) for c in COMPONENTS})
-        simple = {
-            "base_score": ("base_score",),
-            "coverage_target": ("coverage", "target"),
-            "fresh_days": ("stability", "fresh_days"),
-            "warning_days": ("stability", "warning_days"),
-            "critical_days": ("stability", "critical_days"),
-            "penalty_per_issue": ("drift", "penalty_per_issue"),
-            "doc_max_drift_penalty": ("drift", "max_penalty"),
-            "policy_bonus": ("policy", "full_compliance_bonus"),
-            "fresh_bonus": ("stability", "deployment_frequency_bonus"),
-            "stale_penalty": ("stability", "staleness_penalty"),
-            "signed_images_bonus": ("security", "signed_images_bonus"),
-            "sbom_bonus": ("security", "sbom_bonus"),
-        }
-        for name, path in simple.items():
-            v = _get(q, *path)
-            if v is not None:
-                kw[name] = _num(v, getattr(d, name))
-        for name in ("min_score", "fail_under"):
-            v = _get(q, name)
-            if v is None:
-                v = _get(rq, name)
-            if v is not None:
-                kw[name] = _num(v, getattr(d, name))
-        mm = _get(thresholds, "maturity_multipliers")
-        if isinstance(mm, Mapping):
-            mult: dict[str, float] = {}
-            for m, entry in mm.items():
-                if isinstance(entry, Mapping):
-                    if entry.get("overall") is not None:
-                        mult[str(m)] = _num(entry["overall"], 1.0)
-                    elif entry.get("coverage_weight") is not None:
-                        mult[str(m)] = _num(entry["coverage_weight"], 1.0)
-            kw["multipliers"] = mult
-        ct = _get(rq, "coverage_thresholds")
-        if isinstance(ct, Mapping):
-            kw["doc_coverage_targets"] = {str(k): _num(v, 0.0) for k, v in ct.items() if v is not None}
-        return cls(**kw)
-
-    def with_weights(self, **weights: float) -> ScoringParams:
-        """A copy with some weights replaced (``coverage=0.4``); unknown names raise ParameterError."""
-        unknown = sorted(set(weights) - set(COMPONENTS))
-        if unknown:
-            raise ParameterError(f"unknown weight(s) {', '.join(unknown)}; known: {', '.join(COMPONENTS)}")
-        new = dataclasses.replace(self.weights, **{k: float(v) for k, v in weights.items()})
-        return dataclasses.replace(self, weights=new)
-
-
-# --- small helpers ---------------------------------------------------------------------------------
-def _get(d: Any, *path: str, default: Any = None) -> Any:
-    cur: Any = d
-    for key in path:
-        if not isinstance(cur, Mapping) or cur.get(key) is None:
-            return default
-        cur = cur[key]
-    return cur
-
-
-def _num(value: Any, default: float = 0.0) -> float:
-    if isinstance(value, bool):
-        return float(value)
-    if value is None or value is pd.NA:
-        return default
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return default
-    return default if math.isnan(f) else f
 
 
 def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -327,134 +98,104 @@ def _lookup(maturity: np.ndarray, table: Mapping[str, float], default: float) ->
     return values[codes]  # code -1 (missing) picks the trailing default
 
 
-def _grade_codes(score: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
-    """0..4 for A..F, -1 for NaN."""
-    codes = np.select([score >= bounds[0], score >= bounds[1], score >= bounds[2], score >= bounds[3]], [0, 1, 2, 3], 4)
-    return np.where(np.isnan(score), -1, codes)
-
-
-def _status_codes(score: np.ndarray, min_score: float, fail_under: float) -> np.ndarray:
-    """0 passing, 1 warning, 2 failing, -1 for NaN."""
-    codes = np.select([score < fail_under, score < min_score], [2, 1], 0)
-    return np.where(np.isnan(score), -1, codes)
-
-
-def str_take(labels: Any, codes: np.ndarray) -> Any:
-    """A pandas ``str`` array of ``labels[codes]`` (code -1 = missing), without re-validating strings.
-
-    Examples
-    --------
-    >>> list(str_take(["A", "B"], np.array([1, -1, 0])))
-    ['B', nan, 'A']
-    """
-    arr = pd.array(list(labels), dtype="str")
-    return arr.take(np.asarray(codes, dtype="int64"), allow_fill=True)
-
-
-def grade_of(score: Any, bounds: tuple[float, float, float, float] = (90, 80, 70, 60)) -> Any:
-    """Letter grade(s) of score(s): A >= 90, B >= 80, C >= 70, D >= 60, else F (NA stays NA).
-
-    Examples
-    --------
-    >>> grade_of(89), grade_of(90)
-    ('B', 'A')
-    >>> grade_of(np.array([59.0, 60.0])).tolist()
-    ['F', 'D']
-    """
-    arr = np.asarray(score, dtype="float64")
-    out = np.select(
-        [arr >= bounds[0], arr >= bounds[1], arr >= bounds[2], arr >= bounds[3], ~np.isnan(arr)],
-        ["A", "B", "C", "D", "F"],
-        default="",
-    ).astype(object)
-    out[np.isnan(arr)] = None
-    return out.item() if np.ndim(score) == 0 else out
-
-
-def status_of(score: Any, min_score: float = 70, fail_under: float = 60) -> Any:
-    """Status: ``failing`` below fail_under, ``warning`` below min_score, else ``passing``.
-
-    Examples
-    --------
-    >>> status_of(59), status_of(65), status_of(70)
-    ('failing', 'warning', 'passing')
-    """
-    arr = np.asarray(score, dtype="float64")
-    out = np.select(
-        [arr < fail_under, arr < min_score, ~np.isnan(arr)], ["failing", "warning", "passing"], default=""
-    ).astype(object)
-    out[np.isnan(arr)] = None
-    return out.item() if np.ndim(score) == 0 else out
-
-
 # --- the two formulas, vectorised --------------------------------------------------------------------
-def _score_arrays(inp: Mapping[str, np.ndarray], maturity: np.ndarray, model: str, p: ScoringParams) -> dict:
-    """Both formulas over aligned arrays; returns the decomposition as arrays."""
-    n = len(maturity)
-    cov_in = np.nan_to_num(inp["coverage"], nan=0.0)
-    crit = np.nan_to_num(inp["critical_vulns"], nan=0.0)
-    high = np.nan_to_num(inp["high_vulns"], nan=0.0)
-    pfail = np.nan_to_num(inp["policy_failures"], nan=0.0)
-    days = np.where(np.isnan(inp["deployment_freshness_days"]), 30.0, inp["deployment_freshness_days"])
-    drift_n = np.nan_to_num(inp["drift_issues"], nan=0.0)
-    w = p.weights
+#: One model's terms: base, weighted parts by component, uncapped parts (formula order), multiplier.
+_Terms = tuple[np.ndarray, dict[str, np.ndarray], tuple[np.ndarray, ...], np.ndarray]
+
+
+def _clean_inputs(inp: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs with the platform's defaults for missing values (0, and 30 days of freshness)."""
+    days = inp["deployment_freshness_days"]
+    return {
+        "coverage": np.nan_to_num(inp["coverage"], nan=0.0),
+        "critical": np.nan_to_num(inp["critical_vulns"], nan=0.0),
+        "high": np.nan_to_num(inp["high_vulns"], nan=0.0),
+        "policy_failures": np.nan_to_num(inp["policy_failures"], nan=0.0),
+        "days": np.where(np.isnan(days), 30.0, days),
+        "drift": np.nan_to_num(inp["drift_issues"], nan=0.0),
+    }
+
+
+def _implemented_terms(
+    inp: Mapping[str, np.ndarray], x: Mapping[str, np.ndarray], maturity: np.ndarray, p: ScoringParams
+) -> _Terms:
+    """The terms of the implemented formula (``compute_quality.py``)."""
+    n, w = len(maturity), p.weights
+    target = p.coverage_target
+    cov_u = np.full(n, 100.0) if target <= 0 else x["coverage"] / target * 100.0
+    cov = np.minimum(cov_u, 100.0) if target > 0 else cov_u
+    sec_u = 100.0 - 40.0 * x["critical"] - 20.0 * x["high"]
+    sec = np.maximum(0.0, sec_u)
+    failed_tests = sum((np.nan_to_num(inp[f], nan=1.0) == 0).astype("float64") for f in _PASS_FLAGS)
+    pf = x["policy_failures"] + failed_tests
+    pol_u = np.where(pf == 0, 100.0, 100.0 - 35.0 * pf)
+    pol = np.maximum(0.0, pol_u)
+    days = x["days"]
+    stab = np.select([days <= p.fresh_days, days <= p.warning_days, days <= p.critical_days], [100.0, 85.0, 60.0], 40.0)
+    drift_u = 100.0 - x["drift"] * p.penalty_per_issue
+    drift = np.maximum(0.0, 100.0 - np.minimum(x["drift"] * p.penalty_per_issue, 100.0))
+    parts = {
+        "coverage": w.coverage * cov,
+        "security": w.security * sec,
+        "policy": w.policy * pol,
+        "stability": w.stability * stab,
+        "drift": w.drift * drift,
+    }
+    uparts = (w.coverage * cov_u, w.security * sec_u, w.policy * pol_u, w.stability * stab, w.drift * drift_u)
+    return np.full(n, float(p.base_score)), parts, uparts, _lookup(maturity, p.multipliers, 1.0)
+
+
+def _documented_terms(
+    inp: Mapping[str, np.ndarray], x: Mapping[str, np.ndarray], maturity: np.ndarray, p: ScoringParams
+) -> _Terms:
+    """The terms of the documented formula (``QUALITY_SCORING.md``)."""
+    n, w = len(maturity), p.weights
+    target = _lookup(maturity, p.doc_coverage_targets, p.coverage_target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov_u = np.where(target > 0, x["coverage"] / target * 100.0 * w.coverage, 100.0 * w.coverage)
+    cov_p = np.minimum(cov_u, 100.0 * w.coverage)
+    signed = np.nan_to_num(inp["signed_images"], nan=0.0)
+    sbom = np.nan_to_num(inp["sbom_present"], nan=0.0)
+    bonus = p.signed_images_bonus * signed + p.sbom_bonus * sbom
+    crit, high, pfail = x["critical"], x["high"], x["policy_failures"]
+    sec_u = (100.0 - 20.0 * crit - 10.0 * high) * w.security + bonus
+    sec_p = np.maximum(0.0, 100.0 - 20.0 * crit - 10.0 * high) * w.security + bonus
+    pol_p = np.where(pfail == 0, p.policy_bonus * w.policy, -p.policy_penalty * pfail * w.policy)
+    stab_p = np.select(
+        [x["days"] <= p.fresh_days, x["days"] > p.warning_days],
+        [p.fresh_bonus * w.stability, -p.stale_penalty * w.stability],
+        0.0,
+    )
+    drift_u = -(x["drift"] * p.penalty_per_issue) * w.drift
+    drift_p = -np.minimum(x["drift"] * p.penalty_per_issue, p.doc_max_drift_penalty) * w.drift
+    parts = {"coverage": cov_p, "security": sec_p, "policy": pol_p, "stability": stab_p, "drift": drift_p}
+    uparts = (cov_u, sec_u, pol_p, stab_p, drift_u)
+    return np.full(n, float(p.doc_base_score)), parts, uparts, _lookup(maturity, p.doc_multipliers, 1.0)
+
+
+def _round(scaled: np.ndarray, model: str, p: ScoringParams) -> np.ndarray:
+    """The model's rounding: half to even (implemented, as Python's round()), half up or truncation."""
     if model == "implemented":
-        target = p.coverage_target
-        cov_u = np.full(n, 100.0) if target <= 0 else cov_in / target * 100.0
-        cov = np.minimum(cov_u, 100.0) if target > 0 else cov_u
-        sec_u = 100.0 - 40.0 * crit - 20.0 * high
-        sec = np.maximum(0.0, sec_u)
-        failed_tests = sum((np.nan_to_num(inp[f], nan=1.0) == 0).astype("float64") for f in _PASS_FLAGS)
-        pf = pfail + failed_tests
-        pol_u = np.where(pf == 0, 100.0, 100.0 - 35.0 * pf)
-        pol = np.maximum(0.0, pol_u)
-        stab = np.select(
-            [days <= p.fresh_days, days <= p.warning_days, days <= p.critical_days], [100.0, 85.0, 60.0], 40.0
-        )
-        drift_u = 100.0 - drift_n * p.penalty_per_issue
-        drift = np.maximum(0.0, 100.0 - np.minimum(drift_n * p.penalty_per_issue, 100.0))
-        base = np.full(n, float(p.base_score))
-        parts = {
-            "coverage": w.coverage * cov,
-            "security": w.security * sec,
-            "policy": w.policy * pol,
-            "stability": w.stability * stab,
-            "drift": w.drift * drift,
-        }
-        uparts = (w.coverage * cov_u, w.security * sec_u, w.policy * pol_u, w.stability * stab, w.drift * drift_u)
-        mult = _lookup(maturity, p.multipliers, 1.0)
+        return np.rint(scaled)
+    if p.doc_rounding == "half_up":
+        return np.floor(scaled + 0.5)
+    return np.trunc(scaled)
+
+
+def _score_arrays(
+    inp: Mapping[str, np.ndarray], maturity: np.ndarray, model: str, p: ScoringParams
+) -> dict[str, np.ndarray]:
+    """Both formulas over aligned arrays; returns the decomposition as arrays."""
+    if model == "implemented":
+        terms = _implemented_terms
     elif model == "documented":
-        target = _lookup(maturity, p.doc_coverage_targets, p.coverage_target)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cov_u = np.where(target > 0, cov_in / target * 100.0 * w.coverage, 100.0 * w.coverage)
-        cov_p = np.minimum(cov_u, 100.0 * w.coverage)
-        signed = np.nan_to_num(inp["signed_images"], nan=0.0)
-        sbom = np.nan_to_num(inp["sbom_present"], nan=0.0)
-        bonus = p.signed_images_bonus * signed + p.sbom_bonus * sbom
-        sec_u = (100.0 - 20.0 * crit - 10.0 * high) * w.security + bonus
-        sec_p = np.maximum(0.0, 100.0 - 20.0 * crit - 10.0 * high) * w.security + bonus
-        pol_p = np.where(pfail == 0, p.policy_bonus * w.policy, -p.policy_penalty * pfail * w.policy)
-        stab_p = np.select(
-            [days <= p.fresh_days, days > p.warning_days],
-            [p.fresh_bonus * w.stability, -p.stale_penalty * w.stability],
-            0.0,
-        )
-        drift_u = -(drift_n * p.penalty_per_issue) * w.drift
-        drift_p = -np.minimum(drift_n * p.penalty_per_issue, p.doc_max_drift_penalty) * w.drift
-        base = np.full(n, float(p.doc_base_score))
-        parts = {"coverage": cov_p, "security": sec_p, "policy": pol_p, "stability": stab_p, "drift": drift_p}
-        uparts = (cov_u, sec_u, pol_p, stab_p, drift_u)
-        mult = _lookup(maturity, p.doc_multipliers, 1.0)
+        terms = _documented_terms
     else:
         raise ParameterError(f"unknown scoring model {model!r}; choose one of {', '.join(MODELS)}")
+    base, parts, uparts, mult = terms(inp, _clean_inputs(inp), maturity, p)
     raw = base + parts["coverage"] + parts["security"] + parts["policy"] + parts["stability"] + parts["drift"]
     scaled = raw * mult
-    if model == "implemented":
-        rounded = np.rint(scaled)  # round half to even, as Python's round()
-    elif p.doc_rounding == "half_up":
-        rounded = np.floor(scaled + 0.5)
-    else:
-        rounded = np.trunc(scaled)
+    rounded = _round(scaled, model, p)
     final = np.clip(rounded, 0.0, 100.0)
     unclamped = (base + uparts[0] + uparts[1] + uparts[2] + uparts[3] + uparts[4]) * mult
     return {
@@ -568,64 +309,6 @@ def implemented_score(
     return score_metrics(m, maturity, ScoringParams.from_config(thresholds))["score"]
 
 
-def model_formula(model: str, params: ScoringParams | None = None) -> str:
-    """The formula of a model with the parameters filled in, one line per part (for reports).
-
-    Examples
-    --------
-    >>> print(model_formula("implemented").splitlines()[0])
-    implemented (compute_quality.py): score = clamp(round_half_even((0 + 0.25*cov + 0.35*sec + 0.15*pol + 0.1*stab + 0.15*drift) * m), 0, 100)
-    """  # noqa: E501
-    p = params or ScoringParams()
-    w = p.weights
-    if model == "implemented":
-        mult = ", ".join(f"{k} {v:g}" for k, v in p.multipliers.items())
-        return "\n".join(
-            [
-                f"implemented (compute_quality.py): score = clamp(round_half_even(({p.base_score:g} + "
-                f"{w.coverage:g}*cov + {w.security:g}*sec + {w.policy:g}*pol + {w.stability:g}*stab + "
-                f"{w.drift:g}*drift) * m), 0, 100)",
-                f"cov = min(coverage/{p.coverage_target:g}, 1)*100; sec = max(0, 100-40*critical-20*high); "
-                "pol = 100 if no failures else max(0, 100-35*failures incl. failed integration/contract/"
-                "performance tests)",
-                f"stab = 100 if days<={p.fresh_days:g}, 85 if <={p.warning_days:g}, 60 if <={p.critical_days:g}, "
-                f"else 40; drift = max(0, 100-{p.penalty_per_issue:g}*issues); m by maturity: {mult}",
-            ]
-        )
-    if model == "documented":
-        mult = ", ".join(f"{k} {v:g}" for k, v in p.doc_multipliers.items())
-        tgt = ", ".join(f"{k} {v:g}" for k, v in p.doc_coverage_targets.items())
-        rounding = "round_half_up" if p.doc_rounding == "half_up" else "truncate"
-        return "\n".join(
-            [
-                f"documented (QUALITY_SCORING.md): score = clamp({rounding}(({p.doc_base_score:g} + cov + sec + "
-                "pol + stab - drift) * m), 0, 100)",
-                f"cov = min(coverage/target*{100 * w.coverage:g}, {100 * w.coverage:g}) (targets {tgt}); "
-                f"sec = max(0, 100-20*critical-10*high)*{w.security:g} + {p.signed_images_bonus:g} if signed "
-                f"+ {p.sbom_bonus:g} if SBOM",
-                f"pol = {p.policy_bonus * w.policy:g} if no failures else -{p.policy_penalty * w.policy:g}*failures; "
-                f"stab = +{p.fresh_bonus * w.stability:g} if days<={p.fresh_days:g}, "
-                f"-{p.stale_penalty * w.stability:g} if days>{p.warning_days:g}; "
-                f"drift = min({p.penalty_per_issue:g}*issues, {p.doc_max_drift_penalty:g})*{w.drift:g}; "
-                f"m by maturity: {mult}",
-            ]
-        )
-    raise ParameterError(f"unknown scoring model {model!r}; choose one of {', '.join(MODELS)}")
-
-
-# --- frames ---------------------------------------------------------------------------------------
-def to_utc(value: Any) -> pd.Timestamp:
-    """A timestamp in UTC; naive values are taken as UTC.
-
-    Examples
-    --------
-    >>> to_utc("2025-10-09")
-    Timestamp('2025-10-09 00:00:00+0000', tz='UTC')
-    """
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def _prepare(history: pd.DataFrame, as_of: Any = None) -> np.ndarray:
     """Positions of the rows to score, ordered by (snapshot_time, service): at most one per
     (service, snapshot_time) (the last one wins), none after as_of, none without a snapshot time."""
@@ -643,6 +326,33 @@ def _prepare(history: pd.DataFrame, as_of: Any = None) -> np.ndarray:
     keep = np.ones(len(order), dtype=bool)
     keep[:-1] = ~((ts[1:] == ts[:-1]) & (cs[1:] == cs[:-1]))
     return order[keep]
+
+
+def _identity_columns(h: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """snapshot, snapshot_time, service and maturity of the rows to score, in scoring order."""
+    n = len(order)
+    identity = n == len(h) and bool(np.all(order == np.arange(len(h))))
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    for c in ("snapshot", "snapshot_time", SERVICE, MATURITY):
+        if c == "snapshot_time" and c in h.columns and str(h[c].dtype) != UTC_TS:
+            out[c] = pd.to_datetime(h[c], utc=True).astype(UTC_TS).array.take(order)
+        elif c in h.columns:
+            out[c] = h[c].array if identity else h[c].array.take(order)
+        else:
+            out[c] = (
+                pd.Series([pd.NaT] * n, dtype=UTC_TS) if c == "snapshot_time" else pd.Series([pd.NA] * n, dtype="str")
+            )
+    return out
+
+
+def _missing_inputs(inp: Mapping[str, np.ndarray], index: pd.Index) -> pd.Series:
+    """Comma-separated names of the core inputs each row lacks (empty when none)."""
+    miss = pd.Series("", index=index, dtype="str")
+    for c in _CORE_INPUTS:
+        flag = np.isnan(inp[c])
+        if flag.any():
+            miss = miss.where(~flag, miss + np.where(miss == "", "", ",") + c)
+    return miss
 
 
 def score_history(
@@ -691,22 +401,12 @@ def score_history(
         raise ParameterError(f"unknown scoring model {model!r}; choose one of {', '.join(MODELS)}")
     h = history
     order = _prepare(h, as_of)
-    identity = len(order) == len(h) and bool(np.all(order == np.arange(len(h))))
     inp = {k: v[order] for k, v in _inputs_from_frame(h).items()}
     mat = _maturity_array(h)[order]
     arr = _score_arrays(inp, mat, model, p)
     impl = arr if model == "implemented" else _score_arrays(inp, mat, "implemented", p)
     n = len(order)
-    out = pd.DataFrame(index=pd.RangeIndex(n))
-    for c in ("snapshot", "snapshot_time", SERVICE, MATURITY):
-        if c == "snapshot_time" and c in h.columns and str(h[c].dtype) != UTC_TS:
-            out[c] = pd.to_datetime(h[c], utc=True).astype(UTC_TS).array.take(order)
-        elif c in h.columns:
-            out[c] = h[c].array if identity else h[c].array.take(order)
-        else:
-            out[c] = (
-                pd.Series([pd.NaT] * n, dtype=UTC_TS) if c == "snapshot_time" else pd.Series([pd.NA] * n, dtype="str")
-            )
+    out = _identity_columns(h, order)
     out["model"] = str_take([model], np.zeros(n, dtype="int64"))
     for c in (
         "base",
@@ -720,22 +420,14 @@ def score_history(
         out[c] = arr[c]
     out[SCORE] = pd.array(arr["score"].astype("int64"), dtype="Int64")
     out["unclamped"] = arr["unclamped"]
-    out[GRADE] = str_take(_GRADE_LABELS, _grade_codes(arr["score"], p.grade_bounds))
-    out[STATUS] = str_take(_STATUS_LABELS, _status_codes(arr["score"], p.min_score, p.fail_under))
+    out[GRADE] = str_take(GRADES, grade_codes(arr["score"], p.grade_bounds))
+    out[STATUS] = str_take(STATUSES, status_codes(arr["score"], p.min_score, p.fail_under))
     rec = _col(h, SCORE)[order]
     out["recorded_score"] = pd.array(np.where(np.isnan(rec), np.nan, rec), dtype="Float64")
     mism = pd.array(rec != impl["score"], dtype="boolean")
     mism[np.isnan(rec)] = pd.NA
     out["mismatch"] = mism
-    if missing_inputs:
-        miss = pd.Series("", index=out.index, dtype="str")
-        for c in _CORE_INPUTS:
-            flag = np.isnan(inp[c])
-            if flag.any():
-                miss = miss.where(~flag, miss + np.where(miss == "", "", ",") + c)
-        out["missing_inputs"] = miss
-    else:
-        out["missing_inputs"] = pd.Series([pd.NA] * n, dtype="str")
+    out["missing_inputs"] = _missing_inputs(inp, out.index) if missing_inputs else pd.Series([pd.NA] * n, dtype="str")
     out["_scaled"] = arr["_scaled"]
     out["_rounded"] = arr["_rounded"]
     for c, dtype in QUALITY_SCORES.dtypes.items():
@@ -774,111 +466,3 @@ def latest_scores(
     s = s.drop_duplicates(SERVICE, keep="last")
     s = s.sort_values([SCORE, "unclamped", SERVICE], ascending=[False, False, True], kind="stable")
     return _public(s).reset_index(drop=True)
-
-
-def compare_models(history: pd.DataFrame, params: ScoringParams | None = None, *, as_of: Any = None) -> pd.DataFrame:
-    """Implemented and documented scores side by side per service (latest snapshot at or before as_of).
-
-    Returns
-    -------
-    DataFrame
-        Per :data:`~meta254lib.core.schema.MODEL_COMPARISON`, ordered by ``difference`` (documented minus
-        implemented) descending, then service.
-
-    Examples
-    --------
-    >>> h = pd.DataFrame({"service": ["ex2"], "maturity": ["beta"], "coverage": [0.65], "critical_vulns": [1],
-    ...                   "high_vulns": [2], "policy_failures": [1], "deployment_freshness_days": [45.0],
-    ...                   "drift_issues": [2]})
-    >>> compare_models(h)[["implemented_score", "implemented_grade", "documented_score",
-    ...                    "documented_grade", "difference"]].astype(object).values.tolist()[0]
-    [55, 'F', 82, 'B', 27]
-    """
-    impl = latest_scores(history, "implemented", params, as_of=as_of).set_index(SERVICE)
-    doc = latest_scores(history, "documented", params, as_of=as_of).set_index(SERVICE)
-    doc = doc.reindex(impl.index)
-    out = pd.DataFrame({SERVICE: impl.index.astype("str")})
-    out["snapshot_time"] = impl["snapshot_time"].array
-    out[MATURITY] = impl[MATURITY].array
-    out["recorded_score"] = impl["recorded_score"].array
-    for name, fr in (("implemented", impl), ("documented", doc)):
-        out[f"{name}_score"] = fr[SCORE].array
-        out[f"{name}_grade"] = fr[GRADE].array
-    out["difference"] = out["documented_score"] - out["implemented_score"]
-    out["grade_differs"] = (out["implemented_grade"] != out["documented_grade"]).astype("bool")
-    for c in COMPONENTS:
-        out[f"{c}_implemented"] = impl[f"{c}_part"].to_numpy()
-        out[f"{c}_documented"] = doc[f"{c}_part"].to_numpy()
-    out = out.sort_values(["difference", SERVICE], ascending=[False, True], kind="stable")
-    out = out.reset_index(drop=True)
-    for c, dtype in MODEL_COMPARISON.dtypes.items():
-        if str(out[c].dtype) != dtype:
-            out[c] = out[c].astype(dtype)
-    return out[list(MODEL_COMPARISON.columns)]
-
-
-def _ranks(scores: pd.DataFrame) -> pd.Series:
-    """Rank within each snapshot by the unclamped score (1 = best; ties share the lower rank)."""
-    key = scores["snapshot_time"] if scores["snapshot_time"].notna().any() else scores["snapshot"]
-    return scores["unclamped"].groupby(key.to_numpy(), dropna=False).rank(method="min", ascending=False)
-
-
-def what_if(
-    history: pd.DataFrame,
-    params: ScoringParams,
-    base_params: ScoringParams | None = None,
-    model: str = "implemented",
-    *,
-    as_of: Any = None,
-) -> pd.DataFrame:
-    """Rescore the whole history under other parameters and show which grades and ranks change.
-
-    Parameters
-    ----------
-    history : DataFrame
-        Per :data:`~meta254lib.core.schema.QUALITY_HISTORY`.
-    params : ScoringParams
-        The alternative (e.g. ``base.with_weights(coverage=0.4, security=0.2)``).
-    base_params : ScoringParams, optional
-        The baseline (defaults to :class:`ScoringParams` ()).
-    model : {"implemented", "documented"}
-    as_of : timestamp-like, optional
-
-    Returns
-    -------
-    DataFrame
-        Per :data:`~meta254lib.core.schema.QUALITY_WHATIF`, one row per (snapshot, service), ordered by
-        snapshot_time, service. Ranks are within a snapshot, by the *unclamped* score (so services
-        saturated at 100 are still ordered), 1 = best.
-
-    Examples
-    --------
-    >>> h = pd.DataFrame({"service": ["a", "b"], "maturity": ["stable", "stable"], "coverage": [0.9, 0.5],
-    ...                   "critical_vulns": [1, 0], "deployment_freshness_days": [2.0, 2.0]})
-    >>> w = what_if(h, ScoringParams().with_weights(coverage=0.5, security=0.1))
-    >>> w[["service", "base_score", "score", "base_rank", "rank", "grade_changed"]].astype(object).values.tolist()
-    [['a', 86, 96, 2, 1, True], ['b', 92, 83, 1, 2, True]]
-    """
-    base = score_history(history, model, base_params, as_of=as_of, missing_inputs=False)
-    new = score_history(history, model, params, as_of=as_of, missing_inputs=False)
-    out = pd.DataFrame(
-        {
-            "snapshot_time": base["snapshot_time"],
-            SERVICE: base[SERVICE],
-            "model": model,
-            "base_score": base[SCORE],
-            "base_grade": base[GRADE],
-            "base_rank": _ranks(base).astype("Int64"),
-            SCORE: new[SCORE],
-            GRADE: new[GRADE],
-            "rank": _ranks(new).astype("Int64"),
-            "unclamped": new["unclamped"],
-        }
-    )
-    out["score_change"] = (out[SCORE] - out["base_score"]).astype("Int64")
-    out["grade_changed"] = (out[GRADE] != out["base_grade"]).astype("bool")
-    out["rank_change"] = (out["base_rank"] - out["rank"]).astype("Int64")
-    for c, dtype in QUALITY_WHATIF.dtypes.items():
-        if str(out[c].dtype) != dtype:
-            out[c] = out[c].astype(dtype)
-    return out[list(QUALITY_WHATIF.columns)].reset_index(drop=True)

@@ -20,16 +20,21 @@ from typing import Any
 
 import pandas as pd
 
-from ..drift.engine import SEVERITIES, DriftResult, severity_type_matrix
+from ..core.columns import SERVICE, SEVERITY
+from ..core.severity import SEVERITIES
+from ..drift.engine import DriftResult
+from ..drift.select import severity_type_matrix, top_issues
 
 __all__ = [
     "SEVERITY_COLORS",
+    "TOP_ISSUE_COLUMNS",
     "drift_age_figure",
     "drift_backlog_figure",
     "drift_flow_figure",
     "drift_headline",
     "drift_kpi_table",
     "drift_kpi_tiles",
+    "drift_top_table",
     "lag_matrix_figure",
     "remediation_survival_figure",
     "severity_type_heatmap",
@@ -70,7 +75,7 @@ def drift_headline(result: DriftResult, issues: pd.DataFrame | None = None, team
 
     Examples
     --------
-    >>> from meta254lib.drift.engine import DriftInputs, detect_drift
+    >>> from meta254lib.drift import DriftInputs, detect_drift
     >>> from meta254lib.core.schema import SERVICES, frame_from_records as rec
     >>> r = detect_drift(DriftInputs(rec(SERVICES, [{"service": "a", "last_update": "2025-01-01"},
     ...                                             {"service": "b"}])), as_of="2025-10-10")
@@ -191,38 +196,32 @@ def lag_matrix_figure(lag: pd.DataFrame, max_services: int = 60) -> Any:
     return fig
 
 
-def drift_backlog_figure(backlog: pd.DataFrame) -> Any:
-    """Open issues per report, stacked by severity."""
+def _severity_stack(x: Any, counts: pd.DataFrame, title: str, xaxis_title: str, height: int) -> Any:
+    """Bars of open issues per ``x``, stacked by severity (the most severe on top)."""
     go = _go()
     fig = go.Figure()
     for sev in reversed(SEVERITIES):
-        fig.add_bar(x=backlog["report_time"], y=backlog[sev], name=sev, marker_color=SEVERITY_COLORS[sev])
+        fig.add_bar(x=x, y=counts[sev], name=sev, marker_color=SEVERITY_COLORS[sev])
     fig.update_layout(
         barmode="stack",
-        title="Open drift backlog per report, by severity (exempt issues excluded)",
-        xaxis_title="report",
+        title=title,
+        xaxis_title=xaxis_title,
         yaxis_title="open issues",
-        height=360,
+        height=height,
         legend={"traceorder": "reversed"},
     )
     return fig
+
+
+def drift_backlog_figure(backlog: pd.DataFrame) -> Any:
+    """Open issues per report, stacked by severity."""
+    title = "Open drift backlog per report, by severity (exempt issues excluded)"
+    return _severity_stack(backlog["report_time"], backlog, title, "report", 360)
 
 
 def drift_age_figure(age: pd.DataFrame) -> Any:
     """Open issues at as-of by age bucket, stacked by severity."""
-    go = _go()
-    fig = go.Figure()
-    for sev in reversed(SEVERITIES):
-        fig.add_bar(x=age["age"], y=age[sev], name=sev, marker_color=SEVERITY_COLORS[sev])
-    fig.update_layout(
-        barmode="stack",
-        title="Open issues by age (days since first detected)",
-        xaxis_title="age",
-        yaxis_title="open issues",
-        height=320,
-        legend={"traceorder": "reversed"},
-    )
-    return fig
+    return _severity_stack(age["age"], age, "Open issues by age (days since first detected)", "age", 320)
 
 
 def drift_flow_figure(flow: pd.DataFrame) -> Any:
@@ -349,3 +348,25 @@ def drift_kpi_tiles(kpis: pd.DataFrame) -> Any:
         title="Runbook KPIs vs targets",
     )
     return fig
+
+
+#: Columns of the most-urgent-issues table, in order.
+TOP_ISSUE_COLUMNS = [SEVERITY, "category", SERVICE, "subject", "current", "expected", "reason", "detected_at", "id"]
+
+
+def drift_top_table(issues: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The ``n`` most urgent counted issues (see :func:`~meta254lib.drift.select.top_issues`), for display.
+
+    Parameters
+    ----------
+    issues : pandas.DataFrame
+        Drift issues (schema ``DRIFT_ISSUES``).
+    n : int
+        How many.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Severity, category, service, subject, current and expected value, reason, detection time and id.
+    """
+    return top_issues(issues, n)[TOP_ISSUE_COLUMNS]

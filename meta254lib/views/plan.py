@@ -3,16 +3,16 @@
 :func:`plan_markdown` writes one checklist per service: a ``##`` heading per service, a ``###``
 heading per item, the runbook phases as ``- [ ]`` task lists, and the manifest diff, the proposed
 lock file and the commands in fenced code blocks. Every string that comes from the inputs is escaped
-with :func:`~meta254lib.views.display.md_escape`, so a service name or a reason can never open a tag, a
+with :func:`~meta254lib.views.escape.md_escape`, so a service name or a reason can never open a tag, a
 link or a heading; code blocks are fenced with more backticks than they contain.
 
 Figures import plotly lazily.
 
 Examples
 --------
->>> from meta254lib.remediation.plan import build_plan, PlanInputs
+>>> from meta254lib.remediation import build_plan, PlanInputs
 >>> from meta254lib.core.schema import SERVICES, frame_from_records as rec
->>> from meta254lib.drift.engine import DriftInputs, detect_drift
+>>> from meta254lib.drift import DriftInputs, detect_drift
 >>> services = rec(SERVICES, [{"service": "a_b", "team": "t", "version": "1.0.0", "runtime": "python",
 ...                             "last_update": "2025-01-01"}])
 >>> plan = build_plan(PlanInputs(detect_drift(DriftInputs(services), as_of="2025-10-10").issues, services))
@@ -28,11 +28,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..remediation.plan import RemediationPlan
-from .display import md_escape
+from ..core.severity import SEVERITIES
+from ..remediation.result import RemediationPlan
+from .escape import md_escape
 
 __all__ = ["burndown_figure", "fence", "plan_gantt", "plan_markdown", "service_markdown"]
 
+#: Bar colour of each severity in the burn-down.
+_BURNDOWN_COLOURS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#1f77b4"}
 _AUTOMATION_COLOURS = {"automated": "#2ca02c", "approval": "#ff7f0e", "manual": "#d62728"}
 
 
@@ -220,7 +223,8 @@ def burndown_figure(plan: RemediationPlan) -> Any:
     q = b["expected_quality"].dropna()
     q_range = [max(0.0, float(q.min()) - 10.0), 100.0] if len(q) else [0.0, 100.0]
     fig = go.Figure()
-    for sev, colour in (("high", "#d62728"), ("medium", "#ff7f0e"), ("low", "#1f77b4")):
+    for sev in SEVERITIES:
+        colour = _BURNDOWN_COLOURS[sev]
         fig.add_trace(go.Bar(name=f"{sev} open", x=x, y=b[sev].tolist(), marker_color=colour))
     if b["expected_quality"].notna().any():
         fig.add_trace(

@@ -1,8 +1,9 @@
 """Figures and report tables for the weekly quality-trend report (``notebooks/quality_trends.ipynb``).
 
 Every figure names the scoring model in its title, is built from the tables of
-:class:`~meta254lib.quality.trends.TrendReport` and the frames of :mod:`meta254lib.quality.scores`, and is
-deterministic (same inputs, same plotly JSON). plotly is imported inside the functions.
+:class:`~meta254lib.quality.trends.TrendReport` and the frames of :mod:`meta254lib.quality.scores` and
+:mod:`meta254lib.quality.models`, and is deterministic (same inputs, same plotly JSON). plotly is imported
+inside the functions.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.schema import SCORE, SERVICE
-from ..quality.scores import COMPONENTS
+from ..core.schema import GRADE, SCORE, SERVICE, SEVERITY
+from ..core.severity import SEVERITIES
+from ..quality.models import model_formula
+from ..quality.params import COMPONENTS, MODELS, ScoringParams
+from ..quality.summary import summary_sentences
 from ..quality.trends import TrendReport
+from .escape import md_escape
 
 __all__ = [
     "attribution_figure",
@@ -43,7 +48,7 @@ _PART_COLOURS = {
     "rounding": "#cccccc",
     "clamping": "#666666",
 }
-_SEVERITY_COLOURS = {"high": "#d73027", "medium": "#fc8d59", "low": "#fee08b"}
+_SEVERITY_COLOURS = dict(zip(SEVERITIES, ("#d73027", "#fc8d59", "#fee08b"), strict=True))
 
 
 def _dates(index: Any) -> list[str]:
@@ -298,7 +303,7 @@ def what_if_summary(whatif: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from meta254lib.quality.scores import ScoringParams, what_if
+    >>> from meta254lib.quality import ScoringParams, what_if
     >>> h = pd.DataFrame({"service": ["a", "b"], "maturity": "stable", "coverage": [0.9, 0.5],
     ...                   "snapshot_time": pd.Timestamp("2025-01-01", tz="UTC"), "critical_vulns": [1, 0]})
     >>> s = what_if_summary(what_if(h, ScoringParams().with_weights(coverage=0.5, security=0.1)))
@@ -345,7 +350,7 @@ def what_if_figure(whatif: pd.DataFrame) -> Any:
                 text=[
                     f"{s}: {bg}→{g}, rank {br}→{r}"
                     for s, bg, g, br, r in zip(
-                        part[SERVICE], part["base_grade"], part["grade"], part["base_rank"], part["rank"], strict=True
+                        part[SERVICE], part["base_grade"], part[GRADE], part["base_rank"], part["rank"], strict=True
                     )
                 ],
                 hovertemplate="%{text}<extra></extra>",
@@ -384,11 +389,11 @@ def drift_quality_figure(report: TrendReport) -> Any:
     dw = report.drift_weekly
     if dw is not None and len(dw):
         for sev, colour in _SEVERITY_COLOURS.items():
-            part = dw[dw["severity"] == sev]
+            part = dw[dw[SEVERITY] == sev]
             fig.add_trace(
                 go.Bar(x=x, y=part["backlog"].astype("float64"), name=f"backlog {sev}", marker_color=colour), 2, 1
             )
-        a = dw[dw["severity"] == "all"]
+        a = dw[dw[SEVERITY] == "all"]
         fig.add_trace(go.Scatter(x=x, y=a["new"], mode="lines+markers", name="new", line={"color": "#000000"}), 2, 1)
         fig.add_trace(
             go.Scatter(x=x, y=a["resolved"], mode="lines+markers", name="resolved", line={"color": "#1a9850"}), 2, 1
@@ -403,24 +408,17 @@ def drift_quality_figure(report: TrendReport) -> Any:
 
 
 def summary_markdown(report: TrendReport) -> str:
-    """The executive summary (:func:`~meta254lib.quality.trends.summary_sentences`) as Markdown bullets."""
-    from ..quality.trends import summary_sentences
-    from .display import md_escape
-
+    """The executive summary (:func:`~meta254lib.quality.summary.summary_sentences`) as Markdown bullets."""
     return "\n".join("- " + md_escape(s) for s in summary_sentences(report))
 
 
-def formulas_markdown(params: Any) -> str:
-    """Both scoring formulas, with the given :class:`~meta254lib.quality.scores.ScoringParams`, as Markdown."""
-    from ..quality.scores import MODELS, model_formula
-
+def formulas_markdown(params: ScoringParams | None) -> str:
+    """Both scoring formulas, with the given :class:`~meta254lib.quality.params.ScoringParams`, as Markdown."""
     return "\n\n".join("`" + line + "`" for model in MODELS for line in model_formula(model, params).splitlines())
 
 
 def correlation_markdown(report: TrendReport) -> str:
     """The platform-level drift/score correlation statements, one bullet per lag."""
-    from .display import md_escape
-
     c = report.correlation
     if c is None or not len(c):
         return "No drift history: no correlation computed."

@@ -171,84 +171,108 @@ def validate_workspace(ws: Workspace, service: str | None = None) -> pd.DataFram
     DataFrame
         Empty when the workspace is clean.
     """
-    rows: list[dict[str, str]] = []
     entries = ws.catalog_entries
-    for i, entry in enumerate(entries):
-        rows.extend(check_entry(entry, ws.catalog_file, f"services[{i}]", catalog=True))
     manifests = ws.manifests
-    for rel in manifests[S.FILE]:
-        try:
-            doc = loads_yaml(read_bytes(ws.root / rel, rel, ws.root), rel, [])
-        except InputError:
-            continue  # reported as a load warning below
-        rows.extend(check_entry(doc, rel, "", catalog=False))
-    for rel, svc, differs in manifests[[S.FILE, S.SERVICE, "differs_from_catalog"]].itertuples(index=False):
-        if isinstance(differs, str) and differs:
-            for key in differs.split(","):
-                rows.append(
-                    {
-                        S.FILE: rel,
-                        S.FIELD: key,
-                        "rule": "consistency",
-                        S.SEVERITY: "warning",
-                        "expected": f"the catalog's value for {svc}",
-                        "found": "a different value",
-                    }
-                )
-    if ws.has_input("manifests"):
-        with_manifest = set(manifests[S.SERVICE])
-        for i, entry in enumerate(entries):
-            svc = entry["name"]
-            if svc not in with_manifest:
-                rows.append(
-                    {
-                        S.FILE: ws.catalog_file,
-                        S.FIELD: f"services[{i}].name",
-                        "rule": "consistency",
-                        S.SEVERITY: "warning",
-                        "expected": "a collected manifest for this service",
-                        "found": f"no manifests/collected/*.yaml names {svc!r}",
-                    }
-                )
+    rows = _schema_findings(ws, entries, manifests)
+    rows += _manifest_findings(ws, entries, manifests)
     diff = ws.dependency_graph_diff
-    if diff is not None and not diff["agrees"]:
-        rows.append(
-            {
-                S.FILE: diff["file"],
-                S.FIELD: "nodes",
-                "rule": "consistency",
-                S.SEVERITY: "warning",
-                "expected": f"the catalog's {diff['catalog_services']} services "
-                f"and {diff['catalog_edges']} internal edges",
-                "found": f"{diff['graph_nodes']} nodes ({len(diff['nodes_not_in_catalog'])} not in the catalog) "
-                f"and {diff['graph_edges']} edges",
-            }
-        )
-    for f, fld, msg in ws.warnings.itertuples(index=False):
-        if diff is not None and f == diff["file"] and msg.startswith("disagrees with the catalog"):
-            continue  # reported above as a consistency finding
-        rows.append(
-            {S.FILE: f, S.FIELD: fld or "", "rule": "load", S.SEVERITY: "warning", "expected": "", "found": msg}
-        )
+    rows += _graph_findings(diff)
+    rows += _load_findings(ws, diff)
     if service is not None:
-        names = [e["name"] for e in entries]
-        if service not in names:
-            raise UnknownServiceError(service, names)
-        index = names.index(service)
-        own_files = set(manifests.loc[manifests[S.SERVICE] == service, S.FILE])
-        prefix = f"services[{index}]"
-        rows = [
-            r
-            for r in rows
-            if r[S.FILE] in own_files
-            or (
-                r[S.FILE] == ws.catalog_file
-                and (r[S.FIELD] == prefix or r[S.FIELD].startswith((prefix + ".", prefix + "[")))
-            )
-        ]
+        rows = _about_service(rows, service, entries, manifests, ws.catalog_file)
     df = S.frame_from_records(FINDINGS, rows)
     if len(df):
         order = df[S.SEVERITY].map({"error": 0, "warning": 1})
         df = df.assign(_o=order).sort_values(["_o", S.FILE, S.FIELD], kind="stable").drop(columns="_o")
         df = df.drop_duplicates(ignore_index=True)
     return df
+
+
+def _consistency(file: str, field: str, expected: str, found: str) -> dict[str, str]:
+    """A consistency warning."""
+    return {
+        S.FILE: file,
+        S.FIELD: field,
+        "rule": "consistency",
+        S.SEVERITY: "warning",
+        "expected": expected,
+        "found": found,
+    }
+
+
+def _schema_findings(ws: Workspace, entries: tuple[dict, ...], manifests: pd.DataFrame) -> list[dict[str, str]]:
+    """Schema findings of every catalog entry, then of every collected manifest."""
+    rows: list[dict[str, str]] = []
+    for i, entry in enumerate(entries):
+        rows.extend(check_entry(entry, ws.catalog_file, f"services[{i}]", catalog=True))
+    for rel in manifests[S.FILE]:
+        try:
+            doc = loads_yaml(read_bytes(ws.root / rel, rel, ws.root), rel, [])
+        except InputError:
+            continue  # reported as a load warning
+        rows.extend(check_entry(doc, rel, "", catalog=False))
+    return rows
+
+
+def _manifest_findings(ws: Workspace, entries: tuple[dict, ...], manifests: pd.DataFrame) -> list[dict[str, str]]:
+    """Manifests that differ from the catalog, and (when manifests were collected) services without one."""
+    rows = []
+    for rel, svc, differs in manifests[[S.FILE, S.SERVICE, "differs_from_catalog"]].itertuples(index=False):
+        if isinstance(differs, str) and differs:
+            for key in differs.split(","):
+                rows.append(_consistency(rel, key, f"the catalog's value for {svc}", "a different value"))
+    if ws.has_input("manifests"):
+        with_manifest = set(manifests[S.SERVICE])
+        for i, entry in enumerate(entries):
+            svc = entry["name"]
+            if svc not in with_manifest:
+                rows.append(
+                    _consistency(
+                        ws.catalog_file,
+                        f"services[{i}].name",
+                        "a collected manifest for this service",
+                        f"no manifests/collected/*.yaml names {svc!r}",
+                    )
+                )
+    return rows
+
+
+def _graph_findings(diff: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The dependency graph file's disagreement with the catalog, as one finding."""
+    if diff is None or diff["agrees"]:
+        return []
+    expected = f"the catalog's {diff['catalog_services']} services and {diff['catalog_edges']} internal edges"
+    found = (
+        f"{diff['graph_nodes']} nodes ({len(diff['nodes_not_in_catalog'])} not in the catalog) "
+        f"and {diff['graph_edges']} edges"
+    )
+    return [_consistency(diff["file"], "nodes", expected, found)]
+
+
+def _load_findings(ws: Workspace, diff: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Every load warning (but the graph disagreement, already a consistency finding)."""
+    rows = []
+    for f, fld, msg in ws.warnings.itertuples(index=False):
+        if diff is not None and f == diff["file"] and msg.startswith("disagrees with the catalog"):
+            continue
+        rows.append(
+            {S.FILE: f, S.FIELD: fld or "", "rule": "load", S.SEVERITY: "warning", "expected": "", "found": msg}
+        )
+    return rows
+
+
+def _about_service(
+    rows: list[dict[str, str]], service: str, entries: tuple[dict, ...], manifests: pd.DataFrame, catalog_file: str
+) -> list[dict[str, str]]:
+    """The findings about ``service``: its catalog entry and its manifests (:class:`UnknownServiceError` if none)."""
+    names = [e["name"] for e in entries]
+    if service not in names:
+        raise UnknownServiceError(service, names)
+    own_files = set(manifests.loc[manifests[S.SERVICE] == service, S.FILE])
+    prefix = f"services[{names.index(service)}]"
+    return [
+        r
+        for r in rows
+        if r[S.FILE] in own_files
+        or (r[S.FILE] == catalog_file and (r[S.FIELD] == prefix or r[S.FIELD].startswith((prefix + ".", prefix + "["))))
+    ]

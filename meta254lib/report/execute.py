@@ -1,0 +1,147 @@
+"""Executing report notebooks with papermill: one job per page, worker threads, longest jobs first."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .kernels import kernel_manager_class
+from .page_model import FailureInfo, clean_traceback
+from .pages import publish_error_page, publish_page
+from .publish import latest_link
+from .run_model import Job, RunState
+
+__all__ = ["execute_job", "failure_from_exception", "longest_first", "previous_seconds", "worker"]
+
+
+def failure_from_exception(err: BaseException, job: Job, log_path: Path | None) -> FailureInfo:
+    """Why a page failed: the failing cell and traceback of a cell error, else the error and the kernel log.
+
+    An error of ours that names an input file first (``<file>: <field>: expected ...``) adds that file
+    to the inputs shown.
+    """
+    inputs = list(job.inputs())
+    ename = getattr(err, "ename", None)
+    evalue = getattr(err, "evalue", None)
+    if ename is not None:
+        message = f"{ename}: {evalue}"
+        cell_source = getattr(err, "source", "") or ""
+        exec_count = getattr(err, "exec_count", None)
+        traceback = clean_traceback(getattr(err, "traceback", []) or [])
+        # Our InputError names the offending file first: "<file>: <field>: expected ..."
+        if ename in {"InputError", "SchemaError", "UnknownServiceError", "ParameterError"} and evalue:
+            head = str(evalue).split(": ", 1)[0]
+            if "/" in head or "." in head:
+                inputs.append(("input file", head))
+        return FailureInfo(
+            message=message,
+            cell_index=exec_count,
+            cell_source=cell_source,
+            traceback=traceback,
+            inputs=tuple(inputs),
+        )
+    message = f"{type(err).__name__}: {err}".strip()
+    tail = ""
+    if log_path is not None and log_path.is_file():
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if lines:
+            tail = "Kernel log (last lines):\n" + "\n".join(lines[-20:])
+    return FailureInfo(message=message, traceback=clean_traceback(tail), inputs=tuple(inputs))
+
+
+def execute_job(job: Job, shared: RunState) -> tuple[Any, FailureInfo | None]:
+    """Run one notebook; return (executed notebook, failure or None)."""
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    out = shared.tmp / job.rel / "notebooks" / f"{job.spec.name}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ip = shared.ipc_dir / f"k{job.index}"
+    config = Config(
+        {
+            "KernelManager": {"transport": "ipc", "ip": str(ip)},
+            # the outputs are in once the last cell ran: a graceful shutdown only costs 1-2 s per page
+            "NotebookClient": {"kernel_manager_class": kernel_manager_class(), "shutdown_kernel": "immediate"},
+        }
+    )
+    try:
+        nb = pm.execute_notebook(
+            str(job.spec.path),
+            str(out),
+            parameters=job.params,
+            kernel_name="python3",
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            cwd=str(job.spec.path.parent),
+            execution_timeout=shared.timeout,
+            config=config,
+        )
+        return nb, None
+    except PapermillExecutionError as err:
+        nb = nbformat.read(str(out), as_version=4)
+        return nb, failure_from_exception(err, job, None)
+    except Exception as err:  # kernel died, timeout, bad notebook: the page fails, the run goes on
+        if out.is_file():
+            nb = nbformat.read(str(out), as_version=4)
+        else:
+            nb = nbformat.read(str(job.spec.path), as_version=4)
+        return nb, failure_from_exception(err, job, Path(f"{ip}.log"))
+
+
+def previous_seconds(out: Path, team: str | None) -> dict[str, float]:
+    """Seconds each page took in the last good run (``latest/run.json``), keyed by page label."""
+    try:
+        run = json.loads((latest_link(out, team) / "run.json").read_text(encoding="utf-8"))
+        return {str(p["page"]): float(p["seconds"]) for p in run.get("pages", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def longest_first(jobs: Sequence[Job], seconds: Mapping[str, float]) -> list[Job]:
+    """Jobs ordered longest first by their last duration (unknown ones first, then page order).
+
+    Starting the long notebooks first shortens the run when there are more notebooks than workers.
+
+    Examples
+    --------
+    >>> from meta254lib.report.notebooks import NotebookSpec
+    >>> jobs = [Job(i, NotebookSpec(n, Path(n), n, ()), None, "", {}) for i, n in enumerate("abc")]
+    >>> [j.label for j in longest_first(jobs, {"a": 2.0, "b": 9.0})]
+    ['c', 'b', 'a']
+    """
+    return sorted(jobs, key=lambda j: (j.label in seconds, -seconds.get(j.label, 0.0), j.index))
+
+
+def worker(jobs: queue.Queue[Job | None], results: queue.Queue[Any], shared: RunState) -> None:
+    """Run jobs from ``jobs`` until it yields None or the run is cancelled; report to ``results``.
+
+    Puts ``("started", job, None)``, then ``("finished", job, PageResult)`` (a failed notebook or
+    export is a failed page) or ``("crashed", job, error)``.
+    """
+    while not shared.cancel.is_set():
+        job = jobs.get()
+        if job is None:
+            return
+        start = time.perf_counter()
+        results.put(("started", job, None))
+        try:
+            nb, failure = execute_job(job, shared)
+            if shared.cancel.is_set():
+                return
+            try:
+                page = publish_page(job, nb, failure, time.perf_counter() - start, shared)
+            except Exception as err:  # exporting this page failed: the page fails, the run goes on
+                if shared.cancel.is_set() or shared.error is not None:
+                    raise
+                page = publish_error_page(job, nb, err, time.perf_counter() - start, shared)
+            results.put(("finished", job, page))
+        except BaseException as err:
+            if shared.cancel.is_set():
+                return
+            results.put(("crashed", job, err))

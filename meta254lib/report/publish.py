@@ -1,0 +1,126 @@
+"""Putting a built report folder in place: atomic install, the ``latest`` link, leftovers of killed runs."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ..core.errors import ParameterError
+from ..views.escape import table_slug
+
+__all__ = ["install", "latest_link", "point_link", "publish_run", "sweep_stale"]
+
+_TMP_RE = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]{8}$")
+_IPC_RE = re.compile(r"^m254-ipc-(\d+)-")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(out: Path) -> list[Path]:
+    """Remove temporary folders left by killed runs (their process is gone).
+
+    That is ``<out>/.tmp-*`` build folders and the kernels' socket folders ``$TMPDIR/m254-ipc-*``.
+    """
+    removed = []
+    places = ((out, _TMP_RE), (Path(tempfile.gettempdir()), _IPC_RE))
+    for folder, pattern in places:
+        for child in sorted(folder.iterdir()) if folder.is_dir() else ():
+            m = pattern.match(child.name)
+            if m and child.is_dir() and not child.is_symlink() and not _pid_alive(int(m.group(1))):
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child)
+    return removed
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False when unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def install(tmp: Path, final: Path) -> None:
+    """Move the built folder ``tmp`` to ``final``, replacing an existing one atomically."""
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        raise ParameterError(f"{final} exists and is not a report folder")
+    if not final.exists():
+        os.rename(tmp, final)
+        return
+    if _exchange(tmp, final):  # tmp now holds the previous run
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    old = tmp.with_name(tmp.name + "-old")
+    os.rename(final, old)
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def point_link(link: Path, target_name: str) -> None:
+    """Make ``link`` a relative symlink to ``target_name`` (a sibling), replaced atomically."""
+    if link.exists() and not link.is_symlink():
+        raise ParameterError(f"{link} exists and is not a symlink; remove it to let the report manage it")
+    tmp_link = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        tmp_link.unlink()
+    os.symlink(target_name, tmp_link)
+    os.replace(tmp_link, link)
+
+
+def latest_link(out: Path, team: str | None) -> Path:
+    """The ``latest`` link of the platform-wide runs, or ``latest-team-<team>`` of a team's runs.
+
+    Examples
+    --------
+    >>> latest_link(Path("reports"), None).as_posix(), latest_link(Path("reports"), "Core").as_posix()
+    ('reports/latest', 'reports/latest-team-core')
+    """
+    return out / ("latest" + (f"-team-{table_slug(team)}" if team else ""))
+
+
+def publish_run(tmp: Path, out: Path, folder_name: str, *, team: str | None, ok: bool) -> tuple[Path, Path | None]:
+    """Install the built folder ``tmp`` as ``out/folder_name``; when ``ok``, point the latest link at it.
+
+    A good run also removes the ``<folder_name>-failed`` folder of an earlier failed run of that week.
+
+    Returns
+    -------
+    tuple of (Path, Path or None)
+        The installed folder and the link now pointing at it (None when the run failed).
+    """
+    final = out / folder_name
+    install(tmp, final)
+    if not ok:
+        return final, None
+    link = latest_link(out, team)
+    point_link(link, folder_name)
+    stale_failed = out / f"{folder_name}-failed"
+    if stale_failed.is_dir() and not stale_failed.is_symlink():
+        shutil.rmtree(stale_failed, ignore_errors=True)
+    return final, link

@@ -1,0 +1,75 @@
+"""Shared by test_report_run.py and test_report_browser.py: fixture notebooks, a tiny hostile workspace,
+and report runs built once per test session (notebook executions are the slow part of the suite)."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+from conftest import SAMPLE, svc, write_workspace
+
+from meta254lib.report.notebooks import default_notebooks_dir
+from meta254lib.report.run import build_report
+from meta254lib.report.run_model import ReportResult
+
+FIXTURE_NOTEBOOKS = Path(__file__).resolve().parent / "report_notebooks"
+XSS = "<script>alert(1)</script>"
+#: Services in the tiny workspace: more than 20, so the service table is interactive.
+TINY_SERVICES = 26
+
+
+def _session_dir(prefix: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def tiny_workspace(root: Path) -> Path:
+    """26 services in 3 domains and 3 teams; one is named ``<script>alert(1)</script>``.
+
+    The catalog's generated_at is 2025-10-10 (ISO week 2025-W41).
+    """
+    teams = ("access", "core", "data")
+    domains = ("access", "shared", "data-processing")
+    services = [
+        svc(
+            f"svc-{i:02d}",
+            team=teams[i % 3],
+            domain=domains[i % 3],
+            runtime=("python", "go", "java", "nodejs")[i % 4],
+            dependencies={"internal": [f"svc-{i - 1:02d}"] if i % 3 else [], "external": []},
+        )
+        for i in range(TINY_SERVICES - 1)
+    ]
+    services.append(
+        svc(XSS, team="core", domain="shared", description=XSS, dependencies={"internal": ["svc-01"], "external": []})
+    )
+    catalog = {"metadata": {"generated_at": "2025-10-10T00:00:00+00:00"}, "services": services}
+    return write_workspace(root, {"catalog/service-index.yaml": catalog})
+
+
+@functools.cache
+def tiny_ws() -> Path:
+    """The tiny workspace, written once per session."""
+    return tiny_workspace(_session_dir("m254-tiny-") / "ws")
+
+
+@functools.cache
+def sample_report() -> ReportResult | None:
+    """The real notebooks of notebooks/ run on data/sample, once per session (None without data/sample)."""
+    if not (SAMPLE / "catalog" / "service-index.yaml").is_file():
+        return None
+    return build_report(SAMPLE, out=_session_dir("m254-sample-report-") / "reports")
+
+
+@functools.cache
+def xss_report() -> ReportResult:
+    """workspace_overview (when present) and the alpha fixture run on the hostile tiny workspace."""
+    folder = _session_dir("m254-xss-nb-")
+    for nb in (default_notebooks_dir() / "workspace_overview.ipynb", FIXTURE_NOTEBOOKS / "alpha.ipynb"):
+        if nb.is_file():
+            shutil.copy(nb, folder / nb.name)
+    return build_report(tiny_ws(), out=_session_dir("m254-xss-report-") / "reports", notebooks_dir=folder)

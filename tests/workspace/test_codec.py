@@ -1,0 +1,61 @@
+"""The cache codecs: values and frames round-trip exactly, what cannot be stored exactly is refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from meta254lib.workspace.codec import CacheCorrupt, Uncacheable, decode_value, encode_value
+from meta254lib.workspace.frame_codec import Blobs, decode_frame, encode_frame
+
+
+def test_frame_codec_round_trips_every_schema_dtype():
+    df = pd.DataFrame(
+        {
+            "s": pd.Series(["a", None, "é", "a"], dtype="str"),
+            "i": pd.array([1, None, -3, 2**62], dtype="Int64"),
+            "b": pd.array([True, None, False, True], dtype="boolean"),
+            "f": pd.array([0.5, None, np.nan, 1.0], dtype="Float64"),
+            "g": [0.5, np.nan, 2.0, -0.0],
+            "n": np.array([1, 2, 3, 4], dtype="int64"),
+            "ok": [True, False, True, False],
+            "t": pd.to_datetime(
+                ["2025-10-06T06:00:00Z", None, "2024-01-01", "2025-01-01T00:00:00.123456Z"], utc=True, format="ISO8601"
+            ).as_unit("us"),
+            "o": pd.Series([("a", "b"), (), ("c",), None], dtype=object),
+        }
+    )
+    blobs = Blobs()
+    back = decode_frame(encode_frame(df, blobs), [bytearray(b) for b in blobs.items])
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+    assert back["o"].iloc[0] == ("a", "b") and pd.isna(back["f"].iloc[1]) and back["s"].iloc[2] == "é"
+    empty = df.iloc[:0].reset_index(drop=True)
+    blobs = Blobs()
+    spec = encode_frame(empty, blobs)
+    pd.testing.assert_frame_equal(decode_frame(spec, [bytearray(b) for b in blobs.items]), empty)
+
+
+def test_values_that_cannot_be_stored_exactly_are_not_cached():
+    with pytest.raises(Uncacheable):
+        encode_value(object(), [])
+    with pytest.raises(Uncacheable):
+        encode_frame(pd.DataFrame({"a": [1]}, index=[5]), Blobs())
+    assert decode_value(encode_value({1: {"$": "x"}}, []), []) == {1: {"$": "x"}}
+
+
+def test_text_tuples_are_stored_once_each_and_checked():
+    col = pd.Series([("depends_on",), None, (), ("depends_on",), ("a", "b"), ()] * 3, dtype=object)
+    df = pd.DataFrame({"t": col})
+    blobs = Blobs()
+    spec = encode_frame(df, blobs)
+    assert json.loads(blobs.items[spec["columns"][0]["values"]]) == ["depends_on", "a", "b"]
+    back = decode_frame(spec, [bytearray(b) for b in blobs.items])
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+    assert back["t"].tolist() == col.tolist() and back["t"].iloc[1] is None
+    bad = [bytearray(b) for b in blobs.items]
+    bad[spec["columns"][0]["codes"]][:4] = np.array([7], dtype="<i4").tobytes()  # a code past the table
+    with pytest.raises(CacheCorrupt, match="tuple codes out of range"):
+        decode_frame(spec, bad)
