@@ -72,6 +72,7 @@ from .remediation import (
     plan_workspace,
     track_progress,
 )
+from .state import AnalysisState, analysis_state
 from .views.display import show_figure, show_headline, show_markdown, show_table
 from .views.escape import html_escape, md_escape
 from .workspace.scope_inventory import (
@@ -87,6 +88,7 @@ from .workspace.validate import validate_workspace
 from .workspace.workspace import Workspace, open_workspace
 
 __all__ = [
+    "AnalysisState",
     "DriftInputs",
     "DriftPolicy",
     "DriftResult",
@@ -107,6 +109,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "analyse_impact",
+    "analysis_state",
     "attribute_changes",
     "blast_radius_all",
     "build_graph",

@@ -15,6 +15,7 @@ LAYERS = (
     ("graph",),
     ("workspace",),
     ("drift", "impact", "quality"),
+    ("state",),
     ("remediation",),
     ("views",),
     ("report",),

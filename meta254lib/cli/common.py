@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..core.errors import EXIT_INTERNAL, Meta254Error
 from ..core.records import json_records, json_value
+from ..state.analysis import AnalysisState, analysis_state
 from ..workspace.workspace import Workspace, open_workspace
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "debug_option",
     "format_option",
     "json_default",
+    "open_state",
     "open_ws",
     "parse_as_of",
     "render",
@@ -83,6 +85,11 @@ debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of un
 def open_ws(path: Path | str) -> Workspace:
     """Open a workspace for a command (errors are handled by :func:`run_command`)."""
     return open_workspace(path)
+
+
+def open_state(path: Path | str, as_of: str | None = None) -> AnalysisState:
+    """Open a workspace and its analysis state at ``--as-of`` (the facts every command shares)."""
+    return analysis_state(open_ws(path), as_of)
 
 
 def parse_as_of(value: str | None, ws: Workspace) -> pd.Timestamp:

@@ -17,14 +17,12 @@ import pandas as pd
 from ..core.errors import EXIT_FINDINGS, EXIT_OK
 from ..core.schema import DRIFT_ISSUES, SEVERITY
 from ..core.severity import SEVERITIES, SEVERITY_RANK, severity_rank
-from ..drift.engine import detect_drift
 from ..drift.reportfile import drift_report_json, write_drift_report
 from .common import (
     as_of_option,
     debug_option,
     format_option,
-    open_ws,
-    parse_as_of,
+    open_state,
     render,
     run_command,
     workspace_option,
@@ -85,8 +83,8 @@ def command(
     that --write stores; --write always stores the whole workspace, whatever --service says.
     Exit code 0, or 1 with --fail-on when a counted issue reaches that severity; 2 for unusable input.
     """
-    ws = open_ws(workspace)
-    result = detect_drift(ws, as_of=parse_as_of(as_of, ws))
+    state = open_state(workspace, as_of)
+    ws, result = state.ws, state.drift
     written = write_drift_report(ws.root, result) if write else None
     if service:
         result = result.for_service(service)

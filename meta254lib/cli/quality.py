@@ -39,17 +39,13 @@ from ..core.records import json_records
 from ..quality.models import model_formula
 from ..quality.overview import quality_overview, round_or_none
 from ..quality.params import COMPONENTS, MODELS, ScoringParams
-from ..quality.scores import latest_scores
 from ..quality.summary import summary_sentences
 from ..quality.trends import TrendReport, workspace_trends
-from ..quality.window import quality_as_of
-from ..workspace.workspace import Workspace
 from .common import (
     as_of_option,
     debug_option,
     format_option,
-    open_ws,
-    parse_as_of,
+    open_state,
     render,
     run_command,
     workspace_option,
@@ -105,11 +101,6 @@ model_option = click.option(
 )
 
 
-def _as_of(ws: Workspace, as_of: str | None) -> pd.Timestamp:
-    given = parse_as_of(as_of, ws) if as_of else None
-    return quality_as_of(ws.quality_history, given, fallback=ws.generated_at)
-
-
 def quality_payload(scores: pd.DataFrame, as_of: pd.Timestamp, model: str, params: ScoringParams) -> dict:
     """The JSON document of ``meta254 quality`` for a frame of :func:`~meta254lib.quality.scores.latest_scores`."""
     services = []
@@ -156,15 +147,14 @@ def quality_command(workspace: Path, as_of: str | None, model: str, service: str
     adjustment, rounding and clamping) add up to the score. ``mismatch`` flags a recorded score that
     its own inputs do not reproduce under the implemented formula.
     """
-    ws = open_ws(workspace)
-    when = _as_of(ws, as_of)
-    params = ScoringParams.from_config(ws.thresholds, ws.rules)
-    scores = latest_scores(ws.quality_history, model, params, as_of=when)
+    state = open_state(workspace, as_of)
+    ws, when, params = state.ws, state.as_of, state.scoring
+    scores = state.quality_scores(model)
     if service:
         if service not in set(ws.services["service"]):
             raise UnknownServiceError(service, ws.services["service"].tolist())
         scores = scores[scores["service"] == service].reset_index(drop=True)
-    payload = quality_payload(scores, when, model, params)
+    payload = {**quality_payload(scores, when, model, params), "sources": state.sources()}
     s = payload["summary"]
     title = (
         f"Quality ({model} model) as of {when.isoformat()}: {s['services']} service(s), mean {s['mean']}, "
@@ -228,9 +218,9 @@ def trends_command(
     series; regressions (alerting.quality_drop_threshold within alerting.quality_drop_window days)
     with the score component that caused them; grade transitions; min_score / fail_under crossings.
     """
-    ws = open_ws(workspace)
-    report = workspace_trends(ws, as_of=parse_as_of(as_of, ws) if as_of else None, weeks=weeks, team=team, model=model)
-    payload = trends_payload(report)
+    state = open_state(workspace, as_of)
+    report = workspace_trends(state.ws, as_of=state.quality_as_of, weeks=weeks, team=team, model=model)
+    payload = {**trends_payload(report), "as_of": state.as_of, "window_end": report.as_of, "sources": state.sources()}
     table = report.services if fmt == "csv" else report.services.reindex(columns=list(TRENDS_COLUMNS))
     text = render(table, payload, fmt, title="\n".join(payload["summary"]))
     click.echo(text, nl=not text.endswith("\n"))

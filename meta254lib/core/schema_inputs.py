@@ -216,6 +216,7 @@ QUALITY_HISTORY = table(
     ("integration_pass", "boolean", "integration tests passed"),
     ("contract_pass", "boolean", "contract tests passed"),
     ("performance_pass", "boolean", "performance tests passed"),
+    ("catalog_time", UTC_TS, "metadata.catalog_timestamp: the catalog the snapshot was computed from (NaT if absent)"),
 )
 
 EXEMPTIONS = table(

@@ -9,11 +9,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import pandas as pd
 
-from ..core.columns import SERVICE
-from ..drift.engine import detect_drift
-from ..drift.policy import policy_from_config
 from ..quality.params import ScoringParams
-from ..quality.scores import latest_scores
+from ..state.analysis import AnalysisState, analysis_state
 from .policy import PlanPolicy, plan_policy_from_config
 
 if TYPE_CHECKING:
@@ -72,7 +69,7 @@ class PlanInputs:
 
     @classmethod
     def from_workspace(cls, ws: Workspace, as_of: Any = None, *, workspace: str | None = None) -> PlanInputs:
-        """Run drift detection on an open workspace and collect every input of the plan.
+        """Collect every input of the plan from the workspace's analysis state at ``as_of``.
 
         Parameters
         ----------
@@ -86,21 +83,35 @@ class PlanInputs:
         -------
         PlanInputs
         """
-        when = ws.resolve_as_of(as_of)
-        drift = detect_drift(ws, as_of=when)
-        params = ScoringParams.from_config(ws.thresholds, ws.rules)
-        quality, metrics = _latest_quality(ws.quality_history, when, params)
+        return cls.from_state(analysis_state(ws, as_of), workspace=workspace)
+
+    @classmethod
+    def from_state(cls, state: AnalysisState, *, workspace: str | None = None) -> PlanInputs:
+        """Every input of the plan, from one analysis state: its drift run, bound quality snapshot and config.
+
+        Parameters
+        ----------
+        state : AnalysisState
+        workspace : str, optional
+            How to name the workspace in commands (default: its root).
+
+        Returns
+        -------
+        PlanInputs
+        """
+        ws, drift = state.ws, state.drift
+        params = state.scoring
+        quality = state.quality.scores if state.quality.time is not None else None
+        metrics = state.quality.metrics
         notes = []
         if quality is None:
-            notes.append(
-                "no quality snapshot at or before as_of: automation needs a score, so version items are manual"
-            )
+            notes.append(f"{state.quality.note}: automation needs a quality score, so version items are manual")
         for row in drift.not_assessed.itertuples(index=False):
             notes.append(f"not assessed by drift detection: {row.check} ({row.reason})")
         upgrade = ws.upgrade_policies
         if not upgrade:
             notes.append("no config/upgrade-policies.yaml: the platform's default policy is used")
-        slo = policy_from_config(ws.thresholds, ws.rules).slo_days
+        slo = state.policy.slo_days
         return cls(
             issues=drift.issues,
             services=ws.services,
@@ -119,19 +130,6 @@ class PlanInputs:
             workspace=str(workspace if workspace is not None else ws.root),
             notes=tuple(notes),
         )
-
-
-def _latest_quality(
-    qh: pd.DataFrame, when: pd.Timestamp, params: ScoringParams
-) -> tuple[pd.Series | None, pd.DataFrame | None]:
-    """service -> implemented score at ``when``, and the latest quality row per service (both ``None`` without one)."""
-    if not len(qh):
-        return None, None
-    scores = latest_scores(qh, "implemented", params, as_of=when)
-    if not len(scores):
-        return None, None
-    h = qh[qh["snapshot_time"] <= when].sort_values(["snapshot_time", "service"], kind="stable")
-    return scores.set_index(SERVICE)["score"], h.drop_duplicates(SERVICE, keep="last").reset_index(drop=True)
 
 
 def _collected_manifests(ws: Workspace) -> dict[str, tuple[str, str]]:

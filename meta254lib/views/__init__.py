@@ -63,6 +63,7 @@ from .quality import (
     what_if_figure,
     what_if_summary,
 )
+from .sources import sources_markdown
 
 __all__ = [
     "FIGURE_CONFIG",
@@ -121,6 +122,7 @@ __all__ = [
     "show_headline",
     "show_markdown",
     "show_table",
+    "sources_markdown",
     "sparklines_figure",
     "summary_markdown",
     "table_html",

@@ -346,6 +346,10 @@ def parse_quality_snapshot(
             warnings.append((file, where, "expected a service mapping; skipped"))
             continue
         rows.append(_snapshot_row(name, body, file.rsplit("/", 1)[-1], when, file, warnings))
+    catalog_time = parse_timestamp(meta.get("catalog_timestamp"))
+    if catalog_time is not None:
+        for row in rows:
+            row["catalog_time"] = catalog_time
     return rows
 
 

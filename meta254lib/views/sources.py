@@ -1,0 +1,28 @@
+"""The line each page prints under its headline: which input every number on it comes from."""
+
+from __future__ import annotations
+
+from ..state.analysis import AnalysisState
+from .escape import md_escape
+
+__all__ = ["sources_markdown"]
+
+
+def sources_markdown(state: AnalysisState, *, waves: str | None = None) -> str:
+    """Markdown naming the as-of, the drift source and the quality snapshot of ``state`` (and the wave rule).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> import meta254lib as m
+    >>> root = pathlib.Path(tempfile.mkdtemp()); (root / "catalog").mkdir()
+    >>> _ = (root / "catalog" / "service-index.json").write_text(json.dumps({
+    ...     "metadata": {"generated_at": "2025-10-10T00:00:00Z"}, "services": [{"name": "a"}]}))
+    >>> text = sources_markdown(m.analysis_state(m.open_workspace(root)))
+    >>> text.split("; ")[1:]
+    ['drift: meta254 run at 2025-10-10T00:00:00+00:00', 'quality: no quality snapshot in the workspace.']
+    """
+    parts = list(state.sources().values())
+    if waves:
+        parts.append(waves)
+    return "Sources: " + md_escape("; ".join(parts)) + "."
