@@ -16,7 +16,7 @@ export IPYTHONDIR := $(CURDIR)/.jupyter/ipython
 export MPLCONFIGDIR := $(CURDIR)/.jupyter/mpl
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv install dev report test lint format lab sample bench clean docs
+.PHONY: help venv install dev report test fuzz lint format lab sample bench clean docs
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ report: $(VENV)/.installed ## Render the weekly report from $(WORKSPACE) into $(
 
 test: $(VENV)/.installed-dev ## Run the whole test suite
 	$(BIN)/python -m pytest
+
+fuzz: $(VENV)/.installed-dev ## Property tests with random exploration and 10x the examples (not deterministic)
+	META254_HYPOTHESIS_PROFILE=fuzz META254_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q \
+		tests/test_fuzz.py $$(grep -rl "from hypothesis import" tests --include='test_*.py' | grep -v test_fuzz.py)
 
 lint: $(VENV)/.installed-dev ## ruff check + format check
 	$(BIN)/ruff check meta254lib tests

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from corpus.cases import entry as svc  # noqa: F401 - the tests import their one catalog-entry builder from here
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
 UPSTREAM = REPO.parent / "shared" / "upstream"
@@ -25,6 +26,17 @@ for _var, _sub in (
     ("MPLCONFIGDIR", "mpl"),
 ):
     os.environ.setdefault(_var, str(REPO / ".jupyter" / _sub))
+
+
+# Property tests: deterministic everywhere but `make fuzz`. "ci" (also the default for `make test`)
+# derandomizes every property and keeps no example database, so a run is reproducible; "fuzz" explores
+# at random with ten times the examples (META254_FUZZ_EXAMPLES scales tests/test_fuzz.py too). Pin every
+# failing example a fuzz run finds with @example or add it to tests/corpus.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile(
+    "fuzz", derandomize=False, max_examples=1000, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("META254_HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -136,3 +136,16 @@ def test_independent_of_hash_seed(workspace: Path, record_property) -> None:
         f"determinism: {len(runs)} outputs identical under PYTHONHASHSEED=1, 4242 and this process "
         f"({os.environ.get('PYTHONHASHSEED', 'random')})",
     )
+
+
+def test_property_tests_are_derandomized_unless_fuzzing():
+    """CI and `make test` replay the same examples every run; only `make fuzz` explores at random."""
+    import os
+
+    from hypothesis import settings
+    from test_fuzz import FUZZ
+
+    if os.environ.get("META254_HYPOTHESIS_PROFILE", "ci") == "ci":
+        assert settings.default.derandomize is True
+        assert settings.default.database is None
+        assert FUZZ.derandomize is True

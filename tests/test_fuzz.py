@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import copy
 import datetime as dt
+import os
 import random
 import time
 
@@ -28,7 +29,8 @@ from meta254lib.core.settings import KNOWN_DOMAINS, KNOWN_MATURITIES, KNOWN_RUNT
 from meta254lib.workspace.validate import FINDINGS, check_entry
 from meta254lib.workspace.yamlio import YamlFloat, loads_json, loads_yaml
 
-EXAMPLES = 2000
+#: Examples per parser; `make fuzz` raises it (META254_FUZZ_EXAMPLES) and explores at random.
+EXAMPLES = int(os.environ.get("META254_FUZZ_EXAMPLES", "2000"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
