@@ -32,7 +32,7 @@ from .drift import (
 from .drift import backlog as drift_backlog
 from .drift import backlog_age as drift_backlog_age
 from .drift import kpis as drift_kpis
-from .graph import blast_radius_all, build_graph, domain_matrix, relation_view, structure_checks
+from .graph import blast_radius_all, build_graph, domain_matrix, relation_view, structure_checks, wave_rule
 from .impact import (
     ImpactWeights,
     SeverityRule,
@@ -70,6 +70,7 @@ from .remediation import (
     lowest_fixed_version,
     plan_policy_from_config,
     plan_workspace,
+    release_trains,
     track_progress,
 )
 from .state import AnalysisState, analysis_state
@@ -149,6 +150,7 @@ __all__ = [
     "quality_as_of",
     "quality_trends",
     "relation_view",
+    "release_trains",
     "remediation_survival",
     "rollout_plan",
     "scoped_services",
@@ -169,6 +171,7 @@ __all__ = [
     "track_progress",
     "validate_workspace",
     "views",
+    "wave_rule",
     "what_if",
     "workspace_impact",
     "workspace_trends",

@@ -35,8 +35,8 @@ from .common import (
     as_of_option,
     debug_option,
     format_option,
+    open_state,
     open_ws,
-    parse_as_of,
     render,
     run_command,
     workspace_option,
@@ -83,6 +83,8 @@ def _impact_title(result: ImpactResult, plan: RolloutPlan) -> str:
         lines.append(
             f"Same domain, not reachable (not counted): {', '.join(result.same_domain['service'].astype(str))}"
         )
+    waves = "; ".join(f"{w.wave}: {', '.join(map(str, w.services))}" for w in plan.waves.itertuples(index=False))
+    lines.append(f"Rollout waves {waves or '-'} — {plan.rule}")
     for w in plan.warnings:
         lines.append(f"Rollout warning: {w}")
     for n in s.get("notes", ()):
@@ -133,18 +135,24 @@ def impact_command(
         changes.extend(parse_change(f"{kind}:{v}") for v in values)
     if not changes:
         raise ParameterError("no change given: name at least one --service, --spec, --event or --external")
-    ws = open_ws(workspace)
-    when = parse_as_of(as_of, ws)
-    issues = None
-    if not no_drift:
-        from ..drift.engine import detect_drift
-
-        issues = detect_drift(ws, as_of=when).issues
-    result = workspace_impact(
-        ws, changes, relations=parse_relations(relations), max_depth=max_depth, as_of=when, drift_issues=issues
-    )
+    state = open_state(workspace, as_of)
+    ws, rels = state.ws, parse_relations(relations)
+    if no_drift:
+        q = state.quality
+        snapshot = q.time.isoformat() if q.time is not None else None
+        result = workspace_impact(
+            ws,
+            changes,
+            relations=rels,
+            max_depth=max_depth,
+            as_of=state.as_of,
+            quality=q.scores,
+            quality_snapshot=snapshot,
+        )
+    else:
+        result = state.impact(changes, relations=rels, max_depth=max_depth)
     plan = rollout_plan(ws.graph, result, teams=ws.teams)
-    payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict()}
+    payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict(), "sources": state.sources()}
     table = result.impacted if fmt == "csv" else result.impacted[list(IMPACTED_TABLE_COLUMNS)]
     text = render(table, payload, fmt, title=_impact_title(result, plan))
     click.echo(text, nl=not text.endswith("\n"))
@@ -163,14 +171,17 @@ def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: b
     """Structure checks (cycles, layering, forbidden edges, unauthorized externals, critical services)
     and the blast radius of every service.
 
-    Cycles, layering and forbidden patterns read the depends_on edges; rankings and blast radius the
-    chosen --relations.
+    Cycles (the deploy-order relations, as rollout waves), layering and forbidden patterns read the
+    depends_on edges; rankings and blast radius the chosen --relations. Built-in aliases applied without
+    rules.yaml configuring them are noted.
     """
     if top < 1:
         raise ParameterError(f"--top must be ≥ 1, found {top}")
     rels = parse_relations(relations)
     ws = open_ws(workspace)
-    report = structure_checks(ws.graph, ws.rules, aliases=ws.aliases, relations=rels, top=top)
+    report = structure_checks(
+        ws.graph, ws.rules, aliases=ws.aliases, relations=rels, top=top, dependencies=ws.dependencies
+    )
     blast = blast_radius_table(ws.graph, rels)
     findings = report.findings()
     payload = {
@@ -188,7 +199,16 @@ def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: b
         f"{s['unknown_domain_edges']}, forbidden edges {s['forbidden_edges']}, unauthorized externals "
         f"{s['unauthorized_externals']}",
     ]
+    title_lines.append(f"Cycles and rollout {s['cycle_rule']}")
+    on_cycles = [set(d) for d in report.components["services"]]
+    title_lines += [
+        f"Not a deploy cycle: {' ↔ '.join(map(str, c))} are strongly connected under {', '.join(rels)}, "
+        "not by depends_on edges alone"
+        for c in report.relation_cycles["services"]
+        if not any(set(c) <= d for d in on_cycles)
+    ]
     title_lines += [f"Not assessed: {n}" for n in s["notes"]]
+    title_lines += [f"Note: {n}" for n in s["alias_notes"]]
     if len(findings):
         title_lines.append("Findings:")
         title_lines += [

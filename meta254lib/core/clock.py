@@ -8,11 +8,17 @@ in a team's local time, converts with :func:`to_zone`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
 from .errors import ParameterError
+
+#: ISO 8601 as meta254 accepts it from users: a date, or a date and time with an optional offset.
+ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
+#: How errors name the accepted forms.
+ISO_EXPECTED = "an ISO 8601 date or time: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
 
 __all__ = ["history_cutoff", "resolve_as_of", "to_utc", "to_utc_index", "to_zone"]
 
@@ -75,14 +81,20 @@ def resolve_as_of(as_of: Any, default: Any = None) -> pd.Timestamp:
     Timestamp('2025-10-10 00:00:00+0000', tz='UTC')
     >>> resolve_as_of(None, "2025-10-09T22:30:38.509155+00:00").isoformat()
     '2025-10-09T22:30:38.509155+00:00'
+    >>> resolve_as_of("09/10/2025")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    meta254lib.core.errors.ParameterError: as_of '09/10/2025' is not an ISO 8601 date or time: YYYY-MM-DD or ...
     """
     value = as_of if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()) else default
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         raise ParameterError("as_of is required: give a date (YYYY-MM-DD) or a catalog with metadata.generated_at")
+    if isinstance(value, str) and not ISO_8601.fullmatch(value.strip()):
+        raise ParameterError(f"as_of {value!r} is not {ISO_EXPECTED}")
     try:
-        ts = pd.Timestamp(value)
+        ts = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (ValueError, TypeError):
-        raise ParameterError(f"as_of {value!r} is not a date or time (expected YYYY-MM-DD[THH:MM:SS])") from None
+        raise ParameterError(f"as_of {value!r} is not {ISO_EXPECTED}") from None
     if pd.isna(ts):
         raise ParameterError(f"as_of {value!r} is not a date or time")
     return to_utc(ts).as_unit("us")

@@ -10,12 +10,17 @@ from .reach import (
     random_dependency_graph,
 )
 from .rules import (
+    DEPLOY_RELATIONS,
     GENERIC_DOMAIN_WORDS,
     ForbiddenPattern,
     allowed_externals,
+    builtin_alias_notes,
+    builtin_alias_uses,
+    builtin_aliases,
     canonical_external,
     domain_layers,
     forbidden_patterns,
+    wave_rule,
     word_matches,
 )
 from .structure import StructureReport, domain_matrix, structure_checks
@@ -23,6 +28,7 @@ from .structure import StructureReport, domain_matrix, structure_checks
 __all__ = [
     "CONTRACT_PAIR_LIMIT",
     "DEFAULT_RELATIONS",
+    "DEPLOY_RELATIONS",
     "GENERIC_DOMAIN_WORDS",
     "RELATIONS",
     "ForbiddenPattern",
@@ -33,6 +39,9 @@ __all__ = [
     "ancestor_sets",
     "blast_radius_all",
     "build_graph",
+    "builtin_alias_notes",
+    "builtin_alias_uses",
+    "builtin_aliases",
     "canonical_external",
     "decode_bits",
     "domain_layers",
@@ -42,5 +51,6 @@ __all__ = [
     "random_dependency_graph",
     "relation_view",
     "structure_checks",
+    "wave_rule",
     "word_matches",
 ]

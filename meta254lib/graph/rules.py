@@ -1,7 +1,10 @@
-"""The dependency rules of ``config/rules.yaml``: domain layers, allowed externals and forbidden edge patterns.
+"""The dependency rules of ``config/rules.yaml``: domain layers, allowed externals and forbidden edge patterns,
+and the one deploy-order rule (:data:`DEPLOY_RELATIONS`).
 
 Every rule is validated on reading (an :class:`~meta254lib.core.errors.InputError` names the field);
-external names are compared by their canonical, alias-resolved name (:func:`canonical_external`).
+external names are compared by their canonical, alias-resolved name (:func:`canonical_external`). A built-in
+alias (:data:`~meta254lib.core.settings.DEFAULT_EXTERNAL_ALIASES`) that rules.yaml does not configure is
+kept, and reported wherever it changed a name (:func:`builtin_alias_uses`, :func:`builtin_alias_notes`).
 """
 
 from __future__ import annotations
@@ -11,18 +14,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
+from ..core.columns import KIND, SERVICE
 from ..core.errors import InputError
 from ..core.settings import DEFAULT_EXTERNAL_ALIASES
+from .build import RELATIONS
 
 __all__ = [
+    "DEPLOY_RELATIONS",
     "GENERIC_DOMAIN_WORDS",
     "ForbiddenPattern",
     "allowed_externals",
+    "builtin_alias_notes",
+    "builtin_alias_uses",
+    "builtin_aliases",
     "canonical_external",
     "domain_layers",
     "forbidden_patterns",
+    "wave_rule",
     "word_matches",
 ]
+
+#: The relations that order deploys: rollout waves, deploy cycles and the graph's cycles read these only.
+#: Event consumption is asynchronous and a shared contract has no direction, so neither orders a deploy.
+DEPLOY_RELATIONS: tuple[str, ...] = ("depends_on",)
 
 #: Pattern words that stand for a group of domains, and the domains they exclude.
 GENERIC_DOMAIN_WORDS: dict[str, frozenset[str]] = {
@@ -159,3 +175,113 @@ def word_matches(word: str, domain: str | None) -> bool:
     if word in GENERIC_DOMAIN_WORDS:
         return domain not in GENERIC_DOMAIN_WORDS[word]
     return word == domain
+
+
+def wave_rule() -> str:
+    """The one sentence every page that shows waves or deploy cycles states.
+
+    Examples
+    --------
+    >>> wave_rule()  # doctest: +ELLIPSIS
+    'waves: depends_on edges only; consumes_event and shares_contract edges do not order deploys ...'
+    """
+    others = [r for r in RELATIONS if r not in DEPLOY_RELATIONS]
+    return (
+        f"waves: {', '.join(DEPLOY_RELATIONS)} edges only; {' and '.join(others)} edges do not order deploys "
+        "(event consumption is asynchronous, a shared contract has no direction); a provider deploys before "
+        "its dependents, and the services on one dependency cycle share a wave"
+    )
+
+
+def builtin_aliases(rules: Mapping[str, Any] | None) -> dict[str, str]:
+    """The built-in external aliases that ``rules.dependency.aliases`` does not configure (they still apply).
+
+    Examples
+    --------
+    >>> builtin_aliases({})["postgres"]
+    'postgresql'
+    >>> "postgres" in builtin_aliases({"dependency": {"aliases": {"Postgres": "postgresql"}}})
+    False
+    """
+    dep = (rules or {}).get("dependency")
+    configured = (dep or {}).get("aliases") if isinstance(dep, Mapping) else None
+    keys = {str(k).lower() for k in configured} if isinstance(configured, Mapping) else set()
+    return {k: v for k, v in DEFAULT_EXTERNAL_ALIASES.items() if k not in keys}
+
+
+def builtin_alias_uses(dependencies: pd.DataFrame | None, rules: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Where a built-in alias not in rules.yaml renamed an external dependency.
+
+    Parameters
+    ----------
+    dependencies : DataFrame or None
+        The :data:`~meta254lib.core.schema.DEPENDENCIES` table (``name`` is the name as written).
+    rules : mapping or None
+        The parsed ``config/rules.yaml``.
+
+    Returns
+    -------
+    DataFrame
+        ``alias, canonical, uses, services, hidden``, one row per built-in alias applied at least once,
+        by alias: ``uses`` counts the dependency rows, ``hidden`` those that would be unauthorized
+        externals without the alias (its canonical name is in ``allowed_external``, the alias is not;
+        0 when the rules have no list).
+
+    Examples
+    --------
+    >>> deps = pd.DataFrame({"service": ["a", "b", "b"], "name": ["postgres", "Postgres", "redis"],
+    ...                      "kind": ["external"] * 3})
+    >>> rules = {"dependency": {"allowed_external": ["postgresql", "redis"]}}
+    >>> builtin_alias_uses(deps, rules).values.tolist()
+    [['postgres', 'postgresql', 2, ('a', 'b'), 2]]
+    """
+    columns = ["alias", "canonical", "uses", "services", "hidden"]
+    builtin = builtin_aliases(rules)
+    if dependencies is None or not len(dependencies) or not builtin:
+        return pd.DataFrame([], columns=columns)
+    dep = (rules or {}).get("dependency")
+    listed = (dep or {}).get("allowed_external") if isinstance(dep, Mapping) else None
+    raw_allowed = {str(a).split("@", 1)[0].strip().lower() for a in listed} if isinstance(listed, list) else None
+    ext = dependencies[dependencies[KIND] == "external"]
+    names = ext["name"].astype("str").str.split("@").str[0].str.strip().str.lower()
+    rows = []
+    for alias in sorted(set(names) & set(builtin)):
+        hit = ext[(names == alias).to_numpy()]
+        canon = builtin[alias]
+        hides = raw_allowed is not None and canon in raw_allowed and alias not in raw_allowed
+        services = tuple(sorted(set(hit[SERVICE].astype("str"))))
+        rows.append(
+            {
+                "alias": alias,
+                "canonical": canon,
+                "uses": len(hit),
+                "services": services,
+                "hidden": len(hit) if hides else 0,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def builtin_alias_notes(uses: pd.DataFrame) -> list[str]:
+    """One sentence per row of :func:`builtin_alias_uses`.
+
+    Examples
+    --------
+    >>> uses = pd.DataFrame([{"alias": "postgres", "canonical": "postgresql", "uses": 9, "services": (),
+    ...                       "hidden": 9}])
+    >>> builtin_alias_notes(uses)  # doctest: +NORMALIZE_WHITESPACE
+    ['built-in alias postgres → postgresql (not in rules.yaml) applied to 9 uses; without it they would be 9
+      more unauthorized externals (rules.yaml allows postgresql, not postgres); configure it under
+      dependency.aliases to make it explicit']
+    """
+    notes = []
+    for r in uses.itertuples(index=False):
+        text = f"built-in alias {r.alias} → {r.canonical} (not in rules.yaml) applied to {r.uses} use"
+        text += "s" if r.uses != 1 else ""
+        if r.hidden:
+            text += (
+                f"; without it they would be {r.hidden} more unauthorized externals (rules.yaml allows "
+                f"{r.canonical}, not {r.alias})"
+            )
+        notes.append(text + "; configure it under dependency.aliases to make it explicit")
+    return notes

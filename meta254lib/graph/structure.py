@@ -22,9 +22,14 @@ unauthorized externals
 rankings
     the top services by fan-in (dependents), fan-out (dependencies) and betweenness centrality.
 
-Cycles, layering and forbidden patterns are architecture rules about declared dependencies, so they
-read the ``depends_on`` edges only. Rankings and ``relation_cycles`` read the relations chosen by the
-caller (default ``depends_on`` + ``consumes_event``), the same graph an impact analysis walks.
+Cycles read the deploy-order relations (:data:`~meta254lib.graph.rules.DEPLOY_RELATIONS`, the ones rollout
+waves use: ``depends_on``); layering and forbidden patterns are architecture rules about declared
+dependencies, so they read the ``depends_on`` edges too. Rankings and ``relation_cycles`` read the relations
+chosen by the caller (default ``depends_on`` + ``consumes_event``), the same graph an impact analysis walks;
+a ``relation_cycles`` component that is no dependency cycle does not share a wave.
+
+Built-in external aliases that rules.yaml does not configure still apply; given the ``dependencies`` table,
+the summary says where one changed a name (``builtin_aliases`` and ``alias_notes``).
 
 Examples
 --------
@@ -52,11 +57,15 @@ from ..core.records import json_records
 from ..core.schema import DOMAIN, SERVICE, SEVERITY, STRUCTURE_FINDINGS, TEAM
 from .build import DEFAULT_RELATIONS, parse_relations, relation_view
 from .rules import (
+    DEPLOY_RELATIONS,
     ForbiddenPattern,
     allowed_externals,
+    builtin_alias_notes,
+    builtin_alias_uses,
     canonical_external,
     domain_layers,
     forbidden_patterns,
+    wave_rule,
     word_matches,
 )
 
@@ -125,9 +134,11 @@ class StructureReport:
         ``metric, rank, service, value`` for fan_in, fan_out, betweenness.
     relation_cycles : DataFrame
         ``component, size, services``: components with more than one service under the chosen
-        relations (these share a rollout wave).
+        relations (only those that are also dependency cycles share a rollout wave).
     summary : dict
-        Counts, the relations used, and ``notes`` on what could not be assessed.
+        Counts, the relations used, ``notes`` on what could not be assessed, ``cycle_rule`` (the deploy
+        relations cycles read, :func:`~meta254lib.graph.rules.wave_rule`), ``builtin_aliases`` and
+        ``alias_notes`` (built-in aliases applied without rules.yaml configuring them).
     """
 
     cycles: pd.DataFrame
@@ -241,6 +252,7 @@ def structure_checks(
     relations: str | Iterable[str] | None = DEFAULT_RELATIONS,
     top: int = 5,
     max_cycles: int = 100,
+    dependencies: pd.DataFrame | None = None,
 ) -> StructureReport:
     """Run every structure check on ``G``.
 
@@ -260,6 +272,10 @@ def structure_checks(
         How many services each ranking lists (services with value 0 are left out).
     max_cycles : int
         Stop listing simple cycles after this many (``summary["cycles_truncated"]`` says so).
+    dependencies : DataFrame, optional
+        The :data:`~meta254lib.core.schema.DEPENDENCIES` table (``ws.dependencies``): with it, the
+        summary reports the built-in aliases applied to names as written
+        (:func:`~meta254lib.graph.rules.builtin_alias_uses`).
 
     Returns
     -------
@@ -292,9 +308,11 @@ def structure_checks(
     patterns = forbidden_patterns(rules)
     allowed = allowed_externals(rules, aliases)
     D = relation_view(G, ("depends_on",))
+    W = D if DEPLOY_RELATIONS == ("depends_on",) else relation_view(G, DEPLOY_RELATIONS)
     H = relation_view(G, relations)
     dom = {n: G.nodes[n].get(DOMAIN) for n in G.nodes}
-    cycle_df, truncated = _cycle_table(D, max_cycles)
+    cycle_df, truncated = _cycle_table(W, max_cycles)
+    alias_uses = builtin_alias_uses(dependencies, rules)
     layering, unknown_df = _layering(G, D, layers, dom)
     forbidden = _forbidden(D, patterns, dom)
     unauthorized = _unauthorized(G, allowed, aliases, dom)
@@ -305,7 +323,8 @@ def structure_checks(
         "relations": list(parse_relations(relations)),
         "cycles": len(cycle_df),
         "cycles_truncated": truncated,
-        "services_on_cycles": int(sum(len(c) for c in nx.strongly_connected_components(D) if len(c) > 1)),
+        "services_on_cycles": int(sum(len(c) for c in nx.strongly_connected_components(W) if len(c) > 1)),
+        "cycle_rule": wave_rule(),
         "layering_violations": int((layering["kind"] == "violation").sum()) if len(layering) else 0,
         "unknown_domain_edges": int((layering["kind"] == "unknown_domain").sum()) if len(layering) else 0,
         "unknown_domains": unknown_df[DOMAIN].tolist(),
@@ -313,10 +332,12 @@ def structure_checks(
         "unauthorized_externals": len(unauthorized),
         "unauthorized_external_names": sorted(set(unauthorized["external"])) if len(unauthorized) else [],
         "notes": _not_assessed(layers, patterns, allowed),
+        "builtin_aliases": json_records(alias_uses),
+        "alias_notes": builtin_alias_notes(alias_uses),
     }
     return StructureReport(
         cycles=cycle_df,
-        components=_components(D),
+        components=_components(W),
         layering=layering,
         forbidden=forbidden,
         unauthorized=unauthorized,

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import pandas as pd
 
+from ..core.columns import SERVICE
 from ..core.errors import ParameterError
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
 from ..graph.reach import blast_radius_all
 from .analysis import ImpactResult, analyse_impact
 from .changes import Change
 from .inputs import drift_as_of, drift_counts, quality_as_of
+from .walk import misfiled_dependents, misfiled_notes
 from .weights import ImpactWeights, SeverityRule
 
 if TYPE_CHECKING:
@@ -67,6 +69,8 @@ def workspace_impact(
     drift_issues: pd.DataFrame | None = None,
     weights: ImpactWeights | None = None,
     severity: SeverityRule | None = None,
+    quality: pd.Series | None = None,
+    quality_snapshot: str | None = None,
 ) -> ImpactResult:
     """:func:`~meta254lib.impact.analysis.analyse_impact` on an open workspace, with its quality scores,
     drift and aliases.
@@ -78,7 +82,10 @@ def workspace_impact(
     (default: the catalog's ``generated_at``). Drift counts come from ``drift_issues`` when given (the
     issues of a drift run), else from the newest report in ``ws.drift_history`` at or before ``as_of``,
     else the drift term is left out. The summary gains ``as_of``, ``quality_snapshot`` (the snapshot
-    time used, or None), ``drift_source`` and ``notes`` (what is missing and what that means).
+    time used, or None), ``drift_source``, ``misfiled_dependents`` (reached service → the services naming
+    it among their externals, which are not counted: see
+    :func:`~meta254lib.impact.walk.misfiled_dependents`) and ``notes`` (what is missing and what that
+    means, and who the misfiled dependencies leave out).
 
     Parameters
     ----------
@@ -89,6 +96,11 @@ def workspace_impact(
     as_of : timestamp-like, optional
     drift_issues : DataFrame, optional
         The issues of a drift run.
+    quality : Series, optional
+        service -> quality score to weigh with, instead of the newest snapshot's recorded scores (the
+        analysis state passes its bound snapshot's implemented scores, so every page weighs alike).
+    quality_snapshot : str, optional
+        The time of the snapshot ``quality`` comes from, for the summary.
 
     Returns
     -------
@@ -111,7 +123,11 @@ def workspace_impact(
     """
     when = ws.resolve_as_of(as_of)
     heads = ws.history_heads() if hasattr(ws, "history_heads") else None
-    quality, snapshot, quality_notes = quality_as_of(ws, heads, when)
+    if quality is None:
+        quality, snapshot, quality_notes = quality_as_of(ws, heads, when)
+    else:
+        snapshot = quality_snapshot
+        quality_notes = [] if len(quality) else ["no quality snapshot applies: quality scores are NA"]
     drift, source = _drift_source(ws, heads, when, drift_issues)
     chosen, change_notes = _changes_or_widest(ws.graph, changes, relations)
     notes = [*quality_notes, *(["no drift counts: the drift term of the weight is left out"] if drift is None else [])]
@@ -126,7 +142,15 @@ def workspace_impact(
         severity=severity,
         aliases=ws.aliases,
     )
-    extra = {"as_of": when.isoformat(), "quality_snapshot": snapshot, "drift_source": source}
+    reached = [*result.summary["changed_services"], *result.impacted[SERVICE]]
+    misfiled = misfiled_dependents(ws.graph, reached)
+    extra = {
+        "as_of": when.isoformat(),
+        "quality_snapshot": snapshot,
+        "drift_source": source,
+        "misfiled_dependents": {str(k): list(v) for k, v in misfiled.items()},
+    }
+    notes += misfiled_notes(misfiled)
     return dataclasses.replace(result, summary={**result.summary, **extra, "notes": [*notes, *change_notes]})
 
 

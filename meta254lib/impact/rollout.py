@@ -1,4 +1,9 @@
-"""Testing and rollout advice for an impact result: tests to run, deploy waves, rollback and whom to tell."""
+"""Testing and rollout advice for an impact result: tests to run, deploy waves, rollback and whom to tell.
+
+The waves and deploy cycles read :data:`DEPLOY_RELATIONS` only (``depends_on``: event consumption is
+asynchronous and does not order deploys), whatever relations the impact analysis walked; the remediation
+plan's waves and the graph's cycles read the same constant, and :func:`wave_rule` states it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ import pandas as pd
 from ..core.records import json_records
 from ..core.schema import SERVICE, TEAM
 from ..graph.build import relation_view
+from ..graph.rules import DEPLOY_RELATIONS, wave_rule
 from .analysis import ImpactResult
 
-__all__ = ["RolloutPlan", "deploy_waves", "rollout_plan"]
+__all__ = ["DEPLOY_RELATIONS", "RolloutPlan", "deploy_waves", "rollout_plan", "wave_rule"]
 
 
 @dataclass(frozen=True)
@@ -28,13 +34,16 @@ class RolloutPlan:
         (role ``changed``), then impacted ones by distance and name.
     waves : DataFrame
         ``wave, services, cycle, warning``: deploy wave 1 first; providers go before consumers;
-        services on one cycle share a wave (``cycle`` true and a warning).
+        services on one dependency cycle share a wave (``cycle`` true and a warning). Only the
+        :data:`DEPLOY_RELATIONS` edges order the waves.
     rollback : DataFrame
         ``step, wave, services``: the waves in reverse order.
     teams : DataFrame
         ``team, services, n_services, owns_change, nearest_distance, contact, slack``, sorted by
         nearest distance then team.
     warnings : list of str
+    rule : str
+        Which relations order the waves (:func:`wave_rule`), to state wherever the waves are shown.
     """
 
     tests: pd.DataFrame
@@ -42,6 +51,7 @@ class RolloutPlan:
     rollback: pd.DataFrame
     teams: pd.DataFrame
     warnings: list[str]
+    rule: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -51,6 +61,7 @@ class RolloutPlan:
             "rollback": json_records(self.rollback),
             "teams": json_records(self.teams),
             "warnings": list(self.warnings),
+            "wave_rule": self.rule,
         }
 
 
@@ -117,8 +128,9 @@ def rollout_plan(
     unit and integration tests.
 
     Waves: the changed and impacted services, ordered by the topological generations of their
-    dependency graph (the relations of the analysis) so that a provider deploys before its consumers;
-    the members of a cycle share one wave.
+    :data:`DEPLOY_RELATIONS` edges (``depends_on``, whatever relations the analysis walked) so that a
+    provider deploys before its consumers; the members of a dependency cycle share one wave. A cycle
+    through ``consumes_event`` edges is no deploy cycle.
 
     Parameters
     ----------
@@ -138,11 +150,13 @@ def rollout_plan(
     >>> from meta254lib.impact.analysis import analyse_impact
     >>> plan = rollout_plan(G, analyse_impact(G, "service:auth"))
     >>> plan.waves[["wave", "services", "cycle"]].values.tolist()
-    [[1, ('auth',), False], [2, ('gateway', 'metrics'), True]]
+    [[1, ('auth', 'metrics'), False], [2, ('gateway',), False]]
     >>> plan.rollback["services"].tolist()
-    [('gateway', 'metrics'), ('auth',)]
+    [('gateway',), ('auth', 'metrics')]
+    >>> plan.rule.split(";")[0]
+    'waves: depends_on edges only'
     """
-    H = relation_view(G, tuple(result.summary["relations"]))
+    H = relation_view(G, DEPLOY_RELATIONS)
     changed = list(result.summary["changed_services"])
     impacted = result.impacted
     waves = deploy_waves(H, set(changed) | set(impacted[SERVICE]))
@@ -153,6 +167,7 @@ def rollout_plan(
         rollback=_rollback(wave_rows),
         teams=_teams_to_tell(G, changed, impacted, _contacts(teams)),
         warnings=[f"wave {w['wave']}: {w['warning']}" for w in wave_rows if w["warning"]],
+        rule=wave_rule(),
     )
 
 

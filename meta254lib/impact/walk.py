@@ -3,7 +3,7 @@ why-path of every service it reaches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -12,7 +12,7 @@ from ..core.errors import UnknownServiceError
 from ..graph.rules import canonical_external
 from .changes import ORIGIN_HOP, Change
 
-__all__ = ["Walk", "WhyPaths", "resolve_change", "walk_dependents"]
+__all__ = ["Walk", "WhyPaths", "misfiled_dependents", "misfiled_notes", "resolve_change", "walk_dependents"]
 
 #: One walk of :func:`walk_dependents`: ``dist, parent, hop, order``.
 Walk = tuple[dict[Any, int], dict[Any, Any], dict[Any, str], list[Any]]
@@ -189,6 +189,65 @@ def _external_hits(G: nx.DiGraph, change: Change, aliases: Mapping[str, str] | N
     if not users:
         notes.append(f"no catalog service uses {canon}")
     return {"direct": tuple(users), "note": "; ".join(notes), "canonical": canon}
+
+
+def misfiled_dependents(G: nx.DiGraph, reached: Iterable[Any]) -> dict[Any, tuple[Any, ...]]:
+    """The services that name a reached service among their *externals* (a misfiled internal dependency).
+
+    Such a dependency is no ``depends_on`` edge, so an impact analysis does not walk it: the catalog
+    declares it external, and meta254 does not guess it is internal. It is listed instead, as the reason
+    those services are not counted (:func:`misfiled_notes`). Services already reached are left out.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The workspace graph (node attribute ``externals``: canonical names).
+    reached : iterable
+        The changed and impacted services.
+
+    Returns
+    -------
+    dict
+        reached service → the sorted services naming it among their externals (only services with any).
+
+    Examples
+    --------
+    >>> G = nx.DiGraph()
+    >>> G.add_node("emb", externals=()); G.add_node("idx", externals=("emb", "redis"))
+    >>> misfiled_dependents(G, ["emb"])
+    {'emb': ('idx',)}
+    """
+    seen = set(reached)
+    found: dict[Any, set[Any]] = {}
+    for n, externals in G.nodes(data="externals"):
+        if n in seen:
+            continue
+        for e in externals or ():
+            if e in seen and e != n:
+                found.setdefault(e, set()).add(n)
+    return {t: tuple(sorted(found[t], key=str)) for t in sorted(found, key=str)}
+
+
+def misfiled_notes(misfiled: Mapping[Any, Sequence[Any]]) -> list[str]:
+    """One note per service of :func:`misfiled_dependents`: who lists it as external, and why they do not count.
+
+    Examples
+    --------
+    >>> misfiled_notes({"emb": ("idx", "search")})  # doctest: +NORMALIZE_WHITESPACE
+    ['idx and search list emb among their externals; a misfiled internal dependency is not a depends_on
+      edge, so they are not counted here (move emb to their dependencies.internal to count them)']
+    """
+    notes = []
+    for target, users in misfiled.items():
+        names = [str(u) for u in users]
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        their = "its" if len(names) == 1 else "their"
+        notes.append(
+            f"{who} list{'s' if len(names) == 1 else ''} {target} among {their} externals; a misfiled internal "
+            f"dependency is not a depends_on edge, so {'it is' if len(names) == 1 else 'they are'} not counted "
+            f"here (move {target} to {their} dependencies.internal to count {'it' if len(names) == 1 else 'them'})"
+        )
+    return notes
 
 
 def _why(path: Sequence[Any], hops: Sequence[str]) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.clock import to_zone
 from ..core.columns import SERVICE
 from ..graph.build import relation_view
-from ..impact.rollout import deploy_waves
+from ..impact.rollout import DEPLOY_RELATIONS, deploy_waves
 from .fmt import iso_day
 from .policy import PlanPolicy
 from .windows import POLICY_FILE, zone
@@ -149,7 +149,7 @@ def assign_waves(
     wave_warning: dict[int, str] = {}
     warnings: list[str] = []
     if plan_services:
-        H_dep = relation_view(graph, ("depends_on",))
+        H_dep = relation_view(graph, DEPLOY_RELATIONS)
         members = _with_dependents(H_dep, plan_services)
         planned = set(plan_services)
         gens = []

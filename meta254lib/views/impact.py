@@ -16,6 +16,7 @@ from ..core.schema import DOMAIN, MATURITY, SERVICE, TEAM
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
 from ..graph.structure import domain_matrix
 from ..impact.analysis import ImpactResult
+from ..impact.rollout import wave_rule
 
 __all__ = [
     "IMPACTED_TABLE_COLUMNS",
@@ -68,7 +69,9 @@ def impact_headline(result: ImpactResult, team: str | None = None) -> str:
 
 
 def impact_summary_table(result: ImpactResult) -> pd.DataFrame:
-    """The summary as ``item, value`` rows (strings), including the formula, the severity rule and notes.
+    """The summary as ``item, value`` rows (strings), including the formula, the severity rule, the rule of
+    the rollout waves (:func:`~meta254lib.impact.rollout.wave_rule`) and the notes (among them who lists a
+    reached service among its externals).
 
     Examples
     --------
@@ -93,6 +96,7 @@ def impact_summary_table(result: ImpactResult) -> pd.DataFrame:
         ("severity produced by", s["severity_reason"]),
         ("severity rule", s["severity_rule"]),
         ("weighted impact formula", s["formula"]),
+        ("rollout waves", wave_rule()),
     ]
     for key in ("as_of", "quality_snapshot", "drift_source"):
         if key in s:

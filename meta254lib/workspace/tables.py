@@ -53,7 +53,12 @@ def _dependency_rules(rules: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def aliases_of(rules: Mapping[str, Any], io: WorkspaceFiles) -> dict[str, str]:
-    """External dependency aliases: the defaults, extended by rules.yaml ``dependency.aliases``."""
+    """External dependency aliases: the defaults, extended by rules.yaml ``dependency.aliases``.
+
+    A built-in alias that rules.yaml does not configure is kept (``postgres`` is PostgreSQL everywhere in
+    the catalog), and reported wherever it renamed a dependency
+    (:func:`~meta254lib.graph.rules.builtin_alias_uses`: the ``graph`` command and the structure summary).
+    """
     out = dict(DEFAULT_EXTERNAL_ALIASES)
     extra = _dependency_rules(rules).get("aliases")
     if isinstance(extra, dict):

@@ -38,7 +38,7 @@ import networkx as nx
 import pandas as pd
 
 from ..core import schema as S
-from ..core.clock import to_utc
+from ..core.clock import resolve_as_of
 from ..core.errors import ParameterError
 from ..core.settings import LAYOUT
 from .cached_units import TABLE_INPUTS, cached_unit, open_cache
@@ -106,7 +106,9 @@ class Workspace:
 
     def __init__(self, root: Path, cache: bool | str | None = None) -> None:
         self.root = root
-        self._io = WorkspaceFiles(root, open_cache(root, cache))
+        found: list[tuple[str, str, str]] = []
+        self._io = WorkspaceFiles(root, open_cache(root, cache, found))
+        self._io.warnings.extend(found)
         self._entry_list: list[dict] | None = None
         self.catalog_file, self.catalog_meta, self._n_entries = self._catalog()
 
@@ -371,6 +373,16 @@ class Workspace:
             return None
         return graph_diff(self._io, graph, self.services, self.dependencies)
 
+    @cached_property
+    def release_trains(self) -> Any:
+        """``catalog/release-trains.yaml`` as parsed (``None`` when absent or unusable; see remediation.trains)."""
+        paths = self._io.find("release_trains")
+        if not paths:
+            return None
+        doc = self._io.load(paths[0], "release_trains")
+        self._io.rows[self._io.rel(paths[0])] = len(doc) if isinstance(doc, (list, dict)) else 0
+        return doc
+
     # --- derived -------------------------------------------------------------------------------
 
     @cached_property
@@ -404,10 +416,7 @@ class Workspace:
             ``as_of`` is not a date, or no date can be derived from the workspace.
         """
         if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
-            ts = parse_timestamp(as_of) if not isinstance(as_of, pd.Timestamp) else to_utc(as_of)
-            if ts is None:
-                raise ParameterError(f"as_of: expected a date like 2025-10-10, found {as_of!r}")
-            return ts
+            return resolve_as_of(as_of)  # the one as-of rule: strict ISO 8601 text, naive means UTC
         if self.generated_at is not None:
             return self.generated_at
         latest = self.services["last_update"].max()

@@ -63,8 +63,9 @@ def test_impact_json_shape_and_values(ws):
     assert metrics["path"] == ["metrics", "gateway", "auth"]
     assert metrics["relations"] == ["consumes_event", "depends_on"]
     assert metrics["caused_by"] == ["service:auth"] and metrics["weight"] == pytest.approx(0.625)
-    assert [w["services"] for w in doc["rollout"]["waves"]] == [["auth"], ["entitlements", "gateway", "metrics"]]
-    assert doc["rollout"]["waves"][1]["cycle"] is True
+    # waves read depends_on only (metrics -> gateway is an event edge): no deploy cycle
+    assert [w["services"] for w in doc["rollout"]["waves"]] == [["auth", "entitlements", "metrics"], ["gateway"]]
+    assert not any(w["cycle"] for w in doc["rollout"]["waves"])
     # deterministic: same inputs, same bytes
     again = _run(["impact", "--workspace", str(ws), "--service", "auth", "--format", "json"])
     assert again.output == res.output

@@ -385,14 +385,13 @@ def test_rollout_waves_tests_rollback_teams(G):
         TEAMS, [{"team": "access", "service": "auth", "contact": "access@x", "slack": "#access", "source": "x"}]
     )
     plan = rollout_plan(G, r, teams=teams)
+    # waves read depends_on only: the gateway ↔ metrics ↔ streaming cycle exists only through events
     assert plan.waves[["wave", "services", "cycle"]].values.tolist() == [
-        [1, ("auth",), False],
-        [2, ("entitlements",), False],
-        [3, ("gateway", "metrics", "streaming"), True],
+        [1, ("auth", "entitlements", "metrics"), False],
+        [2, ("gateway", "streaming"), False],
     ]
-    assert "cycle gateway ↔ metrics ↔ streaming" in plan.waves.loc[2, "warning"]
-    assert plan.warnings == [f"wave 3: {plan.waves.loc[2, 'warning']}"]
-    assert plan.rollback["services"].tolist() == [("gateway", "metrics", "streaming"), ("entitlements",), ("auth",)]
+    assert plan.warnings == []
+    assert plan.rollback["services"].tolist() == [("gateway", "streaming"), ("auth", "entitlements", "metrics")]
     t = plan.tests.set_index("service")
     assert t.loc["auth", "role"] == "changed"
     assert t.loc["entitlements", ["integration", "contract"]].tolist() == [True, True]
