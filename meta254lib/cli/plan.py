@@ -40,7 +40,7 @@ def _title(plan: RemediationPlan) -> str:
         f"Remediation plan as of {plan.as_of.strftime('%Y-%m-%d')}: {s['items']} item(s) for {s['services']} "
         f"service(s) in {s['waves']} wave(s); automated {s['by_automation']['automated']}, approval "
         f"{s['by_automation']['approval']}, manual {s['by_automation']['manual']}; {s['security_items']} security "
-        f"fix(es); backlog {s['backlog_start']} → {s['backlog_end']} by {s['plan_end'] or '-'}",
+        f"fix(es); backlog {s['backlog_start']} → {s['backlog_end']} by {s.get('backlog_end_date') or '-'}",
         f"Priority: {plan.policy.priority_formula()}",
     ]
     lines += [f"Warning: {w}" for w in plan.warnings]
@@ -114,7 +114,7 @@ def command(
         from ..drift.engine import detect_drift
 
         later = detect_drift(ws, as_of=plan.as_of).issues
-        result = track_progress(earlier, later, as_of=plan.as_of)
+        result = track_progress(earlier, later, as_of=plan.as_of, history=ws.drift_history)
         if fmt == "json":
             click.echo(to_json(result.to_payload()))
         else:

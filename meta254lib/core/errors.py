@@ -8,11 +8,14 @@ Exit codes
 ----------
 0  ok
 1  findings (validation findings, drift above a floor) or a report page failed
-2  unusable input (:class:`InputError` and subclasses)
+2  unusable input (:class:`InputError` and subclasses), an output that cannot be written
+   (:class:`OutputError`: disk full, read-only folder) or an output folder in use (:class:`OutputBusyError`)
 3  internal error (anything else)
 """
 
 from __future__ import annotations
+
+import difflib
 
 __all__ = [
     "EXIT_FINDINGS",
@@ -21,6 +24,8 @@ __all__ = [
     "EXIT_OK",
     "InputError",
     "Meta254Error",
+    "OutputBusyError",
+    "OutputError",
     "ParameterError",
     "ReportError",
     "SchemaError",
@@ -103,14 +108,22 @@ class UnknownServiceError(Meta254Error, KeyError):
     --------
     >>> str(UnknownServiceError("nope", ["auth", "gateway"]))
     "unknown service 'nope' (known: auth, gateway)"
+    >>> str(UnknownServiceError("gatewy", ["auth", "gateway", "metrics"]))
+    "unknown service 'gatewy' (did you mean gateway?)"
     """
 
     exit_code = EXIT_INPUT
 
     def __init__(self, service: str, known: list[str] | None = None) -> None:
         self.service = service
-        known = sorted(known or [])
-        hint = f" (known: {', '.join(known[:10])}{', ...' if len(known) > 10 else ''})" if known else ""
+        known = sorted({str(k) for k in known or []})
+        close = difflib.get_close_matches(str(service), known, n=3, cutoff=0.7)
+        if close:
+            hint = f" (did you mean {' or '.join(close)}?)"
+        elif known:
+            hint = f" (known: {', '.join(known[:10])}{', ...' if len(known) > 10 else ''})"
+        else:
+            hint = ""
         Meta254Error.__init__(self, f"unknown service {service!r}{hint}")
 
     def __str__(self) -> str:
@@ -127,3 +140,34 @@ class ReportError(Meta254Error):
     """A report run finished with at least one failed page."""
 
     exit_code = EXIT_FINDINGS
+
+
+class OutputError(Meta254Error):
+    """An output cannot be written because of the environment: a full disk, a read-only folder, no permission.
+
+    Parameters
+    ----------
+    path : str
+        The file or folder that could not be written.
+    reason : str
+        The operating system's reason (``No space left on device``).
+
+    Examples
+    --------
+    >>> err = OutputError("reports/2025-W41", "No space left on device")
+    >>> str(err), err.exit_code
+    ('cannot write reports/2025-W41: No space left on device', 2)
+    """
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")
+
+
+class OutputBusyError(Meta254Error):
+    """An output folder is in use by another run (``meta254 report`` without ``--wait``); exit 2."""
+
+    exit_code = EXIT_INPUT

@@ -35,9 +35,13 @@ def drift_flow(
     """New, resolved and persisting issues per week (weeks start on Monday, UTC).
 
     ``carried_in`` counts the issues already open in the first report (not new: their start is
-    unknown). ``open`` is the number open at the end of the week, so
-    ``open = previous open + carried_in + new - resolved`` holds exactly; ``persisting`` counts the
-    open ones that started before the week.
+    unknown). ``new`` and ``resolved`` count only what one detector saw appear and go away;
+    ``detector_in`` and ``detector_out`` count the issues that appeared or went away only because a
+    report came from another detector than the report before (``source``; see
+    :func:`~meta254lib.drift.history.issue_spells`): detector churn, not remediation. ``open`` is the
+    number open at the end of the week, so
+    ``open = previous open + carried_in + new + detector_in - resolved - detector_out`` holds exactly;
+    ``persisting`` counts the open ones that started before the week; ``net`` is ``new - resolved``.
 
     Parameters
     ----------
@@ -52,10 +56,13 @@ def drift_flow(
     >>> f = drift_flow(h, "2025-01-20")
     >>> f[["carried_in", "new", "resolved", "persisting", "open"]].values.tolist()
     [[1, 0, 0, 0, 1], [0, 1, 0, 1, 2], [0, 0, 1, 1, 1]]
+    >>> g = drift_flow(h.assign(source=["platform"] * 3 + ["meta254"]), "2025-01-20")
+    >>> g[["resolved", "detector_out", "open"]].values.tolist()[-1]
+    [0, 1, 1]
     """
     sp = issue_spells(history, as_of, policy)
     keys = [by] if by else []
-    cols = ["week", *keys, "carried_in", "new", "resolved", "persisting", "open", "net"]
+    cols = ["week", *keys, "carried_in", "new", "resolved", "detector_in", "detector_out", "persisting", "open", "net"]
     _, reports, as_of = prepare_history(history, as_of, policy, False)
     if not len(reports):
         return pd.DataFrame(columns=cols)
@@ -74,12 +81,17 @@ def drift_flow(
         return s.reindex(idx, fill_value=0)
 
     carried = count(sp[sp["carried_in"]], "_ws")
-    new = count(sp[~sp["carried_in"]], "_ws")
-    resolved = count(sp[sp["resolved_at"].notna()], "_wr")
+    new = count(sp[sp["start_reason"] == "new"], "_ws")
+    det_in = count(sp[sp["start_reason"] == "detector_change"], "_ws")
+    resolved = count(sp[sp["end_reason"] == "resolved"], "_wr")
+    det_out = count(sp[sp["end_reason"] == "detector_change"], "_wr")
     same_week = count(sp[sp["resolved_at"].notna() & (sp["_ws"] == sp["_wr"])], "_ws")
-    out = pd.DataFrame({"carried_in": carried, "new": new, "resolved": resolved}).reset_index()
-    out["open"] = (out["carried_in"] + out["new"] - out["resolved"]).groupby(out["_g"], dropna=False).cumsum()
-    started_open = (carried + new - same_week).to_numpy()
+    out = pd.DataFrame(
+        {"carried_in": carried, "new": new, "resolved": resolved, "detector_in": det_in, "detector_out": det_out}
+    ).reset_index()
+    change = out["carried_in"] + out["new"] + out["detector_in"] - out["resolved"] - out["detector_out"]
+    out["open"] = change.groupby(out["_g"], dropna=False).cumsum()
+    started_open = (carried + new + det_in - same_week).to_numpy()
     out["persisting"] = out["open"].to_numpy() - started_open
     out["net"] = out["new"] - out["resolved"]
     if by:

@@ -5,7 +5,11 @@ meta254 reports alike, matched by issue id. Every function takes an explicit ``a
 after it are ignored and issues still open are censored at it (default: the last report).
 
 A *spell* is one uninterrupted run of an issue id over successive reports; it is resolved at the
-first later report without the id. Exempt rows are not part of the backlog. Weekly flow and
+first later report without the id, when that report comes from the same detector (``source``:
+``platform`` or ``meta254``). When the report without it comes from another detector, the spell ends
+by a *detector change* instead: the other tool may simply never look for that issue (the platform's
+``shared_dependency`` rows, for one), so this is no remediation; likewise a spell that starts at a
+report whose detector differs from the report before. Exempt rows are not part of the backlog. Weekly flow and
 backlog are in :mod:`~meta254lib.drift.flow`; time to remediation, SLOs and KPIs in
 :mod:`~meta254lib.drift.kpis`.
 
@@ -35,12 +39,15 @@ from .policy import DriftPolicy
 from .reportfile import drift_report_filename
 
 __all__ = [
+    "END_REASONS",
     "SPELL_COLUMNS",
+    "START_REASONS",
     "filter_history",
     "group_values",
     "history_with_current",
     "issue_spells",
     "prepare_history",
+    "report_sources",
 ]
 
 #: The columns of :func:`issue_spells`.
@@ -57,7 +64,13 @@ SPELL_COLUMNS: tuple[str, ...] = (
     "open",
     "carried_in",
     "duration_days",
+    "start_reason",
+    "end_reason",
 )
+
+#: Values of the spells' ``start_reason`` and ``end_reason`` columns.
+START_REASONS: tuple[str, ...] = ("carried_in", "new", "detector_change")
+END_REASONS: tuple[str, ...] = ("open", "resolved", "detector_change")
 
 
 def history_with_current(history: pd.DataFrame | None, result: DriftResult) -> pd.DataFrame:
@@ -221,8 +234,12 @@ def issue_spells(
     -------
     DataFrame
         ``issue_id, spell, service, type, severity, subject, first_seen, last_seen, resolved_at,
-        open, carried_in, duration_days`` sorted by first_seen, issue_id. ``carried_in`` marks
-        spells present in the first report (their true start is unknown).
+        open, carried_in, duration_days, start_reason, end_reason`` sorted by first_seen, issue_id.
+        ``carried_in`` marks spells present in the first report (their true start is unknown).
+        ``resolved_at`` is the first report without the issue, whatever its detector; ``end_reason``
+        says ``resolved`` only when that report comes from the same detector (``source``) as the last
+        report with it, ``detector_change`` otherwise, ``open`` while it lasts; ``start_reason`` is
+        ``carried_in``, ``new`` or ``detector_change`` (the report before is another detector's).
 
     Examples
     --------
@@ -231,11 +248,41 @@ def issue_spells(
     ...     "service": "s", "type": "spec_minor_lag", "severity": "medium"})
     >>> issue_spells(h, "2025-01-27")[["issue_id", "resolved_at", "open", "duration_days"]].values.tolist()
     [['A', Timestamp('2025-01-20 00:00:00+0000', tz='UTC'), False, 14.0], ['B', NaT, True, 14.0]]
+
+    The third report from another detector: A's end is a detector change, not a remediation.
+
+    >>> issue_spells(h.assign(source=["platform"] * 3 + ["meta254"]))[["issue_id", "end_reason"]].values.tolist()
+    [['A', 'detector_change'], ['B', 'open']]
     """
     h, reports, as_of = prepare_history(history, as_of, policy, include_exempt)
     if h.empty:
         return _no_spells()
-    return _spell_frame(_spell_runs(h, reports), reports, as_of)
+    return _spell_frame(_spell_runs(h, reports), reports, as_of, report_sources(history, reports))
+
+
+def report_sources(history: pd.DataFrame | None, reports: pd.DatetimeIndex) -> np.ndarray:
+    """The detector (``source`` column: ``platform``, ``meta254``) of each report time; None when unknown.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2025-01-06", "2025-01-13"], utc=True)
+    >>> report_sources(pd.DataFrame({"report_time": t, "source": ["platform", "meta254"]}), t).tolist()
+    ['platform', 'meta254']
+    """
+    out = np.full(len(reports), None, dtype=object)
+    if history is None or "source" not in history.columns or not len(reports):
+        return out
+    r = history[["report_time", "source"]].dropna().drop_duplicates("report_time")
+    pos = reports.get_indexer(pd.DatetimeIndex(pd.to_datetime(r["report_time"], utc=True)))
+    ok = pos >= 0
+    out[pos[ok]] = r["source"].astype("str").to_numpy()[ok]
+    return out
+
+
+def _switched(sources: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Whether report ``before[k]`` and report ``after[k]`` come from two different known detectors."""
+    a, b = sources[before], sources[after]
+    return np.array([x is not None and y is not None and x != y for x, y in zip(a, b, strict=True)], dtype=bool)
 
 
 def _no_spells() -> pd.DataFrame:
@@ -266,17 +313,22 @@ def _spell_runs(h: pd.DataFrame, reports: pd.DatetimeIndex) -> pd.DataFrame:
     )
 
 
-def _spell_frame(agg: pd.DataFrame, reports: pd.DatetimeIndex, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The spell runs dated by the report calendar: seen, resolved, open, duration; numbered per issue."""
+def _spell_frame(
+    agg: pd.DataFrame, reports: pd.DatetimeIndex, as_of: pd.Timestamp, sources: np.ndarray
+) -> pd.DataFrame:
+    """The spell runs dated by the report calendar: seen, resolved, open, duration, start and end reasons."""
     n = len(reports)
-    first = reports[agg["_s"].to_numpy()]
-    last = reports[agg["_e"].to_numpy()]
-    nxt = agg["_e"].to_numpy() + 1
+    s_idx, e_idx = agg["_s"].to_numpy(), agg["_e"].to_numpy()
+    first = reports[s_idx]
+    last = reports[e_idx]
+    nxt = e_idx + 1
     nxt_ok = nxt < n
     resolved = pd.Series(pd.NaT, index=agg.index, dtype=UTC_TS)
     resolved[nxt_ok] = reports[nxt[nxt_ok]]
     is_open = nxt >= n
     end = resolved.where(~is_open, as_of)
+    switched_out = _switched(sources, e_idx, np.minimum(nxt, n - 1)) & nxt_ok
+    switched_in = _switched(sources, np.maximum(s_idx - 1, 0), s_idx) & (s_idx > 0)
     out = pd.DataFrame(
         {
             "issue_id": agg["issue_id"].astype("str"),
@@ -288,12 +340,15 @@ def _spell_frame(agg: pd.DataFrame, reports: pd.DatetimeIndex, as_of: pd.Timesta
             "last_seen": pd.Series(last, index=agg.index).astype(UTC_TS),
             "resolved_at": resolved,
             "open": is_open,
-            "carried_in": agg["_s"].to_numpy() == 0,
+            "carried_in": s_idx == 0,
             "duration_days": (
                 (end.astype(UTC_TS) - pd.Series(first, index=agg.index).astype(UTC_TS)) / pd.Timedelta(days=1)
             ).astype("float64"),
+            "start_reason": np.where(s_idx == 0, "carried_in", np.where(switched_in, "detector_change", "new")),
+            "end_reason": np.where(is_open, "open", np.where(switched_out, "detector_change", "resolved")),
         }
     )
+    out = out.astype({"start_reason": "str", "end_reason": "str"})
     out = out.sort_values(["first_seen", "issue_id"], kind="mergesort").reset_index(drop=True)
     out.insert(1, "spell", out.groupby("issue_id").cumcount().astype("int64") + 1)
     return out

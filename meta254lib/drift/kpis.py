@@ -1,7 +1,10 @@
 """Time to remediation (Kaplan–Meier), response-time SLOs and the runbook's drift KPIs.
 
 Works on ``drift_history`` rows through the spells of :mod:`meta254lib.drift.history`: issues still
-open at ``as_of`` are censored there, so no estimate ignores what is not resolved yet.
+open at ``as_of`` are censored there, so no estimate ignores what is not resolved yet. An issue that
+went away only because the next report came from another detector (``end_reason`` ``detector_change``)
+is not a remediation: it is censored where it went away, and the KPIs over a window whose reports
+come from more than one detector are not judged (``mixed_sources``).
 
 Examples
 --------
@@ -105,7 +108,7 @@ def remediation_survival(
     sp = issue_spells(history, as_of, policy)
     frames = []
     for name, part in _spell_groups(sp, by):
-        km = kaplan_meier(part["duration_days"], ~part["open"])
+        km = kaplan_meier(part["duration_days"], part["end_reason"] == "resolved")
         frames.append(km.assign(group=name))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out.reindex(columns=["group", "time", "at_risk", "events", "censored", "survival"])
@@ -119,9 +122,10 @@ def time_to_remediation(
     Returns
     -------
     DataFrame
-        ``group, issues, resolved, censored, median_days, p25_days, p75_days, p90_days,
-        naive_mean_resolved_days``; ``pXX_days`` is the time by which XX % of issues are resolved
-        according to the survival curve (NaN when the curve never gets there).
+        ``group, issues, resolved, censored, detector_change, median_days, p25_days, p75_days, p90_days,
+        naive_mean_resolved_days``; ``censored`` counts the issues still open and those that went away
+        on a detector change (``detector_change``, counted apart too); ``pXX_days`` is the time by
+        which XX % of issues are resolved according to the survival curve (NaN when never).
         ``naive_mean_resolved_days`` is the mean over resolved issues only, shown for contrast: it
         ignores everything still open and is biased low.
 
@@ -136,14 +140,16 @@ def time_to_remediation(
     sp = issue_spells(history, as_of, policy)
     rows = []
     for name, part in _spell_groups(sp, by):
-        km = kaplan_meier(part["duration_days"], ~part["open"])
-        closed = part.loc[~part["open"], "duration_days"]
+        fixed = (part["end_reason"] == "resolved").to_numpy()
+        km = kaplan_meier(part["duration_days"], fixed)
+        closed = part.loc[fixed, "duration_days"]
         rows.append(
             {
                 "group": name,
                 "issues": len(part),
-                "resolved": int((~part["open"]).sum()),
-                "censored": int(part["open"].sum()),
+                "resolved": int(fixed.sum()),
+                "censored": int((~fixed).sum()),
+                "detector_change": int((part["end_reason"] == "detector_change").sum()),
                 "median_days": _km_time(km, 0.5) if len(km) else float("nan"),
                 "p25_days": _km_time(km, 0.25) if len(km) else float("nan"),
                 "p75_days": _km_time(km, 0.75) if len(km) else float("nan"),
@@ -151,7 +157,9 @@ def time_to_remediation(
                 "naive_mean_resolved_days": float(closed.mean()) if len(closed) else float("nan"),
             }
         )
-    return pd.DataFrame(rows).astype({"issues": "int64", "resolved": "int64", "censored": "int64"})
+    return pd.DataFrame(rows).astype(
+        {"issues": "int64", "resolved": "int64", "censored": "int64", "detector_change": "int64"}
+    )
 
 
 def slo_status(history: pd.DataFrame | None, as_of: Any = None, policy: DriftPolicy | None = None) -> pd.DataFrame:
@@ -195,19 +203,26 @@ def slo_status(history: pd.DataFrame | None, as_of: Any = None, policy: DriftPol
     return o.reindex(columns=cols).reset_index(drop=True)
 
 
-def _mixed_sources(history: pd.DataFrame | None, as_of: pd.Timestamp | None, days: int) -> str:
-    """A note when the reports of the last ``days`` (and the one before) come from different tools."""
+def _window_sources(history: pd.DataFrame | None, as_of: pd.Timestamp | None, days: int) -> list[str]:
+    """The detectors (``source``) of the reports of the last ``days`` and of the one before them."""
     if history is None or as_of is None or "source" not in history or history.empty:
-        return ""
+        return []
     r = history[["report_time", "source"]].dropna().drop_duplicates()
     r = r[r["report_time"] <= as_of].sort_values("report_time")
     lo = as_of - pd.Timedelta(days=days)
     inside = r[r["report_time"] > lo]
     before = r[r["report_time"] <= lo].tail(1)
-    sources = sorted(set(pd.concat([before, inside])["source"].astype("str")))
+    return sorted(set(pd.concat([before, inside])["source"].astype("str")))
+
+
+def _mixed_note(sources: list[str]) -> str:
+    """A note when a window's reports come from more than one detector (empty otherwise)."""
     if len(sources) < 2:
         return ""
-    return f"; the window mixes {' and '.join(sources)} reports, whose detectors differ: part of this is detector churn"
+    return (
+        f"; mixed sources: the window mixes {' and '.join(sources)} reports, whose detectors differ "
+        "(issues that came or went with the detector are not counted as new or resolved); not judged"
+    )
 
 
 def _open_at(sp: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
@@ -236,7 +251,9 @@ def kpis(
     Returns
     -------
     DataFrame
-        ``kpi, label, value, unit, target, met, note``. KPIs: ``drift_detection_rate`` (share of
+        ``kpi, label, value, unit, target, met, mixed_sources, note``. ``mixed_sources`` marks the
+        window KPIs whose window mixes reports of two detectors: their ``met`` is NA (not judged).
+        KPIs: ``drift_detection_rate`` (share of
         services with an open issue; target < 10 %), ``mttr_high_days`` (Kaplan–Meier median time to
         remediation of high issues; target < 7), ``accumulation_rate`` and ``resolution_rate``
         (issues per week; resolution should keep up), ``net_change_per_month`` (relative change of
@@ -258,7 +275,7 @@ def kpis(
     sp = issue_spells(history, as_of, policy)
     _, reports, as_of = prepare_history(history, as_of, policy, False)
     open_now = _open_at(sp, as_of) if as_of is not None else sp.iloc[0:0]
-    mixed = _mixed_sources(history, as_of, max(window_days, 30))
+    mixed = _mixed_note(_window_sources(history, as_of, max(window_days, 30)))
     rows = [
         _detection_rate(open_now, services, policy),
         _mttr_high(sp, policy),
@@ -269,7 +286,9 @@ def kpis(
     out = pd.DataFrame(rows)
     out["value"] = out["value"].astype("float64")
     out["target"] = pd.to_numeric(out["target"], errors="coerce").astype("float64")
-    out["met"] = out["met"].astype("boolean")
+    window = out["kpi"].isin(["accumulation_rate", "resolution_rate", "net_change_per_month"]).to_numpy()
+    out.insert(6, "mixed_sources", window & bool(mixed))
+    out["met"] = out["met"].astype("boolean").mask(out["mixed_sources"], pd.NA)
     return out
 
 
@@ -296,7 +315,8 @@ def _detection_rate(open_now: pd.DataFrame, services: int | None, policy: DriftP
 def _mttr_high(sp: pd.DataFrame, policy: DriftPolicy) -> dict[str, Any]:
     """``mttr_high_days``: Kaplan–Meier median time to remediation of high spells."""
     high = sp[sp["severity"] == "high"]
-    km = kaplan_meier(high["duration_days"], ~high["open"])
+    km = kaplan_meier(high["duration_days"], high["end_reason"] == "resolved")
+    churn = int((high["end_reason"] == "detector_change").sum())
     mttr = _km_time(km, 0.5) if len(km) else _NAN
     return _kpi(
         "mttr_high_days",
@@ -306,6 +326,7 @@ def _mttr_high(sp: pd.DataFrame, policy: DriftPolicy) -> dict[str, Any]:
         policy.mttr_high_target_days,
         pd.NA if math.isnan(mttr) else mttr < policy.mttr_high_target_days,
         f"{len(high)} high spells, {int(high['open'].sum())} still open (censored)"
+        + (f", {churn} gone on a detector change (censored)" if churn else "")
         + ("; median not reached" if len(high) and math.isnan(mttr) else ""),
     )
 
@@ -317,10 +338,17 @@ def _flow_rates(
     weeks = window_days / 7.0
     lo = as_of - pd.Timedelta(days=window_days) if as_of is not None else None
     if lo is not None and len(reports) and reports[0] <= lo:
-        new = int(((sp["first_seen"] > lo) & (sp["first_seen"] <= as_of) & ~sp["carried_in"]).sum())
-        res = int(((sp["resolved_at"] > lo) & (sp["resolved_at"] <= as_of)).sum())
+        came = (sp["first_seen"] > lo) & (sp["first_seen"] <= as_of)
+        went = (sp["resolved_at"] > lo) & (sp["resolved_at"] <= as_of)
+        new = int((came & (sp["start_reason"] == "new")).sum())
+        res = int((went & (sp["end_reason"] == "resolved")).sum())
+        d_in = int((came & (sp["start_reason"] == "detector_change")).sum())
+        d_out = int((went & (sp["end_reason"] == "detector_change")).sum())
         acc_v, res_v = round(new / weeks, 4), round(res / weeks, 4)
-        note = f"{new} new and {res} resolved in the last {window_days} days{mixed}"
+        note = f"{new} new and {res} resolved in the last {window_days} days"
+        if d_in or d_out:
+            note += f"; {d_in} appeared and {d_out} went away on a detector change (not counted)"
+        note += mixed
     else:
         acc_v = res_v = _NAN
         note = f"history shorter than {window_days} days"

@@ -23,7 +23,7 @@ from .window import WEEK, to_us, typed_frame, week_ends
 if TYPE_CHECKING:
     from ..drift.policy import DriftPolicy
 
-__all__ = ["drift_mttr", "drift_weekly", "service_backlog"]
+__all__ = ["backlog_source", "drift_mttr", "drift_weekly", "service_backlog"]
 
 
 def _week_of_times(times: pd.Series, ends: pd.DatetimeIndex) -> np.ndarray:
@@ -54,7 +54,11 @@ def drift_weekly(
     their type's policy severity); this function only puts them on the weeks of the quality trend
     (``(end - 7 days, end]``). The backlog at a week end is the latest report at or before it (NA
     before the first report); *new* counts spells that started in the week (not those already open in
-    the first report), *resolved* those whose first report without the issue falls in the week.
+    the first report), *resolved* those whose first report without the issue falls in the week, both
+    only when the report before came from the same detector; ``detector_in`` / ``detector_out`` count
+    those that came or went only because the detector (``source``) changed: detector churn, not
+    remediation. ``out.attrs["backlog_source"]`` describes what the last backlog counts
+    (:func:`backlog_source`).
 
     Returns
     -------
@@ -70,6 +74,9 @@ def drift_weekly(
     >>> f = drift_weekly(dh, as_of="2025-01-15", weeks=2)
     >>> f.query("severity == 'all'")[["backlog", "new", "resolved", "reports"]].astype(object).values.tolist()
     [[1.0, 0, 1, 1], [1.0, 1, 1, 1]]
+    >>> g = drift_weekly(dh.assign(source=["platform"] * 3 + ["meta254"]), as_of="2025-01-15", weeks=2)
+    >>> g.query("severity == 'all'")[["new", "resolved", "detector_in", "detector_out"]].values.tolist()[-1]
+    [0, 0, 1, 1]
     """
     end = to_utc(as_of)
     ends = week_ends(end, weeks)
@@ -78,19 +85,72 @@ def drift_weekly(
     bl = backlog(dh, end, policy) if dh is not None else pd.DataFrame()
     spells = issue_spells(dh, end, policy) if dh is not None else pd.DataFrame()
     at, reports, table = _reports_by_week(bl, ends)
-    started = spells[~spells["carried_in"]] if len(spells) else spells
-    new_w = _week_of_times(started["first_seen"], ends) if len(started) else np.array([], dtype="int64")
-    res_w = _week_of_times(spells["resolved_at"], ends) if len(spells) else np.array([], dtype="int64")
+    flows = {
+        "new": _events(spells, "first_seen", "start_reason", "new", ends),
+        "resolved": _events(spells, "resolved_at", "end_reason", "resolved", ends),
+        "detector_in": _events(spells, "first_seen", "start_reason", "detector_change", ends),
+        "detector_out": _events(spells, "resolved_at", "end_reason", "detector_change", ends),
+    }
     rows = []
     for k, sev in enumerate(sevs):
-        n_new = _count_by_week(new_w, started, sev, weeks)
-        n_res = _count_by_week(res_w, spells, sev, weeks)
+        counts = [_count_by_week(w, part, sev, weeks) for part, w in flows.values()]
         for i in range(weeks):
             value = table[at[i], k] if at[i] >= 0 else np.nan
-            rows.append((i + 1, ends[i], sev, value, int(n_new[i]), int(n_res[i]), int(reports[i])))
-    out = pd.DataFrame(rows, columns=["week", "week_end", SEVERITY, "backlog", "new", "resolved", "reports"])
+            rows.append((i + 1, ends[i], sev, value, *(int(c[i]) for c in counts), int(reports[i])))
+    out = pd.DataFrame(rows, columns=["week", "week_end", SEVERITY, "backlog", *flows, "reports"])
     out["_s"] = out[SEVERITY].map({s: i for i, s in enumerate(sevs)})
-    return typed_frame(out.sort_values(["week", "_s"], kind="stable"), DRIFT_WEEKLY)
+    out = typed_frame(out.sort_values(["week", "_s"], kind="stable"), DRIFT_WEEKLY)
+    out.attrs["backlog_source"] = backlog_source(dh, end)
+    return out
+
+
+def _events(
+    spells: pd.DataFrame, time_col: str, reason_col: str, reason: str, ends: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The spells whose ``reason_col`` is ``reason``, and the week index of their ``time_col``."""
+    if not len(spells):
+        return spells, np.array([], dtype="int64")
+    part = spells[spells[reason_col] == reason]
+    return part, (_week_of_times(part[time_col], ends) if len(part) else np.array([], dtype="int64"))
+
+
+def backlog_source(drift_history: pd.DataFrame | None, as_of: Any) -> str:
+    """What the drift backlog at ``as_of`` counts: which report, from which detector, in which unit.
+
+    The backlog counts the issue ids (one per service, type and subject; exempt ones left out) of
+    the latest report at or before ``as_of``. A platform report counts its issues its own way (a
+    shared dependency once for every service that uses it), so its own total differs; the issues of
+    ``meta254 drift`` come from meta254's detectors, which differ from the platform's.
+
+    Examples
+    --------
+    >>> dh = pd.DataFrame({"report": "r.json", "report_time": pd.to_datetime(["2025-10-10"] * 3, utc=True),
+    ...     "source": "platform", "source_issue": ["r.json#0", "r.json#0", "r.json#1"],
+    ...     "issue_id": ["A", "B", "C"], "exempt": False})
+    >>> s = backlog_source(dh, "2025-10-11")
+    >>> s.split(": ")[0]
+    'counted per service, type and subject from the platform report of 2025-10-10 00:00 UTC'
+    >>> s.split(": ")[1].split(";")[0]
+    '3 issue ids (the report itself lists 2 issues, a shared dependency once for all its services)'
+    """
+    dh = _drift_upto(drift_history, to_utc(as_of))
+    if dh is None:
+        return ""
+    when = pd.to_datetime(dh["report_time"], utc=True)
+    rep = dh[when == when.max()]
+    source = str(rep["source"].dropna().iloc[0]) if "source" in rep and rep["source"].notna().any() else "drift"
+    rows = rep[rep["issue_id"].notna()]
+    if "exempt" in rows:
+        rows = rows[~rows["exempt"].astype("boolean").fillna(False).astype(bool)]
+    ids = rows["issue_id"].nunique()
+    text = f"counted per service, type and subject from the {source} report of {when.max():%Y-%m-%d %H:%M} UTC: "
+    text += f"{ids} issue ids"
+    if source == "platform":
+        native = rows["source_issue"].nunique() if "source_issue" in rows else 0
+        if native and native != ids:
+            text += f" (the report itself lists {native} issues, a shared dependency once for all its services)"
+        text += "; `meta254 drift` counts what meta254's own detectors find, which differs"
+    return text
 
 
 def _reports_by_week(bl: pd.DataFrame, ends: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

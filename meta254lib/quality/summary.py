@@ -103,7 +103,12 @@ def _watch_sentence(report: TrendReport) -> list[str]:
 
 
 def _drift_sentence(report: TrendReport) -> list[str]:
-    """The drift backlog at the end of the window and the flow over it (no drift history: no sentence)."""
+    """The drift backlog at the end of the window, the flow over it, and what the backlog counts.
+
+    Issues that came or went only because the reports' detector changed (``detector_in`` /
+    ``detector_out``) are stated apart: detector churn is not remediation. No drift history: no
+    sentence.
+    """
     dw = report.drift_weekly
     if dw is None or not len(dw):
         return []
@@ -111,11 +116,20 @@ def _drift_sentence(report: TrendReport) -> list[str]:
     bl = a["backlog"].dropna()
     if not len(bl):
         return []
-    return [
-        f"Drift backlog {float(bl.iloc[-1]):.0f} open issue(s) at the end of the window "
-        f"(from {float(bl.iloc[0]):.0f}); {int(a['new'].sum())} new and {int(a['resolved'].sum())} resolved "
-        "over the window."
-    ]
+    flow = f"{int(a['new'].sum())} new and {int(a['resolved'].sum())} resolved over the window"
+    d_in = int(a["detector_in"].sum()) if "detector_in" in a else 0
+    d_out = int(a["detector_out"].sum()) if "detector_out" in a else 0
+    if d_in or d_out:
+        flow += (
+            f"; besides, {d_in} appeared and {d_out} went away only because the reports' detector changed "
+            "(detector churn, not counted as new or resolved)"
+        )
+    last, first = float(bl.iloc[-1]), float(bl.iloc[0])
+    out = [f"Drift backlog {last:.0f} open issue(s) at the end of the window (from {first:.0f}); {flow}."]
+    source = dw.attrs.get("backlog_source", "")
+    if source:
+        out.append(f"Drift backlog source: {source}.")
+    return out
 
 
 def _correlation_sentence(report: TrendReport) -> list[str]:

@@ -94,15 +94,18 @@ def track_progress(
     as_of : timestamp-like, optional
         When the later report was taken (default: its ``as_of`` / newest ``report_time``).
     history : DataFrame, optional
-        ``DRIFT_HISTORY`` rows between the plan and the later report.
+        ``DRIFT_HISTORY`` rows (e.g. ``ws.drift_history``); only reports of the later report's source
+        taken after the plan and before the later report are read.
 
     Returns
     -------
     ProgressResult
         Status per item: ``done`` (none of its issues present), ``overdue`` (some present after the
         due date), ``partial`` (some gone, some present, not yet due), ``open`` (all present, not yet
-        due). An issue *came back* when it is present in the later report but was absent from a report
-        taken after the plan, or when its current episode started after the plan (``detected_at``).
+        due). An issue *came back* when it is present in the later report and was absent from a report
+        of the same source (``meta254`` for a drift run) taken after the plan and before the later report.
+        An issue never seen gone is simply still open: a drift run's ``detected_at`` (the as-of itself
+        when the history does not know the id) is no evidence that it went away.
 
     Examples
     --------
@@ -120,8 +123,8 @@ def track_progress(
     """
     items, p_as_of = _plan_items(plan, plan_as_of)
     report = _later_report(later, as_of, p_as_of, history)
-    gone_between = _gone_between(report.history, items, p_as_of, report.when)
-    rows = [_item_progress(it, report, gone_between, p_as_of) for it in items.to_dict("records")]
+    gone_between = _gone_between(report.history, items, p_as_of, report.when, report.source)
+    rows = [_item_progress(it, report, gone_between) for it in items.to_dict("records")]
     out = frame_from_records(PLAN_PROGRESS, rows)
     for c in ("open_issues", "closed_issues", "came_back"):
         if len(out):
@@ -140,13 +143,13 @@ def track_progress(
 
 
 class _Report(NamedTuple):
-    """The later report: when, which issue ids are present, its rows, when each episode started, history."""
+    """The later report: when, which issue ids are present, its rows, earlier history, and its source."""
 
     when: pd.Timestamp
     present: set[str]
     rows: pd.DataFrame
-    detected: dict[str, pd.Timestamp]
     history: pd.DataFrame | None
+    source: str | None
 
 
 def _plan_items(
@@ -177,36 +180,40 @@ def _later_report(later: pd.DataFrame, as_of: Any, p_as_of: pd.Timestamp, histor
         earlier = rep[(rep["report_time"] > p_as_of) & (rep["report_time"] < latest_time)]
         hist = earlier if history is None else pd.concat([history, earlier], ignore_index=True)
         rows = latest.rename(columns={"issue_id": "id"}).drop_duplicates("id")
-        return _Report(when, set(latest["issue_id"]), rows, {}, hist)
+        sources = latest["source"].dropna().unique().tolist() if "source" in latest else []
+        return _Report(when, set(latest["issue_id"]), rows, hist, sources[0] if len(sources) == 1 else None)
     when = resolve_as_of(as_of, later["as_of"].max() if "as_of" in later and len(later) else None)
     cur = later[~later["exempt"].astype(bool)] if "exempt" in later else later
-    detected = dict(zip(cur["id"], cur["detected_at"], strict=True)) if "detected_at" in cur else {}
-    return _Report(when, set(cur["id"]), cur, detected, history)
+    return _Report(when, set(cur["id"]), cur, history, "meta254")
 
 
 def _gone_between(
-    hist: pd.DataFrame | None, items: pd.DataFrame, p_as_of: pd.Timestamp, when: pd.Timestamp
+    hist: pd.DataFrame | None, items: pd.DataFrame, p_as_of: pd.Timestamp, when: pd.Timestamp, source: str | None
 ) -> set[str]:
-    """Planned issue ids absent from some report taken after the plan and before the later report."""
+    """Planned issue ids absent from some report of ``source`` taken after the plan and before the later report.
+
+    A report of another source (another detector) says nothing about an issue it never looks for, so
+    it is not read; rows without a source are read whatever ``source`` is.
+    """
     gone: set[str] = set()
-    if hist is not None and len(hist):
-        h = hist[(hist["report_time"] > p_as_of) & (hist["report_time"] < when)]
-        for _t, rep_rows in h.groupby("report_time", sort=True):
-            gone |= set().union(*[set(x) for x in items["issue_ids"]]) - set(rep_rows["issue_id"])
+    if hist is None or not len(hist):
+        return gone
+    h = hist[(hist["report_time"] > p_as_of) & (hist["report_time"] < when)]
+    if source is not None and "source" in h.columns:
+        h = h[h["source"].isna() | (h["source"] == source)]
+    planned = set().union(*[set(x) for x in items["issue_ids"]])
+    for _t, rep_rows in h.groupby("report_time", sort=True):
+        gone |= planned - set(rep_rows["issue_id"].dropna())
     return gone
 
 
-def _item_progress(
-    it: Mapping[str, Any], report: _Report, gone_between: set[str], p_as_of: pd.Timestamp
-) -> dict[str, Any]:
+def _item_progress(it: Mapping[str, Any], report: _Report, gone_between: set[str]) -> dict[str, Any]:
     """One ``PLAN_PROGRESS`` row: the item's open, closed and returned issues and its status."""
     ids = tuple(it["issue_ids"])
-    detected, when = report.detected, report.when
+    when = report.when
     open_ = tuple(i for i in ids if i in report.present)
     closed = tuple(i for i in ids if i not in report.present)
-    back = tuple(
-        i for i in open_ if i in gone_between or (i in detected and not pd.isna(detected[i]) and detected[i] > p_as_of)
-    )
+    back = tuple(i for i in open_ if i in gone_between)
     due = pd.Timestamp(it["due"])
     if not open_:
         status = "done"

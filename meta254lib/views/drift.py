@@ -291,8 +291,24 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.2f}"
 
 
+def _mixed(r: Any) -> bool:
+    """Whether a KPI row's window mixes reports of two detectors (``mixed_sources``; absent: no)."""
+    v = getattr(r, "mixed_sources", False)
+    return False if v is None or pd.isna(v) else bool(v)
+
+
 def drift_kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
-    """The KPI frame of :func:`meta254lib.drift.history.kpis` as readable text, with met / missed."""
+    """The KPI frame of :func:`meta254lib.drift.kpis.kpis` as readable text: met, missed or mixed sources.
+
+    A KPI whose window mixes reports of two detectors is not judged: its status reads ``mixed sources``.
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"kpi": ["resolution_rate"], "label": ["Resolution rate"], "value": [8.5],
+    ...     "unit": ["issues/week"], "target": [1.75], "met": [pd.NA], "mixed_sources": [True], "note": ["-"]})
+    >>> drift_kpi_table(k)["status"].tolist()
+    ['mixed sources']
+    """
     rows = []
     for r in kpis.itertuples(index=False):
         target = r.target
@@ -304,7 +320,7 @@ def drift_kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             target_text = tmpl.format(shown)
         else:
             target_text = ""
-        status = "" if pd.isna(r.met) else ("met" if bool(r.met) else "missed")
+        status = "mixed sources" if _mixed(r) else ("" if pd.isna(r.met) else ("met" if bool(r.met) else "missed"))
         rows.append(
             {"KPI": r.label, "value": _fmt(r.value, r.unit), "target": target_text, "status": status, "note": r.note}
         )
@@ -312,7 +328,10 @@ def drift_kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
 
 
 def drift_kpi_tiles(kpis: pd.DataFrame) -> Any:
-    """One tile per KPI: its value, green when it meets the runbook target, red when it misses."""
+    """One tile per KPI: its value, green when it meets the runbook target, red when it misses.
+
+    A KPI whose window mixes reports of two detectors stays grey and reads ``mixed sources``.
+    """
     go = _go()
     n = len(kpis)
     cols = 3
@@ -332,6 +351,8 @@ def drift_kpi_tiles(kpis: pd.DataFrame) -> Any:
         else:
             number.update(suffix=" /wk" if r.unit == "issues/week" else "", valueformat=".2f")
         sub = f"target {t.target}" if t.target else t.note
+        if _mixed(r):
+            sub = f"{sub} · mixed sources: not judged" if t.target else "mixed sources: not judged"
         fig.add_trace(
             go.Indicator(
                 mode="number",

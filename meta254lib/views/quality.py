@@ -58,6 +58,9 @@ def _dates(index: Any) -> list[str]:
 def trends_headline(report: TrendReport) -> str:
     """One line for the report index: platform mean, its change, regressions, declining services.
 
+    The change is stated between the first and the last week with a snapshot, over the weeks between
+    them; with a single such week there is no trend yet, and the line says so.
+
     Examples
     --------
     >>> from meta254lib.quality.trends import quality_trends
@@ -65,17 +68,23 @@ def trends_headline(report: TrendReport) -> str:
     >>> h = pd.DataFrame({"snapshot_time": t, "service": "a", "maturity": "stable", "coverage": [0.75, 0.45],
     ...                   "deployment_freshness_days": 1.0})
     >>> trends_headline(quality_trends(h, as_of=t[-1], weeks=2))
-    'Quality (implemented model): platform mean 90.0 (-10.0 over 2 weeks); 1 regression(s); 0 declining service(s)'
-    """
+    'Quality (implemented model): platform mean 90.0 (-10.0 over 1 week); 1 regression(s); 0 declining service(s)'
+    >>> trends_headline(quality_trends(h.iloc[1:], as_of=t[-1], weeks=12))
+    'Quality (implemented model): platform mean 90.0 (one snapshot: no trend yet); 0 regression(s); 0 declining service(s)'
+    """  # noqa: E501
     plat = report.platform[report.platform["services"] > 0]
     if not len(plat):
         return f"Quality ({report.model} model): no snapshot in the {report.weeks} weeks to {report.as_of.date()}"
     last, first = plat.iloc[-1], plat.iloc[0]
     declining = int((report.services["direction"] == "declining").sum())
+    if len(plat) < 2:
+        change = "one snapshot: no trend yet"
+    else:
+        span = round((last["week_end"] - first["week_end"]) / pd.Timedelta(weeks=1))
+        change = f"{last['mean'] - first['mean']:+.1f} over {span} week{'' if span == 1 else 's'}"
     return (
-        f"Quality ({report.model} model): platform mean {last['mean']:.1f} "
-        f"({last['mean'] - first['mean']:+.1f} over {report.weeks} weeks); {len(report.regressions)} regression(s); "
-        f"{declining} declining service(s)"
+        f"Quality ({report.model} model): platform mean {last['mean']:.1f} ({change}); "
+        f"{len(report.regressions)} regression(s); {declining} declining service(s)"
     )
 
 

@@ -154,11 +154,12 @@ def test_slo_and_kpis(history):
 
 
 def test_kpi_notes_flag_a_change_of_detector(history):
-    assert "detector churn" not in " ".join(kpis(history, HIST_AS_OF)["note"])
+    assert "mixed sources" not in " ".join(kpis(history, HIST_AS_OF)["note"])
     mixed = history.assign(source=np.where(history["report_time"] < WEEKS[3], "platform", "meta254"))
     notes = kpis(mixed, HIST_AS_OF).set_index("kpi")["note"]
     assert notes["accumulation_rate"].endswith(
-        "the window mixes meta254 and platform reports, whose detectors differ: part of this is detector churn"
+        "; mixed sources: the window mixes meta254 and platform reports, whose detectors differ (issues that "
+        "came or went with the detector are not counted as new or resolved); not judged"
     )
 
 

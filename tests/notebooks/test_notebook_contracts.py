@@ -225,7 +225,7 @@ def _quality_setup(tmp_path: Path, make_ws: Callable[..., Path]) -> dict[str, An
 def _quality_check(runs: list[Any]) -> None:
     nb = runs[0]
     assert _headline(nb) == (
-        "Quality (implemented model): platform mean 91.7 (-8.3 over 5 weeks); 1 regression(s); 2 declining service(s)"
+        "Quality (implemented model): platform mean 91.7 (-8.3 over 4 weeks); 1 regression(s); 2 declining service(s)"
     )
     tables = _tables(nb)
     assert {
