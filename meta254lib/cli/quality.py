@@ -220,7 +220,12 @@ def trends_command(
     """
     state = open_state(workspace, as_of)
     report = workspace_trends(state.ws, as_of=state.quality_as_of, weeks=weeks, team=team, model=model)
-    payload = {**trends_payload(report), "as_of": state.as_of, "window_end": report.as_of, "sources": state.sources()}
+    sources = state.sources()
+    if report.drift_weekly is not None:
+        sources["drift"] = "drift flow: " + str(
+            report.drift_weekly.attrs.get("backlog_source", "the drift report history")
+        )
+    payload = {**trends_payload(report), "as_of": state.as_of, "window_end": report.as_of, "sources": sources}
     table = report.services if fmt == "csv" else report.services.reindex(columns=list(TRENDS_COLUMNS))
     text = render(table, payload, fmt, title="\n".join(payload["summary"]))
     click.echo(text, nl=not text.endswith("\n"))
