@@ -222,9 +222,8 @@ def trends_command(
     report = workspace_trends(state.ws, as_of=state.quality_as_of, weeks=weeks, team=team, model=model)
     sources = state.sources()
     if report.drift_weekly is not None:
-        sources["drift"] = "drift flow: " + str(
-            report.drift_weekly.attrs.get("backlog_source", "the drift report history")
-        )
+        flow = str(report.drift_weekly.attrs.get("backlog_source") or "no drift report at or before the as-of")
+        sources["drift"] = f"drift flow: {flow}"
     payload = {**trends_payload(report), "as_of": state.as_of, "window_end": report.as_of, "sources": sources}
     table = report.services if fmt == "csv" else report.services.reindex(columns=list(TRENDS_COLUMNS))
     text = render(table, payload, fmt, title="\n".join(payload["summary"]))
