@@ -15,8 +15,6 @@ Exit codes
 
 from __future__ import annotations
 
-import difflib
-
 __all__ = [
     "EXIT_FINDINGS",
     "EXIT_INPUT",
@@ -117,7 +115,9 @@ class UnknownServiceError(Meta254Error, KeyError):
     def __init__(self, service: str, known: list[str] | None = None) -> None:
         self.service = service
         known = sorted({str(k) for k in known or []})
-        close = difflib.get_close_matches(str(service), known, n=3, cutoff=0.7)
+        from .names import closest  # names builds on this module
+
+        close = closest(str(service), known)
         if close:
             hint = f" (did you mean {' or '.join(close)}?)"
         elif known:

@@ -43,11 +43,16 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     --------
     >>> closest("gatewy", ["auth", "gateway", "gateway-core"])
     ['gateway']
+    >>> closest("auth", ["auth-service", "authz", "billing"])
+    ['authz', 'auth-service']
     """
     known = list(known)
     lower = {k.lower(): k for k in known}
-    hits = difflib.get_close_matches(str(name).lower(), list(lower), n=n, cutoff=0.7)
-    return [lower[h] for h in hits]
+    key = str(name).lower()
+    hits = difflib.get_close_matches(key, list(lower), n=n, cutoff=0.7)
+    if len(key) >= 3:  # a prefix or part of a longer name: "auth" -> "auth-service"
+        hits += sorted((k for k in lower if key in k and k not in hits), key=lambda k: (len(k), k))
+    return [lower[h] for h in hits[:n]]
 
 
 def check_name(kind: str, name: str, known: Iterable[str], *, case_insensitive: bool = False) -> str:

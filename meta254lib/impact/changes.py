@@ -97,8 +97,10 @@ def parse_change(text: str | Change) -> Change:
     if kind == "event":
         name, version = value, ""
     else:
-        name, _, version = value.partition("@")
+        name, at, version = value.partition("@")
         name, version = name.strip(), version.strip()
+        if at and not version:
+            raise ParameterError(f"change {raw!r}: expected NAME@VERSION, the version after the @ is empty")
     if not name:
         raise ParameterError(f"change {raw!r}: the {kind} name is empty")
     return Change(kind, name, version)

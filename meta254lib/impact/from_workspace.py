@@ -14,8 +14,9 @@ from ..core.errors import ParameterError
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
 from ..graph.reach import blast_radius_all
 from .analysis import ImpactResult, analyse_impact
-from .changes import Change
+from .changes import Change, parse_changes
 from .inputs import drift_as_of, drift_counts, quality_as_of
+from .names import check_changes
 from .walk import misfiled_dependents, misfiled_notes
 from .weights import ImpactWeights, SeverityRule
 
@@ -130,6 +131,7 @@ def workspace_impact(
         quality_notes = [] if len(quality) else ["no quality snapshot applies: quality scores are NA"]
     drift, source = _drift_source(ws, heads, when, drift_issues)
     chosen, change_notes = _changes_or_widest(ws.graph, changes, relations)
+    check_changes(ws, parse_changes(chosen))
     notes = [*quality_notes, *(["no drift counts: the drift term of the weight is left out"] if drift is None else [])]
     result = analyse_impact(
         ws.graph,

@@ -1,0 +1,40 @@
+"""Names and dates a user types are checked: a typo exits 2 with "did you mean", never a clean empty answer."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE
+
+from meta254lib.cli import main
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, [*args, "-w", str(SAMPLE)])
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("impact", "--spec", "auth-cor@3.0.0"), "did you mean auth-core?"),
+        (("impact", "--spec", "auth-core@banana"), "expected a version such as 2.0.0"),
+        (("impact", "--external", "postgresql@"), "the version after the @ is empty"),
+        (("impact", "--event", "nope.event.v1"), "unknown event 'nope.event.v1'"),
+        (("impact", "--service", "auth"), "did you mean auth-service?"),
+        (("impact", "--service", "api-gatewy"), "did you mean api-gateway?"),
+        (("drift", "--as-of", "09/10/2025"), "is not an ISO 8601 date or time"),
+        (("plan", "--as-of", "13/10/2025"), "is not an ISO 8601 date or time"),
+    ],
+)
+def test_a_typo_exits_2_with_a_suggestion(args, needle):
+    result = _run(*args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_known_names_still_work():
+    assert _run("impact", "--spec", "auth-core@3.0.0", "--format", "json").exit_code == 0
+    assert _run("impact", "--event", "auth.token.issued.v1", "--format", "json").exit_code == 0
+    assert _run("drift", "--as-of", "2025-10-01T00:00Z", "--format", "json").exit_code == 0
