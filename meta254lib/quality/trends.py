@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..core.clock import to_utc
 from ..core.errors import ParameterError
+from ..core.names import check_name
 from ..core.schema import DOMAIN, GRADE, QUALITY_WEEKLY, SCORE, SERVICE, STATUS, TEAM
 from .cells import ScoredWindow, WeeklyCells, score_window, week_pairs, weekly_cells
 from .changes import attribution_table, crossings_table, transitions_table
@@ -268,10 +269,8 @@ def _select_team(
         return history, drift_history
     if TEAM not in info.columns or not len(info):
         raise ParameterError("team: no services table with teams was given")
+    team = check_name("team", team, info[TEAM].dropna(), case_insensitive=True)
     members = set(info.loc[info[TEAM] == team, SERVICE])
-    if not members:
-        known = ", ".join(sorted(info[TEAM].dropna().unique()))
-        raise ParameterError(f"team: no service belongs to team {team!r}; known teams: {known}")
     if drift_history is not None:
         drift_history = drift_history[drift_history[SERVICE].isin(members)]
     return history[history[SERVICE].isin(members)], drift_history

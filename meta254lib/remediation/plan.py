@@ -79,14 +79,15 @@ import pandas as pd
 from ..core.clock import resolve_as_of
 from ..core.columns import SERVICE, SEVERITY, TEAM
 from ..core.errors import ParameterError, UnknownServiceError
+from ..core.names import check_name
 from ..core.schema import DRIFT_ISSUES, PLAN_ITEMS, frame_from_records, require_columns
 from ..core.settings import DEFAULT_ESCALATION
 from ..core.severity import SEVERITIES, SEVERITY_RANK, severity_rank
 from .burndown import burndown
-from .classify import AUTOMATION_CLASSES
 from .comms import communications
-from .fmt import iso_day, utc_day
 from .fmt import text as _text
+from .fmt import utc_day
+from .followup import with_follow_ups
 from .inputs import PlanInputs
 from .items import group_issues, plan_items
 from .lookups import PlanFacts, advisory_maps, impact_by_service, lock_map, pin_map, service_maps
@@ -94,10 +95,12 @@ from .policy import PlanPolicy
 from .result import RemediationPlan
 from .runbook import RunbookCard, item_runbook
 from .schedule import assign_waves, mark_due, schedule_items
+from .summary import plan_summary
 from .targets import spec_index
 from .timeline import plan_calendar, waves_frame
 
 if TYPE_CHECKING:
+    from ..drift.inputs import DriftInputs
     from ..workspace.workspace import Workspace
 
 __all__ = ["build_plan", "plan_summary", "plan_workspace"]
@@ -113,8 +116,13 @@ def build_plan(
     service: str | None = None,
     severity_floor: str | None = None,
     policy: PlanPolicy | None = None,
+    drift_inputs: DriftInputs | None = None,
 ) -> RemediationPlan:
     """Build the remediation plan of one drift run.
+
+    With the drift inputs the issues were detected from, every item's claims are verified by
+    simulation (:func:`~meta254lib.remediation.verify.verify_plan`): what an item's edit leaves open
+    moves to a follow-up item (:mod:`~meta254lib.remediation.followup`), so each "closes" is true.
 
     The whole fleet is planned (so every view shows the same waves and dates); ``team`` and
     ``service`` then restrict what the plan shows, its burn-down and its communications.
@@ -130,6 +138,8 @@ def build_plan(
         Leave out issues below this severity (default: plan everything).
     policy : PlanPolicy, optional
         Default: ``inputs.policy``, else :class:`PlanPolicy` ().
+    drift_inputs : DriftInputs, optional
+        Default: ``inputs.drift_inputs`` when it has them; without them claims are not simulated.
 
     Returns
     -------
@@ -152,11 +162,12 @@ def build_plan(
     groups = group_issues(_actionable(counted, floor, services))
     graph = _plan_graph(inputs.graph, services)
     facts = _plan_facts(inputs, policy, as_of, services, counted, graph, sorted({s for s, _, _ in groups}))
-    items, wave_warning, warnings = assign_waves(plan_items(groups, facts), graph)
+    items, claim_warnings = _verified(plan_items(groups, facts), facts, inputs, drift_inputs, as_of)
+    items, wave_warning, warnings = assign_waves(items, graph)
     items, slot_warnings = schedule_items(items, facts.start_day, policy)
     items, late_warnings = mark_due(items, policy)
     items, cards = _with_runbooks(items, inputs, facts, _resolved_at(as_of))
-    scoped = [it for it in items if (not team or it[TEAM] == team) and (not service or it[SERVICE] == service)]
+    scoped = [it for it in items if _item_in_scope(it, team, service)]
     scope = _scope_services(services, team, service)
     frame = _items_frame(scoped)
     shown = set(frame["id"])
@@ -172,7 +183,9 @@ def build_plan(
         communications=_communications(scoped, waves, facts, inputs),
         summary=plan_summary(frame, counted, issues, scope, floor, trend, waves),
         warnings=tuple(
-            w for w in (*warnings, *slot_warnings, *late_warnings) if _warning_in_scope(w, scoped, team, service)
+            w
+            for w in (*warnings, *claim_warnings, *slot_warnings, *late_warnings)
+            if _warning_in_scope(w, scoped, team, service)
         ),
         notes=_notes(inputs, severity_floor),
         as_of=as_of,
@@ -180,6 +193,23 @@ def build_plan(
         parameters={"team": team, "service": service, "severity_floor": severity_floor, "workspace": inputs.workspace},
         escalation=facts.escalation,
     )
+
+
+def _verified(
+    items: list[_Item], facts: PlanFacts, inputs: PlanInputs, drift_inputs: DriftInputs | None, as_of: pd.Timestamp
+) -> tuple[list[_Item], list[str]]:
+    """The items with their claims verified by simulation and follow-ups added (as they are without inputs)."""
+    drift_inputs = drift_inputs if drift_inputs is not None else getattr(inputs, "drift_inputs", None)
+    if drift_inputs is None:
+        return items, []
+    return with_follow_ups(items, facts, drift_inputs, as_of)
+
+
+def _item_in_scope(it: Mapping[str, Any], team: str | None, service: str | None) -> bool:
+    """Whether an item concerns the team or service shown (any service of a root-cause item counts)."""
+    services = it.get("services") or (it[SERVICE],)
+    teams = it.get("teams") or (it[TEAM],)
+    return (not team or team in teams or it[TEAM] == team) and (not service or service in services)
 
 
 def _plan_as_of(issues: pd.DataFrame, as_of: Any) -> pd.Timestamp:
@@ -203,9 +233,8 @@ def _check_scope(services: Mapping[str, Mapping[str, Any]], team: str | None, se
     """Fail on a service or team the catalog does not know."""
     if service and service not in services:
         raise UnknownServiceError(service, sorted(services))
-    known_teams = sorted({_text(r[TEAM]) for r in services.values() if _text(r[TEAM])})
-    if team and team not in known_teams:
-        raise ParameterError(f"unknown team {team!r} (known: {', '.join(known_teams)})")
+    if team:
+        check_name("team", team, {_text(r[TEAM]) for r in services.values() if _text(r[TEAM])})
 
 
 def _normalised_issues(issues: pd.DataFrame) -> pd.DataFrame:
@@ -323,72 +352,6 @@ def _warning_in_scope(w: str, scoped: Sequence[_Item], team: str | None, service
     return True
 
 
-def plan_summary(
-    items: pd.DataFrame,
-    counted: pd.DataFrame,
-    issues: pd.DataFrame,
-    scope: set[str],
-    floor: int,
-    burndown: pd.DataFrame,
-    waves: pd.DataFrame,
-) -> dict[str, Any]:
-    """The plan's counts: items, services, issues planned, exempt and below the floor, per class, backlog.
-
-    Parameters
-    ----------
-    items : DataFrame
-        The shown ``PLAN_ITEMS``.
-    counted, issues : DataFrame
-        The counted (not exempt) issues and every issue (``exempt`` boolean).
-    scope : set of str
-        The services shown.
-    floor : int
-        Rank of the lowest severity planned.
-    burndown, waves : DataFrame
-        ``PLAN_BURNDOWN`` and ``PLAN_WAVES`` of the shown items.
-
-    Returns
-    -------
-    dict
-        JSON-ready.
-    """
-    in_scope = counted[counted[SERVICE].isin(list(scope))]
-    exempt = issues[issues["exempt"] & issues[SERVICE].isin(list(scope))]
-    below = in_scope[in_scope[SEVERITY].map(lambda s: severity_rank(s) > floor)]
-    first = burndown.iloc[0] if len(burndown) else None
-    last = burndown.iloc[-1] if len(burndown) else None
-    return {
-        "items": len(items),
-        "services": int(items[SERVICE].nunique()) if len(items) else 0,
-        "issues_planned": int(sum(len(x) for x in items["issue_ids"])) if len(items) else 0,
-        "issues_exempt": len(exempt),
-        "issues_below_floor": len(below),
-        "by_severity": {s: int((items[SEVERITY] == s).sum()) for s in SEVERITIES},
-        "by_escalation": _by_escalation(items),
-        "by_automation": {a: int((items["automation"] == a).sum()) for a in AUTOMATION_CLASSES},
-        "security_items": int(items["security"].sum()) if len(items) else 0,
-        "late_items": int((~items["on_time"]).sum()) if len(items) else 0,
-        "waves": len(waves),
-        "plan_end": iso_day(items["scheduled"].max()) if len(items) else None,
-        "backlog_start": int(first["backlog"]) if first is not None else len(in_scope),
-        "backlog_end": int(last["backlog"]) if last is not None else len(in_scope),
-        "expected_quality_start": _score(first["expected_quality"]) if first is not None else None,
-        "expected_quality_end": _score(last["expected_quality"]) if last is not None else None,
-    }
-
-
-def _by_escalation(items: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    by_level = {}
-    for lvl in ("L1", "L2", "L3"):
-        sel = items[items["escalation"] == lvl]
-        by_level[lvl] = {"items": len(sel), "teams": sorted({t for t in sel[TEAM] if t})}
-    return by_level
-
-
-def _score(v: Any) -> float | None:
-    return None if v is None or pd.isna(v) else float(v)
-
-
 def plan_workspace(
     ws: Workspace,
     as_of: Any = None,
@@ -413,6 +376,8 @@ def plan_workspace(
     >>> plan.items[["service", "action", "severity", "automation", "escalation"]].values.tolist()
     [['auth', 'refresh_service', 'high', 'manual', 'L3']]
     """
+    if team:
+        team = check_name("team", team, ws.services[TEAM].dropna(), case_insensitive=True)
     return build_plan(
         PlanInputs.from_workspace(ws, as_of, workspace=workspace),
         as_of=ws.resolve_as_of(as_of),

@@ -121,7 +121,7 @@ def impacted_table(result: ImpactResult, team: str | None = None) -> pd.DataFram
     """
     df = result.impacted
     if team:
-        df = df[df[TEAM] == team]
+        df = df[df[TEAM].astype(str).str.casefold() == str(team).casefold()]
     out = df[list(IMPACTED_TABLE_COLUMNS)].copy()
     out["caused_by"] = out["caused_by"].map(", ".join).astype("str")
     out["tests"] = out["tests"].map(", ".join).astype("str")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..core.columns import SERVICE, TEAM
+from ..core.names import check_name
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -113,6 +114,7 @@ def team_services(ws: Workspace, team: str | None) -> set[str] | None:
     """
     if not team:
         return None
+    team = check_name("team", team, ws.services[TEAM].dropna(), case_insensitive=True)
     return set(ws.services.loc[ws.services[TEAM] == team, SERVICE])
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from ..core import schema as S
 from ..core.clock import resolve_as_of
 from ..core.errors import ParameterError
+from ..core.names import check_name
 from ..core.settings import LAYOUT
 from .cached_units import TABLE_INPUTS, cached_unit, open_cache
 from .catalog import parse_catalog, parse_exemptions
@@ -463,10 +464,8 @@ class Workspace:
         names = set(self.services[S.SERVICE])
         if not team:
             return names
+        team = check_name("team", team, self.services[S.TEAM].dropna(), case_insensitive=True)
         own = set(self.services.loc[self.services[S.TEAM] == team, S.SERVICE])
-        if not own:
-            known = sorted(set(self.services[S.TEAM].dropna()))
-            raise ParameterError(f"team: {team!r} owns no catalog service (known teams: {', '.join(known)})")
         from ..graph.build import relation_view
 
         view = relation_view(self.graph, tuple(relations))

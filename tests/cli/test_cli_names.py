@@ -38,3 +38,28 @@ def test_known_names_still_work():
     assert _run("impact", "--spec", "auth-core@3.0.0", "--format", "json").exit_code == 0
     assert _run("impact", "--event", "auth.token.issued.v1", "--format", "json").exit_code == 0
     assert _run("drift", "--as-of", "2025-10-01T00:00Z", "--format", "json").exit_code == 0
+
+
+@pytest.mark.parametrize("cmd", ["plan", "trends"])
+def test_an_unknown_team_is_one_error_everywhere(cmd):
+    result = _run(cmd, "--team", "nosuchteam")
+    assert result.exit_code == 2
+    assert result.output.startswith("meta254: error: unknown team 'nosuchteam' (known: access-team,")
+
+
+def test_team_names_match_case_insensitively():
+    upper = _run("plan", "--team", "MARKET-FEEDS", "--format", "json")
+    lower = _run("plan", "--team", "market-feeds", "--format", "json")
+    assert upper.exit_code == 0 and upper.output == lower.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [(("drift", "--foo"), "No such option '--foo'"), (("drift", "--format", "xml"), "Invalid value for '--format'")],
+)
+def test_usage_errors_are_one_line_like_every_error(args, needle):
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert result.output.startswith("meta254: error: ") and needle in result.output
+    assert result.output.rstrip().endswith("(see 'main drift --help')") or "--help')" in result.output
+    assert len(result.output.strip().splitlines()) == 1

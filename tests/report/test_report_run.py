@@ -19,12 +19,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from report_support import FIXTURE_NOTEBOOKS, TINY_SERVICES, XSS, sample_report, tiny_ws
+from report_support import FIXTURE_NOTEBOOKS, TINY_SERVICES, XSS, fixture_notebooks, sample_report, tiny_ws
 
 from meta254lib.cli import main
 from meta254lib.core.errors import ParameterError
 from meta254lib.devtools.baselines.report import bench_report
-from meta254lib.report import environment, export
+from meta254lib.report import environment, export, locks
 from meta254lib.report import publish as pub
 from meta254lib.report import run as r
 from meta254lib.report.asof import iso_week, parse_as_of
@@ -48,7 +48,7 @@ def test_unknown_only_name_fails_before_running_anything(tmp_path):
 def test_bad_as_of_and_unknown_team_are_parameter_errors(tmp_path):
     with pytest.raises(ParameterError, match="--as-of: expected an ISO date"):
         r.build_report(tiny_ws(), as_of="last week", notebooks_dir=FIXTURE_NOTEBOOKS, out=tmp_path)
-    with pytest.raises(ParameterError, match="'nobody' owns no catalog service"):
+    with pytest.raises(ParameterError, match="unknown team 'nobody'"):
         r.build_report(tiny_ws(), team="nobody", notebooks_dir=FIXTURE_NOTEBOOKS, out=tmp_path)
 
 
@@ -88,7 +88,7 @@ def out_dir(tmp_path_factory) -> Path:
 def ok_run(out_dir):
     events = []
     result = r.build_report(
-        tiny_ws(), notebooks_dir=FIXTURE_NOTEBOOKS, only=["alpha", "beta"], out=out_dir, jobs=2, progress=events.append
+        tiny_ws(), notebooks_dir=fixture_notebooks("alpha", "beta"), out=out_dir, jobs=2, progress=events.append
     )
     return result, events
 
@@ -208,7 +208,7 @@ def failed_run(ok_run, out_dir):
     good_index = (out_dir / "latest" / "index.html").read_bytes()
     res = CliRunner().invoke(
         main,
-        ["report", "--workspace", str(tiny_ws()), "--notebooks", str(FIXTURE_NOTEBOOKS), "--only", "alpha,broken",
+        ["report", "--workspace", str(tiny_ws()), "--notebooks", str(fixture_notebooks("alpha", "broken")),
          "--out", str(out_dir), "--quiet"],
     )  # fmt: skip
     return res, good_index
@@ -251,11 +251,12 @@ def test_failed_page_shows_cell_message_and_input(failed_run, out_dir):
 
 def test_rerun_replaces_the_week_atomically_and_clears_the_failed_folder(failed_run, out_dir):
     before = (out_dir / "2025-W41").stat().st_ino
-    result = r.build_report(tiny_ws(), notebooks_dir=FIXTURE_NOTEBOOKS, only=["beta"], out=out_dir)
-    assert result.ok
+    result = r.build_report(tiny_ws(), notebooks_dir=fixture_notebooks("alpha", "beta"), only=["beta"], out=out_dir)
+    assert result.ok and not result.partial
     assert (out_dir / "2025-W41").stat().st_ino != before
     assert sorted(p.name for p in out_dir.iterdir()) == ["2025-W41", "latest"]
-    assert sorted(p.name for p in (out_dir / "latest").glob("*.html")) == ["beta.html", "index.html"]
+    # --only beta keeps the week's alpha page (issue 18): the week stays complete
+    assert sorted(p.name for p in (out_dir / "latest").glob("*.html")) == ["alpha.html", "beta.html", "index.html"]
 
 
 def test_a_page_whose_export_fails_is_a_failed_page(tmp_path, monkeypatch):
@@ -263,7 +264,7 @@ def test_a_page_whose_export_fails_is_a_failed_page(tmp_path, monkeypatch):
         raise ValueError("cannot render <this>")
 
     monkeypatch.setattr(export, "export_page", broken_export)
-    result = r.build_report(tiny_ws(), notebooks_dir=FIXTURE_NOTEBOOKS, only=["beta"], out=tmp_path)
+    result = r.build_report(tiny_ws(), notebooks_dir=fixture_notebooks("beta"), out=tmp_path)
     assert not result.ok and result.folder.name == "2025-W41-failed" and result.latest is None
     assert result.pages[0].failure.message == "exporting the page failed: ValueError: cannot render <this>"
     page = (result.folder / "beta.html").read_text()
@@ -323,17 +324,22 @@ def test_interrupted_run_leaves_latest_intact_and_no_partial_folder(tmp_path):
 def test_killed_run_leftover_is_removed_by_the_next_run(tmp_path):
     out = tmp_path / "reports"
     good_index = _fake_good_week(out)
+    run_dirs_before = set(Path(tempfile.gettempdir()).glob("m254-run-*"))
     args = ["report", "-w", str(tiny_ws()), "--notebooks", str(FIXTURE_NOTEBOOKS), "--only", "slow", "--out", str(out)]
     proc = _start(args)
     leftover = _wait_for_kernel(out, proc)
+    run_dirs = set(Path(tempfile.gettempdir()).glob("m254-run-*")) - run_dirs_before
     proc.kill()
     proc.communicate(timeout=30)
     assert leftover.is_dir()  # SIGKILL cannot be cleaned up after; the hidden folder is not a report
     assert (out / "latest" / "index.html").read_bytes() == good_index
-    ipc = list(Path(tempfile.gettempdir()).glob(f"m254-ipc-{proc.pid}-*"))
-    assert len(ipc) == 1  # the kernel's socket folder
-    assert pub.sweep_stale(out) == [leftover, ipc[0]]  # what the next run does first
-    assert not ipc[0].exists()
+    assert len(run_dirs) == 1  # the run's temp folder: kernel sockets and connection files
+    run_dir = run_dirs.pop()
+    assert list((run_dir / "runtime").glob("kernel-*.json"))  # the kernel's key is in there, not in $TMPDIR
+    with locks.hold_out_lock(out):  # what the next run does first: the lock is free, so the leftovers are stale
+        assert locks.sweep_out(out) == [leftover]
+    assert run_dir in locks.sweep_run_folders()
+    assert not run_dir.exists()
     assert sorted(p.name for p in out.iterdir()) == ["2025-W41", "latest"]
 
 
@@ -343,7 +349,7 @@ def test_cli_writes_nothing_to_home_and_prints_the_index_path(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "IPYTHON", "MPLCONFIG"))}
     env["HOME"] = str(home)
-    proc = _start(["report", "-w", str(tiny_ws()), "--notebooks", str(FIXTURE_NOTEBOOKS), "--only", "beta",
+    proc = _start(["report", "-w", str(tiny_ws()), "--notebooks", str(fixture_notebooks("beta")),
                    "--out", str(tmp_path / "out")], env)  # fmt: skip
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err

@@ -204,7 +204,7 @@ class TestTiny:
         ws = open_workspace(root)
         assert ws.team_scope("one") == {"a", "b", "c"}
         assert ws.team_scope(None) == {"a", "b", "c", "d"}
-        with pytest.raises(ParameterError, match="known teams: one, three, two"):
+        with pytest.raises(ParameterError, match=r"unknown team .* \(known: one, three, two\)"):
             ws.team_scope("nobody")
 
     def test_history_dedupes_latest_quality(self, make_ws):
