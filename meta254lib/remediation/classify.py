@@ -99,7 +99,7 @@ def group_key(row: Mapping[str, Any]) -> tuple[str, str]:
     >>> group_key({"type": "spec_minor_lag", "subject": "gateway-core"})
     ('pin', 'gateway-core')
     >>> group_key({"type": "unknown_event", "subject": "x"})
-    ('events', '')
+    ('event', 'x')
     """
     t, subject = row["type"], _text(row["subject"])
     if t in SECURITY_TYPES or row.get("category") == "Security Vulnerabilities":
@@ -107,7 +107,7 @@ def group_key(row: Mapping[str, Any]) -> tuple[str, str]:
     if t in _PIN_TYPES:
         return "pin", subject
     if t == "unknown_event":
-        return "events", ""
+        return "event", subject
     return t, subject
 
 
@@ -193,7 +193,7 @@ def _patch_class(
     """A patch upgrade is automated when the policy allows it and the quality score is high enough."""
     failed = _failed(
         (bool(policy.auto_enabled.get("patch")), _policy_text(policy, "patch")),
-        _quality_check(service, q_text, quality, policy.automated_min_quality, "to automate"),
+        _quality_check(service, quality, policy.automated_min_quality, "automation"),
     )
     reason = (
         f"automated: {move} is a patch upgrade with no breaking change; {_policy_text(policy, 'patch')}; "
@@ -220,7 +220,7 @@ def _minor_class(
             f"it skips {distance or 'an unknown number of minors'}, more than {policy.approval_max_minors}",
         ),
         (bool(policy.auto_enabled.get("minor")), _policy_text(policy, "minor")),
-        _quality_check(service, q_text, quality, policy.approval_min_quality, "for approval"),
+        _quality_check(service, quality, policy.approval_min_quality, "approval"),
     )
     reason = (
         f"approval: {move} is a minor upgrade ({distance}, within 1–{policy.approval_max_minors}) with no "
@@ -231,9 +231,21 @@ def _minor_class(
     return _verdict(move, "minor", failed, "approval", reason)
 
 
-def _quality_check(service: str, q_text: str, quality: float | None, minimum: float, needed: str) -> tuple[bool, str]:
-    """Whether the quality score reaches ``minimum``, and the reason when it does not."""
-    return _quality_at_least(quality, minimum), f"{service}'s {q_text} is below {minimum:g} needed {needed}"
+def _quality_check(service: str, quality: float | None, minimum: float, needs: str) -> tuple[bool, str]:
+    """Whether the quality score reaches ``minimum``, and the reason (a sentence) when it does not.
+
+    Examples
+    --------
+    >>> _quality_check("gateway", None, 80, "approval")
+    (False, 'gateway has no quality score; approval needs a score of 80 or more')
+    >>> _quality_check("gateway", 75, 80, "approval")
+    (False, "gateway's quality score 75 is below the 80 approval needs")
+    """
+    if quality is None or pd.isna(quality):
+        return False, f"{service} has no quality score; {needs} needs a score of {minimum:g} or more"
+    return _quality_at_least(
+        quality, minimum
+    ), f"{service}'s quality score {int(quality)} is below the {minimum:g} {needs} needs"
 
 
 def _verdict(move: str, kind: str, failed: Sequence[str], cls: str, reason: str) -> tuple[str, str]:

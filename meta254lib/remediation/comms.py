@@ -64,7 +64,7 @@ def communications(
     contact = _team_contacts(teams)
     rows: list[dict[str, Any]] = []
     for rnd in _rounds(scoped, waves, start, policy):
-        owners = _owners(rnd[2])
+        owners = _owners(rnd[2], team_of)
         rows.extend(_owner_rows(rnd, owners, contact))
         rows.extend(_dependent_rows(rnd, owners, contact, direct_of, team_of, policy))
         rows.extend(_escalation_rows(rnd, escalation))
@@ -105,11 +105,15 @@ def _rounds(scoped: Sequence[_Item], waves: pd.DataFrame, start: pd.Timestamp, p
     return rounds
 
 
-def _owners(mine: Sequence[_Item]) -> dict[str, list[str]]:
-    """team -> the services of the round it owns (``(no team)`` for unowned ones)."""
+def _owners(mine: Sequence[_Item], team_of: Mapping[str, str]) -> dict[str, list[str]]:
+    """team -> the services of the round it owns (``(no team)`` for unowned ones); a root-cause item
+    concerns the owners of every service it lists."""
     owners: dict[str, list[str]] = {}
     for it in mine:
-        owners.setdefault(it[TEAM] or "(no team)", []).append(it[SERVICE])
+        for s in it.get("services") or (it[SERVICE],):
+            team = it[TEAM] if s == it[SERVICE] else team_of.get(s, "")
+            if s not in owners.get(team or "(no team)", []):
+                owners.setdefault(team or "(no team)", []).append(s)
     return owners
 
 
@@ -136,7 +140,7 @@ def _owner_rows(
     rows = []
     for t in sorted(owners):
         svcs = tuple(sorted(set(owners[t])))
-        n = sum(1 for it in mine if it[SERVICE] in svcs)
+        n = sum(1 for it in mine if set(it.get("services") or (it[SERVICE],)) & set(svcs))
         c, sl = contact.get(t, ("", ""))
         rows.append(_row(rnd, t, "owner", c, sl, svcs, f"{when}: {n} item(s) to land for {', '.join(svcs)}"))
     return rows

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import pandas as pd
 
+from ..drift.inputs import DriftInputs
 from ..quality.params import ScoringParams
 from ..state.analysis import AnalysisState, analysis_state
 from .policy import PlanPolicy, plan_policy_from_config
@@ -48,6 +49,8 @@ class PlanInputs:
         How to name the workspace in commands (``meta254 drift --workspace ...``).
     notes : tuple of str
         What was missing from the inputs and what that means.
+    drift_inputs : DriftInputs, optional
+        The tables the issues were detected from: with them the plan's claims are verified by simulation.
     """
 
     issues: pd.DataFrame
@@ -66,6 +69,7 @@ class PlanInputs:
     policy: PlanPolicy | None = None
     workspace: str = "."
     notes: tuple[str, ...] = ()
+    drift_inputs: DriftInputs | None = None
 
     @classmethod
     def from_workspace(cls, ws: Workspace, as_of: Any = None, *, workspace: str | None = None) -> PlanInputs:
@@ -129,6 +133,7 @@ class PlanInputs:
             policy=plan_policy_from_config(upgrade, slo),
             workspace=str(workspace if workspace is not None else ws.root),
             notes=tuple(notes),
+            drift_inputs=replace(DriftInputs.from_workspace(ws), policy=state.policy),
         )
 
 

@@ -1,8 +1,11 @@
 """The plan's items: drift issues grouped the way update bots group them, each group one item with its facts.
 
 Every non-security issue on one service's pin of one spec is one item (its lag, a lock mismatch, a
-deprecated version), all unknown events of one service are one (one registry change), all security
-issues on one package of one service are one; every other issue is its own item.
+deprecated version), all security issues on one package of one service are one. A root cause outside
+any one service is one item across every service it affects: one per unregistered event (one registry
+change), one per missing service (dangling dependencies on it). Two items that would edit one manifest
+line to different targets are merged into one, whose target satisfies both. Every other issue is its
+own item.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import pandas as pd
 
 from ..core.columns import SERVICE, SEVERITY, TEAM
 from ..core.severity import severity_rank
-from ..core.versions import parse_version, update_type
+from ..core.versions import SemVer, in_osv_range, parse_version, update_type
 from .classify import (
     ACTION_OF_TYPE,
     BREAKING_TYPES,
     ESCALATION_LEVEL,
     LAG_TYPES,
+    SECURITY_TYPES,
     automation_class,
     closed_issues,
     exposure,
@@ -32,12 +36,15 @@ from .fmt import text as _text
 from .lookups import PlanFacts
 from .targets import SpecVersion, policy_target, security_target
 
-__all__ = ["GroupKey", "group_issues", "plan_items"]
+__all__ = ["ROOT_CAUSE_KINDS", "GroupKey", "follow_up_item", "group_issues", "plan_items"]
 
 #: (service, kind, subject) of a group of issues.
 GroupKey = tuple[str, str, str]
 _Rec = Mapping[str, Any]
 _VERSION_ACTIONS = ("upgrade_spec", "security_fix")
+#: Group kinds whose root cause lies outside any one service (an unregistered event, a missing service):
+#: one item across every service the cause affects.
+ROOT_CAUSE_KINDS = frozenset({"event", "dangling_dependency"})
 
 
 @dataclass(frozen=True)
@@ -54,17 +61,67 @@ class _Change:
 
 
 def group_issues(actionable: pd.DataFrame) -> dict[GroupKey, list[dict[str, Any]]]:
-    """The issues one change fixes, grouped (see the module docstring), in service, type, subject, id order."""
+    """The issues one change fixes, grouped (see the module docstring), in service, type, subject, id order.
+
+    A root-cause group (:data:`ROOT_CAUSE_KINDS`) is keyed by its primary service: the first service
+    that produces the event, else the first affected service.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame([{"id": f"D{i}", "service": s, "type": "unknown_event", "subject": "x.v1",
+    ...                       "current": d} for i, (s, d) in enumerate([("a", "in"), ("b", "out")])])
+    >>> {k: [r["service"] for r in v] for k, v in group_issues(rows).items()}
+    {('b', 'event', 'x.v1'): ['a', 'b']}
+    """
     groups: dict[GroupKey, list[dict[str, Any]]] = {}
     for rec in actionable.sort_values(["service", "type", "subject", "id"], kind="mergesort").to_dict("records"):
         kind, subject = group_key(rec)
-        groups.setdefault((rec[SERVICE], kind, subject), []).append(rec)
-    return groups
+        owner = "" if kind in ROOT_CAUSE_KINDS else rec[SERVICE]
+        groups.setdefault((owner, kind, subject), []).append(rec)
+    return {(k[0] or _primary(recs), k[1], k[2]): recs for k, recs in groups.items()}
+
+
+def _primary(recs: Sequence[_Rec]) -> str:
+    """The service a root-cause item is filed under: the first producer of the event, else the first service."""
+    producers = sorted(r[SERVICE] for r in recs if "out" in _text(r.get("current")))
+    return producers[0] if producers else sorted(r[SERVICE] for r in recs)[0]
 
 
 def plan_items(groups: Mapping[GroupKey, Sequence[_Rec]], facts: PlanFacts) -> list[dict[str, Any]]:
-    """One item per group, in group order, before waves and scheduling."""
-    return [_plan_item(key, recs, facts) for key, recs in sorted(groups.items())]
+    """One item per group, in group order, before waves and scheduling; edits of one line merged."""
+    items = {key: _plan_item(key, recs, facts) for key, recs in sorted(groups.items())}
+    for keys in _same_line_groups(items):
+        first = next((k for k in keys if k[1] == "security"), keys[0])
+        items[first] = _plan_item(first, [r for k in keys for r in groups[k]], facts)
+        for k in keys:
+            if k != first:
+                del items[k]
+    return list(items.values())
+
+
+def follow_up_item(key: GroupKey, recs: Sequence[_Rec], facts: PlanFacts, of_item: str) -> dict[str, Any]:
+    """The item that closes what item ``of_item`` leaves open: ``recs`` as a simulation of the plan
+    leaves them, planned from ``facts`` with that item's edit applied; its id is stable."""
+    s, kind, subject = key
+    it = _plan_item(key, recs, facts)
+    reason = f"follow-up of {of_item}, which leaves {', '.join(it['issue_ids'])} open"
+    return {
+        **it,
+        "id": item_id(s, f"follow-up {kind}", subject),
+        "target_reason": f"{it['target_reason']}; {reason}" if it["target_reason"] else reason,
+    }
+
+
+def _same_line_groups(items: Mapping[GroupKey, Mapping[str, Any]]) -> list[list[GroupKey]]:
+    """The groups whose items edit one manifest line (service, list, entry) to different targets."""
+    lines: dict[tuple[str, str, str, str], list[GroupKey]] = {}
+    for key, it in items.items():
+        edits = (
+            it["target"] and it["current"] != it["target"] and it["action"] in (*_VERSION_ACTIONS, "align_dependency")
+        )
+        if it["_section"] and it["current"] and (edits or it["action"] == "security_fix"):
+            lines.setdefault((it[SERVICE], it["_section"], it["subject"], it["current"]), []).append(key)
+    return [keys for keys in lines.values() if len({items[k]["target"] for k in keys}) > 1]
 
 
 def _section(kind: str, subject: str, service_pins: Mapping[str, str]) -> str:
@@ -124,7 +181,35 @@ def _security_change(
         ecosystem = ecos[0] if ecos else ""
     lag = next((r["expected"] for r in recs if r["type"] == "security_lag"), None) if "security_lag" in types else None
     target, alternative, reason = security_target(current, advisory_ids, rows, lag, versions)
+    higher = _other_target(recs, target or current, rows or [])
+    if higher is not None and (target or rows):
+        why = "the version the other issues on this line need"
+        target, reason = (
+            higher,
+            (f"the highest of: {reason}; {why}" if target else f"{why}, outside every advisory range"),
+        )
     return _Change("security_fix", current, target, alternative, reason, ecosystem, advisory_ids)
+
+
+def _other_target(recs: Sequence[_Rec], target: str, rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The highest version the item's non-security issues expect (as written), when it is above ``target``
+    and no advisory affects it (two edits of one line merged into one); else ``None``."""
+    tgt = parse_version(target)
+    wanted: list[tuple[SemVer, str]] = []
+    for r in recs:
+        v = parse_version(r["expected"]) if r["type"] not in SECURITY_TYPES else None
+        if v is not None and not v.prerelease:
+            wanted.append((v, r["expected"]))
+    best, text = max(wanted, key=lambda w: w[0].key, default=(None, ""))
+    if tgt is None or best is None or not tgt < best:
+        return None
+
+    def tup(v: Any) -> tuple:
+        return tuple(v) if isinstance(v, (tuple, list)) else ()
+
+    if any(in_osv_range(best, tup(a.get("intervals")), tup(a.get("versions"))) for a in rows):
+        return None
+    return text
 
 
 def _other_change(kind: str, first_type: str, recs: Sequence[_Rec]) -> _Change:
@@ -204,15 +289,20 @@ def _plan_item(key: GroupKey, recs: Sequence[_Rec], facts: PlanFacts) -> dict[st
     )
     exp, exposure_text = exposure(list(change.advisory_ids), facts.advisory_index, policy)
     lvl = ESCALATION_LEVEL[severity]
+    affected = tuple(sorted({r[SERVICE] for r in recs}))
     return {
-        "id": item_id(s, kind, subject),
+        "id": item_id("*" if kind in ROOT_CAUSE_KINDS else s, kind, subject),
         "service": s,
         "team": _text(info[TEAM]),
         "team_contact": _text(info["team_contact"]),
+        "services": affected,
+        "teams": tuple(sorted({_text(facts.services.get(a, {}).get(TEAM)) for a in affected} - {""})),
         "action": change.action,
         "subject": subject,
         "issue_ids": tuple(sorted({r["id"] for r in recs})),
         "issue_types": tuple(sorted(types)),
+        "leaves_open": (),
+        "follow_up": "",
         "severity": severity,
         "security": kind == "security",
         "escalation": lvl,

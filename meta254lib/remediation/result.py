@@ -134,7 +134,7 @@ class RemediationPlan:
         >>> svc = rec(SERVICES, [{"service": "a", "last_update": "2025-01-01"}])
         >>> build_plan(PlanInputs(detect_drift(DriftInputs(svc), as_of="2025-10-10").issues, svc)).headline()
         '1 remediation item for 1 service: 0 automated, 0 approval, 1 manual; 0 security fixes; \
-backlog 1 → 0 by 2025-10-10; 0 scheduled after their due date'
+backlog 1 → 0 by 2025-10-17; 0 scheduled after their due date'
         """
         s = self.summary
         a = s["by_automation"]
@@ -144,7 +144,7 @@ backlog 1 → 0 by 2025-10-10; 0 scheduled after their due date'
             f"service{'s' if s['services'] != 1 else ''}: "
             f"{a['automated']} automated, {a['approval']} approval, {a['manual']} manual; "
             f"{s['security_items']} security fix{'es' if s['security_items'] != 1 else ''}; backlog "
-            f"{s['backlog_start']} → {s['backlog_end']} by {s['plan_end'] or _iso_day(self.as_of)}; "
+            f"{s['backlog_start']} → {s['backlog_end']} by {s.get('backlog_end_date') or _iso_day(self.as_of)}; "
             f"{s['late_items']} scheduled after their due date"
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from ..core.columns import SERVICE, SEVERITY
@@ -19,8 +20,9 @@ from .fmt import iso_day, listing
 from .fmt import text as _text
 from .inputs import PlanInputs
 from .policy import PlanPolicy
+from .repochange import REPOSITORY_ACTIONS, repository_phases, repository_rollback, rollback_strategy
 
-__all__ = ["RunbookCard", "item_runbook"]
+__all__ = ["RunbookCard", "item_runbook", "workspace_arg"]
 
 _TEST_SUITES: dict[str, tuple[str, str]] = {
     "python": ("python -m pytest tests/", "python -m pytest tests/integration/"),
@@ -29,6 +31,7 @@ _TEST_SUITES: dict[str, tuple[str, str]] = {
     "java": ("mvn test", "mvn verify"),
 }
 _VERSION_ACTIONS = ("upgrade_spec", "security_fix")
+_SUITE_LINES = ("Unit tests", "Integration tests", "Contract tests", "End-to-end tests")
 _Item = Mapping[str, Any]
 _Block = dict[str, str]
 
@@ -85,19 +88,33 @@ def item_runbook(
     RunbookCard
         The item's new fields, its phases and its rollback recipe; ``it`` is left as it is.
     """
-    ws = shlex.quote(inputs.workspace)
+    ws = shlex.quote(workspace_arg(inputs.workspace))
     edit = _edit(it, info, inputs, pins, locks, resolved_at)
     changes = _changes(it, edit)
     impl_lines, impl_blocks, impl_cmds = _implementation(it, edit, changes)
-    test_lines, test_cmds = _testing(it, policy)
-    deploy_lines, checks = _deployment(it, policy, ws)
+    planning = _planning(it, info, edit, changes, policy, ws)
+    if it["action"] in REPOSITORY_ACTIONS:  # a pull request, not a deployment
+        phases = repository_phases(it, ws)
+        (test_lines, test_cmds), (deploy_lines, checks) = phases["Testing"], phases["Deployment"]
+        monitoring, rollback = phases["Monitoring"][0], repository_rollback(it)
+        planning = [
+            rollback_strategy(it, policy.rollback_triggers) if ln.startswith("Rollback") else ln
+            for ln in planning
+            if not ln.startswith(_SUITE_LINES)  # no service is rebuilt, so its test suites do not run
+        ]
+        check_title = "checks after the merge"
+    else:
+        test_lines, test_cmds = _testing(it, policy)
+        deploy_lines, checks = _deployment(it, policy, ws)
+        monitoring, rollback = _monitoring(it, ws), _rollback(it, info, edit)
+        check_title = "pre-deployment checks"
     steps = (
         {"phase": "Assessment", "lines": _assessment(it, policy), "blocks": []},
-        {"phase": "Planning", "lines": _planning(it, info, edit, changes, policy, ws), "blocks": []},
+        {"phase": "Planning", "lines": planning, "blocks": []},
         {"phase": "Implementation", "lines": impl_lines, "blocks": impl_blocks},
         {"phase": "Testing", "lines": test_lines, "blocks": [_block("tests", "bash", test_cmds)] if test_cmds else []},
-        {"phase": "Deployment", "lines": deploy_lines, "blocks": [_block("pre-deployment checks", "bash", checks)]},
-        {"phase": "Monitoring", "lines": _monitoring(it, ws), "blocks": []},
+        {"phase": "Deployment", "lines": deploy_lines, "blocks": [_block(check_title, "bash", checks)]},
+        {"phase": "Monitoring", "lines": monitoring, "blocks": []},
     )
     fields = {
         "manifest_file": edit.manifest_file if edit.diff else "",
@@ -105,7 +122,24 @@ def item_runbook(
         "proposed_lock": edit.proposed_lock,
         "commands": (*impl_cmds, *test_cmds, *checks),
     }
-    return RunbookCard(fields, steps, _rollback(it, info, edit))
+    return RunbookCard(fields, steps, rollback)
+
+
+def workspace_arg(workspace: str) -> str:
+    """How commands name the workspace: as given when relative, ``.`` (its root) when absolute.
+
+    A plan is shared, so its commands never embed the absolute path of the machine that made it;
+    they run from the workspace root instead.
+
+    Examples
+    --------
+    >>> workspace_arg("data/sample"), workspace_arg("/home/me/src/meta"), workspace_arg("")
+    ('data/sample', '.', '.')
+    """
+    text = str(workspace or "").strip()
+    if not text or PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute():
+        return "."
+    return text
 
 
 def _block(title: str, lang: str, lines: Sequence[str]) -> _Block:
@@ -150,14 +184,22 @@ def _assessment(it: _Item, policy: PlanPolicy) -> list[str]:
     impact = it["_impact"]
     near = [f"{d} ({w})" for d, w in zip(impact["dependents"], impact["why"], strict=True)][:10]
     more = len(impact["dependents"]) - len(near)
+    many = len(it.get("services") or ()) > 1
     lines = [
-        f"{len(it['issue_ids'])} issue(s): "
-        + "; ".join(f"{r['type']} {r['severity']}: {r['reason']}" for r in it["_recs"]),
+        f"{len(it['_recs'])} issue(s): "
+        + "; ".join(
+            f"{r[SERVICE] + ' ' if many else ''}{r['type']} {r['severity']}: {r['reason']}" for r in it["_recs"]
+        ),
         f"Impact: blast radius {it['blast_radius']} (weighted {it['weighted_blast_radius']:g}), severity "
         f"{it['impact_severity']}; {impact['severity_reason']}",
         "Dependent services: " + (", ".join(near) + (f", and {more} more" if more > 0 else "") if near else "none"),
         f"Risk {it['risk_level']}: {it['risk']}",
     ]
+    if many:
+        owner = {r[SERVICE]: r.get("team") or "no team" for r in it["_recs"]}
+        lines.append(
+            "Affected services (owners): " + ", ".join(f"{a} ({owner.get(a, 'no team')})" for a in it["services"])
+        )
     if it["_exposure_text"]:
         lines.append(f"Exposure {it['exposure']:g} ({it['_exposure_text']}); advisories {', '.join(it['_advisories'])}")
     sw = float(policy.severity_weights.get(it[SEVERITY], 1.0))
@@ -180,11 +222,15 @@ def _changes(it: _Item, edit: _Edit) -> list[str]:
             changes.append(f"Alternative: {it['alternative']}")
     if edit.proposed_lock:
         changes.append("Regenerate specs.lock.json (proposed below; check it against what the service resolves)")
+    affected = ", ".join(it.get("services") or (it[SERVICE],))
     if it["action"] == "register_events":
-        evs = ", ".join(r["subject"] for r in it["_recs"])
-        changes.append(f"Register the event schema(s) {evs} in the specs repository, or correct the event names")
+        evs = ", ".join(sorted({r["subject"] for r in it["_recs"]}))
+        changes.append(
+            f"Register the event schema {evs} in the specs repository (a pull request to its events registry), "
+            f"or correct the event name in {affected}"
+        )
     elif it["action"] == "fix_dependency":
-        changes.append(f"Add {subject} to the catalog, or remove it from dependencies.internal")
+        changes.append(f"Add {subject} to the catalog, or remove it from dependencies.internal of {affected}")
     elif it["action"] == "refresh_service":
         changes.append("Review the service's manifest, pins and dependencies; release it so last_update is fresh")
     elif it["action"] == "fix_version_pin":
@@ -300,7 +346,7 @@ def _deployment(it: _Item, policy: PlanPolicy, ws: str) -> tuple[list[str], list
     lines = [
         "Pre-deployment checks (runbook 5.1): validate the manifests, confirm "
         f"{s}'s quality score in `meta254 quality` stays >= {policy.automated_min_quality:g}, and confirm "
-        f"`meta254 drift --service {s}` no longer lists {', '.join(it['issue_ids'])}",
+        f"`meta254 drift --service {s}` {_expectation(it)}",
         "Deploy to staging, run smoke tests, then deploy to production (runbook 5.2)",
     ]
     if it["automation"] == "approval":
@@ -317,8 +363,17 @@ def _monitoring(it: _Item, ws: str) -> list[str]:
     return [
         f"Watch {s}'s health metrics, error rates and alerts after the deployment, and {watch}",
         f"Re-check drift on {iso_day(it['recheck'])}: meta254 drift --workspace {ws} --service {shlex.quote(s)}"
-        + f" (expect {', '.join(it['issue_ids'])} gone)",
+        + (f" (expect {', '.join(it['issue_ids'])} gone)" if not it.get("leaves_open") else f" ({_expectation(it)})"),
     ]
+
+
+def _expectation(it: _Item) -> str:
+    """What the drift re-check should show: the closed ids gone, and what a follow-up closes."""
+    gone = f"no longer lists {', '.join(it['issue_ids'])}" if it["issue_ids"] else "lists the same issue ids"
+    if it.get("leaves_open"):
+        follow = f" (closed by {it['follow_up']})" if it.get("follow_up") else ""
+        gone += f"; {', '.join(it['leaves_open'])} stays open{follow}"
+    return gone
 
 
 def _rollback(it: _Item, info: Mapping[str, Any], edit: _Edit) -> dict[str, Any]:

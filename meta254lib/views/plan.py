@@ -72,7 +72,12 @@ def _item_markdown(plan: RemediationPlan, it: dict[str, Any], level: int = 3) ->
         f"{e(it['batch'])} on {_day(it['scheduled'])} · priority {it['priority']:g}"
     )
     out.append("")
-    out.append(f"Closes {', '.join(e(i) for i in it['issue_ids'])}. {e(it['automation_reason'])}")
+    closes = f"Closes {', '.join(e(i) for i in it['issue_ids'])}. " if len(it["issue_ids"]) else ""
+    left = tuple(it.get("leaves_open") or ())
+    if left:
+        then = f" (follow-up {e(it['follow_up'])})" if it.get("follow_up") else ""
+        closes += f"Leaves {', '.join(e(i) for i in left)} open{then}. "
+    out.append(f"{closes}{e(it['automation_reason'])}")
     out.append("")
     for phase in plan.steps.get(it["id"], ()):
         out.append(f"**{e(phase['phase'])}**")

@@ -41,15 +41,15 @@ def test_security_item_targets_the_lowest_fix_and_is_scheduled_at_as_of():
     sec = plan.items[plan.items["security"]]
     assert len(sec) == 1
     it = sec.iloc[0]
-    assert (it["action"], it["current"], it["target"], it["update_type"]) == ("security_fix", "2.1.0", "2.3.1", "minor")
-    assert it["alternative"] == "2.4.0 (latest registry version; not needed for the fix)"
+    # the lowest fix is 2.3.1, but the lag of the same pin needs 2.4.0 (no advisory affects it): the two
+    # edits of one manifest line are one item, with the higher target and both issues
+    assert (it["action"], it["current"], it["target"], it["update_type"]) == ("security_fix", "2.1.0", "2.4.0", "minor")
+    assert it["target_reason"].startswith("the highest of: lowest version outside the ranges of A, B, C, D")
     assert it["scheduled"] == pd.Timestamp(AS_OF, tz="UTC") and it["batch"] == "SEC-1"
     assert it["escalation"] == "L3" and it["exposure"] == 0.75
-    # the lag of the same pin is a separate item: security is never held back by grouping
-    lag = plan.items[plan.items["action"] == "upgrade_spec"]
-    assert len(lag) == 1 and lag.iloc[0]["target"] == "2.4.0"
+    assert len(it["issue_ids"]) == 2 and len(plan.items) == 1
     # PyPI advisory on a python service: the runtime commands
-    assert it["commands"][:2] == ("pip install --upgrade curves-api==2.3.1", "pip freeze > requirements.txt")
+    assert it["commands"][:2] == ("pip install --upgrade curves-api==2.4.0", "pip freeze > requirements.txt")
 
 
 def test_security_lag_and_advisory_on_one_pin_are_one_security_item():
