@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ..remediation.trains_file import with_train_findings
 from .common import debug_option, format_option, open_ws, render, run_command, workspace_option
 
 __all__ = ["command"]
@@ -25,7 +26,7 @@ __all__ = ["command"]
 @debug_option
 @run_command
 def command(workspace: Path, service: str | None, fmt: str, debug: bool) -> int:
-    """Check manifests and catalog entries against the service-manifest JSON Schema.
+    """Check manifests and catalog entries against the service-manifest JSON Schema, and the release-trains file.
 
     Exit code 0 means clean, 1 means findings, 2 means unusable input.
     """
@@ -33,6 +34,8 @@ def command(workspace: Path, service: str | None, fmt: str, debug: bool) -> int:
 
     ws = open_ws(workspace)
     findings = validate_workspace(ws, service=service)
+    if service is None:
+        findings = with_train_findings(findings, ws)  # catalog/release-trains.yaml (issue 19)
     counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
     payload = {
         "workspace": str(workspace),

@@ -245,6 +245,8 @@ def _release_trains(final: list[SimService]) -> dict[str, Any]:
     names = {s.name for s in final}
     gw = [n for n in ("api-gateway", "streaming-gateway", "market-data-api", "usage-metering") if n in names]
     curves = [n for n in ("curve-aggregator", "curve-store", "curve-validator", "risk-analytics") if n in names]
+    infra = [n for n in ("config-service", "secrets-broker", "key-rotation", "service-registry") if n in names]
+    sched = [n for n in ("job-scheduler", "batch-orchestrator") if n in names]
     return {
         "trains": [
             {
@@ -291,6 +293,33 @@ def _release_trains(final: list[SimService]) -> dict[str, Any]:
                 "status": "planning",
                 "created_by": "data-platform",
                 "estimated_duration": "4 hours",
+            },
+            {  # every gate decided from workspace data and passed: ready to go
+                "name": "Q4-platform-hardening",
+                "description": "Harden the infrastructure services",
+                "target_version": "platform:2025-Q4",
+                "participants": infra,
+                "gates": [
+                    {"name": "quality_floor", "type": "quality_score", "threshold": 85, "required": True},
+                    {"name": "no_critical_vulns", "type": "vulnerabilities", "max_vulns": 0, "required": True},
+                    {"name": "dependency_check", "type": "dependency_scan", "required": True},
+                ],
+                "status": "planning",
+                "created_by": "platform-team",
+                "estimated_duration": "1 hour",
+            },
+            {  # a load test has no data in a workspace: not assessed, never passed
+                "name": "Q1-scheduler-throughput",
+                "description": "Scheduler throughput work",
+                "target_version": "scheduling:v2",
+                "participants": sched,
+                "gates": [
+                    {"name": "quality_floor", "type": "quality_score", "threshold": 80, "required": True},
+                    {"name": "load_test", "type": "load_test", "required": True},
+                ],
+                "status": "planning",
+                "created_by": "platform-team",
+                "estimated_duration": "3 hours",
             },
         ]
     }

@@ -64,6 +64,7 @@ from .quality import (
     what_if_summary,
 )
 from .sources import sources_markdown
+from .trains import train_gates_table, trains_headline, trains_markdown, trains_table
 
 __all__ = [
     "FIGURE_CONFIG",
@@ -130,6 +131,10 @@ __all__ = [
     "table_slug",
     "team_maturity_figure",
     "top_movers",
+    "train_gates_table",
+    "trains_headline",
+    "trains_markdown",
+    "trains_table",
     "trends_headline",
     "what_if_figure",
     "what_if_summary",
