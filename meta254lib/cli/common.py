@@ -27,7 +27,10 @@ import datetime as dt
 import functools
 import json
 import math
+import os
+import shutil
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +44,7 @@ from ..core.errors import EXIT_INTERNAL, Meta254Error
 from ..core.records import json_records, json_value
 from ..state.analysis import AnalysisState, analysis_state
 from ..workspace.workspace import Workspace, open_workspace
+from .tables import text_table
 
 __all__ = [
     "as_of_option",
@@ -52,6 +56,8 @@ __all__ = [
     "parse_as_of",
     "render",
     "run_command",
+    "table_options",
+    "terminal_width",
     "to_json",
     "workspace_option",
 ]
@@ -71,7 +77,7 @@ as_of_option = click.option(
     default=None,
     help="Analysis date (YYYY-MM-DD or ISO timestamp); default: the catalog's generated_at.",
 )
-format_option = click.option(
+_format = click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv"]),
@@ -79,6 +85,40 @@ format_option = click.option(
     show_default=True,
     help="Output format.",
 )
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return store
+
+
+def table_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--columns a,b,c`` and ``--wide`` for a command's table output (read by :func:`render`)."""
+    fn = click.option(
+        "--wide",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember("m254_wide"),
+        help="Table output: every column at full width, whatever the terminal.",
+    )(fn)
+    return click.option(
+        "--columns",
+        metavar="A,B,...",
+        default=None,
+        expose_value=False,
+        callback=_remember("m254_columns"),
+        help="Table output: these columns, in this order.",
+    )(fn)
+
+
+def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format table|json|csv``, with the table options."""
+    return _format(table_options(fn))
+
+
 debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
 
 
@@ -127,18 +167,28 @@ def to_json(payload: Any) -> str:
     return json.dumps(json_value(payload), indent=2, ensure_ascii=False, default=json_default, allow_nan=False)
 
 
-def _table_text(df: pd.DataFrame, max_width: int = 60) -> str:
-    if df.empty:
-        return "(no rows)"
-    shown = df.copy()
-    for col in shown.columns:
-        if shown[col].dtype == object or str(shown[col].dtype) in ("str", "string"):
-            shown[col] = shown[col].map(
-                lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else str(v))
+def terminal_width() -> int | None:
+    """The width to fit tables to: the terminal's, or ``COLUMNS``; ``None`` when output is piped without it."""
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return max(shutil.get_terminal_size().columns, 20)
+    return None
+
+
+def _table_text(df: pd.DataFrame, title: str | None) -> str:
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    cols = [c.strip() for c in str(meta.get("m254_columns") or "").split(",") if c.strip()]
+    wide = bool(meta.get("m254_wide"))
+    width = None if wide else terminal_width()
+    head = ""
+    if title:
+        head = (
+            "\n".join(
+                textwrap.fill(line, width, break_long_words=False) if width else line for line in title.splitlines()
             )
-            shown[col] = shown[col].map(lambda s: s if len(s) <= max_width else s[: max_width - 1] + "…")
-    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
-        return shown.to_string(index=False)
+            + "\n"
+        )
+    return head + text_table(df, width=width, columns=cols or None, wide=wide)
 
 
 def render(table: pd.DataFrame, payload: dict[str, Any], fmt: str, *, title: str | None = None) -> str:
@@ -157,8 +207,7 @@ def render(table: pd.DataFrame, payload: dict[str, Any], fmt: str, *, title: str
                     )
                 )
         return flat.to_csv(index=False, lineterminator="\n")
-    head = f"{title}\n" if title else ""
-    return head + _table_text(table)
+    return _table_text(table, title)
 
 
 def run_command(fn: Callable[..., int | None]) -> Callable[..., None]:

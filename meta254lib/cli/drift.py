@@ -31,7 +31,8 @@ from .common import (
 __all__ = ["command"]
 
 #: Columns of the table output (the CSV output has every DRIFT_ISSUES column).
-TABLE_COLUMNS = ("id", "service", "severity", "type", "category", "subject", "current", "expected", "exempt", "reason")
+#: The table's columns, most useful first (a narrow terminal elides and then leaves out the last ones).
+TABLE_COLUMNS = ("severity", "service", "subject", "current", "expected", "reason", "type", "exempt", "category", "id")
 
 
 def _table_title(summary: dict, as_of: pd.Timestamp) -> str:

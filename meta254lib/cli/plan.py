@@ -27,6 +27,25 @@ from .common import as_of_option, debug_option, open_ws, render, run_command, to
 if TYPE_CHECKING:
     from ..remediation.result import RemediationPlan
 
+#: The plan table's columns, most useful first (a narrow terminal leaves out the last ones).
+PLAN_TABLE_COLUMNS = (
+    "wave",
+    "service",
+    "severity",
+    "action",
+    "subject",
+    "current",
+    "target",
+    "automation",
+    "due",
+    "team",
+    "escalation",
+    "priority",
+    "scheduled",
+    "batch",
+    "id",
+)
+
 __all__ = ["command"]
 
 #: Columns of the CSV output (every PLAN_ITEMS column; tuples joined with ``|``, dates as YYYY-MM-DD).
@@ -137,6 +156,6 @@ def command(
     elif fmt == "csv":
         click.echo(render(_csv_table(plan), {}, "csv"), nl=False)
     else:
-        text = render(plan.table(), {}, "table", title=_title(plan))
+        text = render(plan.table().reindex(columns=list(PLAN_TABLE_COLUMNS)), {}, "table", title=_title(plan))
         click.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK
