@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 AS_OF = "2025-10-06"
 FORMATS = ("json", "csv")
 #: The commands of the issue; ``graph`` has no as-of (it reads the catalog's structure only).
-COMMANDS = ("drift", "impact", "quality", "trends", "plan", "graph")
+COMMANDS = ("drift", "impact", "quality", "trends", "plan", "graph", "trains")
 
 
 @pytest.fixture(scope="module")

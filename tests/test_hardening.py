@@ -99,6 +99,7 @@ COMMANDS: dict[str, list[str]] = {
     "plan": [],
     "quality": [],
     "trends": [],
+    "trains": [],
 }
 FORMATS = ("json", "csv", "table")
 SWEEP = [c for c in CASES if not c.heavy and not (c.skip_as_root and AS_ROOT)]
