@@ -62,14 +62,42 @@ __all__ = [
     "workspace_option",
 ]
 
+#: Environment variable naming the default workspace.
+ENV_WORKSPACE = "META254_WORKSPACE"
+
+
+def default_workspace(value: Path | None) -> Path:
+    """``--workspace`` when given, else ``$META254_WORKSPACE``, else the current folder if it is a workspace.
+
+    Raises
+    ------
+    click.BadParameter
+        None of them names a workspace (the message says how to point at one).
+    """
+    if value is not None:
+        return value
+    env = os.environ.get(ENV_WORKSPACE, "").strip()
+    if env:
+        return Path(env)
+    here = Path.cwd()
+    if any((here / "catalog" / f"service-index.{ext}").is_file() for ext in ("yaml", "yml", "json")):
+        return here
+    raise click.BadParameter(
+        f"no workspace given and {here} is not one (no catalog/service-index.yaml): pass --workspace DIR "
+        f"or set {ENV_WORKSPACE}",
+        param_hint="'--workspace'",
+    )
+
+
 workspace_option = click.option(
     "--workspace",
     "-w",
     "workspace",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data/sample"),
-    show_default=True,
-    help="Workspace folder (a checkout of the meta repository's layout).",
+    default=None,
+    callback=lambda ctx, param, value: default_workspace(value),
+    help=f"Workspace folder (a checkout of the meta repository's layout). Default: ${ENV_WORKSPACE}, "
+    "else the current folder when it is a workspace.",
 )
 as_of_option = click.option(
     "--as-of",

@@ -7,11 +7,12 @@ known names; teams and domains match case-insensitively and resolve to their spe
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 from .errors import ParameterError
 
-__all__ = ["UnknownNameError", "check_name", "closest"]
+__all__ = ["UnknownNameError", "check_name", "closest", "natural_key"]
 
 
 class UnknownNameError(ParameterError):
@@ -34,6 +35,17 @@ class UnknownNameError(ParameterError):
         else:
             hint = f" (the workspace has no {kind})"
         super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+def natural_key(text: object) -> tuple:
+    """A sort key that orders the numbers inside text by value: ``services[2]`` before ``services[12]``.
+
+    Examples
+    --------
+    >>> sorted(["services[12].name", "services[2].name", "services[1]"], key=natural_key)
+    ['services[1]', 'services[2].name', 'services[12].name']
+    """
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", str(text)))
 
 
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:

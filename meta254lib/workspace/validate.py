@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..core import schema as S
 from ..core.errors import InputError, UnknownServiceError
+from ..core.names import natural_key
 from .workspace import Workspace
 from .yamlio import YamlFloat, loads_yaml, read_bytes
 
@@ -183,7 +184,10 @@ def validate_workspace(ws: Workspace, service: str | None = None) -> pd.DataFram
     df = S.frame_from_records(FINDINGS, rows)
     if len(df):
         order = df[S.SEVERITY].map({"error": 0, "warning": 1})
-        df = df.assign(_o=order).sort_values(["_o", S.FILE, S.FIELD], kind="stable").drop(columns="_o")
+        df = df.assign(_o=order).sort_values(
+            ["_o", S.FILE, S.FIELD], kind="stable", key=lambda col: col if col.name == "_o" else col.map(natural_key)
+        )
+        df = df.drop(columns="_o")
         df = df.drop_duplicates(ignore_index=True)
     return df
 
