@@ -25,6 +25,7 @@ import click
 
 from ..core.errors import EXIT_FINDINGS, EXIT_OK, ParameterError
 from ..graph.build import DEFAULT_RELATIONS, parse_relations
+from ..graph.export import EXPORT_FORMATS, export_graph, select_services
 from ..graph.structure import structure_checks
 from ..impact.changes import Change
 from ..impact.from_workspace import workspace_impact
@@ -39,6 +40,7 @@ from .common import (
     open_ws,
     render,
     run_command,
+    table_options,
     workspace_option,
 )
 
@@ -164,10 +166,29 @@ def impact_command(
 @relations_option
 @click.option("--top", type=int, default=5, show_default=True, help="Services per ranking.")
 @click.option("--fail-on-findings", is_flag=True, help="Exit 1 when a structure check finds an error.")
-@format_option
+@click.option("--team", default=None, help="graphml/dot/mermaid: only this team's services.")
+@click.option("--domain", default=None, help="graphml/dot/mermaid: only this domain's services.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", *EXPORT_FORMATS]),
+    default="table",
+    show_default=True,
+    help="Output format; graphml, dot (clusters by domain) and mermaid export the graph of --relations.",
+)
+@table_options
 @debug_option
 @run_command
-def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: bool, fmt: str, debug: bool) -> int:
+def graph_command(
+    workspace: Path,
+    relations: str,
+    top: int,
+    fail_on_findings: bool,
+    team: str | None,
+    domain: str | None,
+    fmt: str,
+    debug: bool,
+) -> int:
     """Structure checks (cycles, layering, forbidden edges, unauthorized externals, critical services)
     and the blast radius of every service.
 
@@ -179,6 +200,10 @@ def graph_command(workspace: Path, relations: str, top: int, fail_on_findings: b
         raise ParameterError(f"--top must be ≥ 1, found {top}")
     rels = parse_relations(relations)
     ws = open_ws(workspace)
+    if fmt in EXPORT_FORMATS:
+        text = export_graph(select_services(ws.graph, relations=rels, team=team, domain=domain), fmt)
+        click.echo(text, nl=False)
+        return EXIT_OK
     report = structure_checks(
         ws.graph, ws.rules, aliases=ws.aliases, relations=rels, top=top, dependencies=ws.dependencies
     )
