@@ -65,6 +65,7 @@ from ..core.clock import resolve_as_of, to_utc_index
 from ..core.errors import UnknownServiceError
 from ..core.ids import drift_issue_id
 from ..core.records import json_records
+from ..core.reprs import summary_html, summary_text
 from ..core.schema import DRIFT_ISSUES, UTC_TS, frame_from_records
 from ..core.severity import SEVERITIES, SEVERITY_RANK
 from .detectors import (
@@ -195,6 +196,21 @@ class DriftResult:
     policy: DriftPolicy
     catalog_timestamp: pd.Timestamp | None = None
     service_names: tuple[str, ...] = ()
+
+    _repr_html_ = summary_html
+    __repr__ = summary_text
+
+    def _summary(self) -> tuple[str, dict[str, Any], pd.DataFrame]:
+        s = self.summary()
+        sev = s["by_severity"]
+        head = f"Drift as of {self.as_of:%Y-%m-%d %H:%M} UTC: {s['total_issues']} open issue(s)"
+        numbers = {
+            **{k: sev.get(k, 0) for k in ("high", "medium", "low")},
+            "exempt": s["exempt"],
+            "services with drift": f"{s['services_with_drift']} of {s['services']}",
+        }
+        cols = ["severity", "service", "subject", "reason"]
+        return head, numbers, self.counted[cols]
 
     def for_service(self, service: str) -> DriftResult:
         """The same run restricted to one service (issues, exemptions, ``services`` = 1).

@@ -49,6 +49,7 @@ import pandas as pd
 
 from ..core.errors import ParameterError
 from ..core.records import json_records, json_value
+from ..core.reprs import summary_html, summary_text
 from ..core.schema import DOMAIN, IMPACT_CHANGES, IMPACTED, MATURITY, SERVICE, TEAM
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
 from .changes import CONTRACT_HOPS, Change, parse_changes
@@ -95,6 +96,17 @@ class ImpactResult:
     summary: dict[str, Any]
     weights: ImpactWeights
     rule: SeverityRule
+
+    _repr_html_ = summary_html
+    __repr__ = summary_text
+
+    def _summary(self) -> tuple[str, dict[str, Any], pd.DataFrame]:
+        s = self.summary
+        changes = ", ".join(self.changes["change"].astype(str)) if len(self.changes) else "no change"
+        head = f"Impact of {changes}: blast radius {s.get('blast_radius')}, severity {s.get('severity')}"
+        numbers = {k: s[k] for k in ("weighted_blast_radius", "max_depth", "as_of", "drift_source") if k in s}
+        cols = [c for c in ("service", "distance", "why", "team") if c in self.impacted.columns]
+        return head, numbers, self.impacted[cols]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``changes``, ``summary``, ``impacted``, ``same_domain_unreachable``, ``hits``,

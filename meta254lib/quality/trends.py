@@ -38,6 +38,7 @@ import pandas as pd
 from ..core.clock import to_utc
 from ..core.errors import ParameterError
 from ..core.names import check_name
+from ..core.reprs import summary_html, summary_text
 from ..core.schema import DOMAIN, GRADE, QUALITY_WEEKLY, SCORE, SERVICE, STATUS, TEAM
 from .cells import ScoredWindow, WeeklyCells, score_window, week_pairs, weekly_cells
 from .changes import attribution_table, crossings_table, transitions_table
@@ -139,6 +140,17 @@ class TrendReport:
     drift_mttr: pd.DataFrame | None = None
     correlation: pd.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
+
+    _repr_html_ = summary_html
+    __repr__ = summary_text
+
+    def _summary(self) -> tuple[str, dict[str, Any], pd.DataFrame]:
+        last = self.platform.iloc[-1] if len(self.platform) else None
+        mean = None if last is None or pd.isna(last["mean"]) else round(float(last["mean"]), 1)
+        head = f"Quality trends ({self.model} model), {self.weeks} weeks to {self.as_of:%Y-%m-%d}"
+        numbers = {"platform mean": mean, "regressions": len(self.regressions), "services": len(self.services)}
+        cols = [c for c in ("service", "current", "change", "slope_per_week", "direction") if c in self.services]
+        return head, numbers, self.services[cols]
 
     def matrix(self, column: str = SCORE) -> pd.DataFrame:
         """Services x week ends of ``column`` from :attr:`weekly` (NaN = no score that week).

@@ -12,6 +12,7 @@ import pandas as pd
 from .._version import __version__
 from ..core.columns import SERVICE, TEAM
 from ..core.records import json_records
+from ..core.reprs import summary_html, summary_text
 from .classify import RISK_RULE
 from .fmt import iso_day as _iso_day
 from .fmt import text as _text
@@ -59,6 +60,13 @@ class RemediationPlan:
     policy: PlanPolicy
     parameters: dict[str, Any]
     escalation: Mapping[str, Mapping[str, str]]
+
+    _repr_html_ = summary_html
+    __repr__ = summary_text
+
+    def _summary(self) -> tuple[str, dict[str, Any], pd.DataFrame]:
+        cols = [c for c in ("wave", "service", "severity", "action", "subject", "target", "automation", "due")]
+        return self.headline(), {"items": len(self.items)}, self.table().reindex(columns=cols)
 
     def table(self) -> pd.DataFrame:
         """A compact view of the items for tables (dates as YYYY-MM-DD, tuples joined)."""
