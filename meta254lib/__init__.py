@@ -8,6 +8,7 @@ results with ``show_*``. Figures and display tables live in :mod:`meta254lib.vie
 from . import views
 from ._version import __version__
 from .core.errors import InputError, Meta254Error, ParameterError, SchemaError, UnknownServiceError
+from .core.records import csv_text
 from .drift import (
     DriftInputs,
     DriftPolicy,
@@ -117,6 +118,7 @@ __all__ = [
     "build_plan",
     "compare_models",
     "count_services",
+    "csv_text",
     "detect_drift",
     "domain_matrix",
     "drift_backlog",

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import EXIT_INTERNAL, Meta254Error
-from ..core.records import json_records, json_value
+from ..core.records import csv_text, json_records, json_value
 from ..state.analysis import AnalysisState, analysis_state
 from ..workspace.workspace import Workspace, open_workspace
 from .tables import text_table
@@ -224,17 +224,7 @@ def render(table: pd.DataFrame, payload: dict[str, Any], fmt: str, *, title: str
     if fmt == "json":
         return to_json(payload)
     if fmt == "csv":
-        flat = table.copy()
-        for col in flat.columns:
-            if flat[col].dtype == object:
-                flat[col] = flat[col].map(
-                    lambda v: (
-                        "|".join(map(str, v))
-                        if isinstance(v, (list, tuple))
-                        else (json.dumps(v, sort_keys=True) if isinstance(v, dict) else v)
-                    )
-                )
-        return flat.to_csv(index=False, lineterminator="\n")
+        return csv_text(table)
     return _table_text(table, title)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_records", "json_value"]
+__all__ = ["csv_text", "json_records", "json_value"]
 
 
 def json_value(value: Any) -> Any:
@@ -50,3 +51,30 @@ def json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """
     cols = [str(c) for c in df.columns]
     return [{c: json_value(v) for c, v in zip(cols, row, strict=True)} for row in df.itertuples(index=False, name=None)]
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "|".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A frame as CSV the way every meta254 output writes it: lists joined with ``|``, mappings as JSON.
+
+    The CLI's ``--format csv`` and the library (``m.csv_text(result.impacted)``) write the same text;
+    ``DataFrame.to_csv`` would write Python tuple syntax.
+
+    Examples
+    --------
+    >>> print(csv_text(pd.DataFrame({"service": ["a"], "path": [("a", "b")]})), end="")
+    service,path
+    a,a|b
+    """
+    flat = df.copy()
+    for col in flat.columns:
+        if flat[col].dtype == object:
+            flat[col] = flat[col].map(_csv_cell)
+    return flat.to_csv(index=False, lineterminator="\n")

@@ -36,3 +36,11 @@ def test_severity_order_is_the_runbooks():
 def test_update_type_names_the_first_part_that_differs():
     v = parse_version
     assert [update_type(v("1.2.3"), v(t)) for t in ("2.0.0", "1.3.0", "1.2.9")] == ["major", "minor", "patch"]
+
+
+def test_library_and_cli_csv_encode_lists_alike():
+    import meta254lib as m
+    from meta254lib.cli.common import render
+
+    df = pd.DataFrame({"service": ["a"], "path": [("a", "b")], "meta": [{"k": 1}], "n": [2]})
+    assert m.csv_text(df) == render(df, {}, "csv") == 'service,path,meta,n\na,a|b,"{""k"": 1}",2\n'
