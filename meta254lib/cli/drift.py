@@ -25,6 +25,8 @@ from .common import (
     open_state,
     render,
     run_command,
+    scope_options,
+    scoped_services,
     workspace_option,
 )
 
@@ -53,6 +55,7 @@ def _table_title(summary: dict, as_of: pd.Timestamp) -> str:
 @workspace_option
 @as_of_option
 @click.option("--service", "-s", "service", default=None, help="Only this service's issues.")
+@scope_options
 @format_option
 @click.option(
     "--write",
@@ -72,6 +75,8 @@ def command(
     workspace: Path,
     as_of: str | None,
     service: str | None,
+    team: str | None,
+    domain: str | None,
     fmt: str,
     write: bool,
     fail_on: str | None,
@@ -89,6 +94,9 @@ def command(
     written = write_drift_report(ws.root, result) if write else None
     if service:
         result = result.for_service(service)
+    scope = scoped_services(ws, team, domain)
+    if scope is not None:
+        result = result.for_services(scope)
     if fmt == "json":
         click.echo(drift_report_json(result), nl=False)
     else:

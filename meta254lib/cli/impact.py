@@ -40,6 +40,8 @@ from .common import (
     open_ws,
     render,
     run_command,
+    scope_options,
+    scoped_services,
     table_options,
     workspace_option,
 )
@@ -109,6 +111,7 @@ def _impact_title(result: ImpactResult, plan: RolloutPlan) -> str:
     is_flag=True,
     help="Leave drift out of the weights (default: count the open drift issues of a drift run at --as-of).",
 )
+@scope_options
 @format_option
 @debug_option
 @run_command
@@ -122,6 +125,8 @@ def impact_command(
     max_depth: int | None,
     as_of: str | None,
     no_drift: bool,
+    team: str | None,
+    domain: str | None,
     fmt: str,
     debug: bool,
 ) -> int:
@@ -156,6 +161,10 @@ def impact_command(
     plan = rollout_plan(ws.graph, result, teams=ws.teams)
     payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict(), "sources": state.sources()}
     table = result.impacted if fmt == "csv" else result.impacted[list(IMPACTED_TABLE_COLUMNS)]
+    scope = scoped_services(ws, team, domain)
+    if scope is not None:  # the whole blast radius is computed; the table lists the selected services
+        table = table[table["service"].isin(scope)].reset_index(drop=True)
+        payload["selected"] = table["service"].tolist()
     text = render(table, payload, fmt, title=_impact_title(result, plan))
     click.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK

@@ -48,6 +48,8 @@ from .common import (
     open_state,
     render,
     run_command,
+    scope_options,
+    scoped_services,
     workspace_option,
 )
 
@@ -137,10 +139,20 @@ def quality_payload(scores: pd.DataFrame, as_of: pd.Timestamp, model: str, param
 @as_of_option
 @model_option
 @click.option("--service", "service", default=None, help="Only this service (a pre-deployment check).")
+@scope_options
 @format_option
 @debug_option
 @run_command
-def quality_command(workspace: Path, as_of: str | None, model: str, service: str | None, fmt: str, debug: bool) -> int:
+def quality_command(
+    workspace: Path,
+    as_of: str | None,
+    model: str,
+    service: str | None,
+    team: str | None,
+    domain: str | None,
+    fmt: str,
+    debug: bool,
+) -> int:
     """Quality scores recomputed from each service's latest snapshot, with their parts.
 
     The parts (weighted coverage, security, policy, stability and drift, then the maturity
@@ -154,6 +166,9 @@ def quality_command(workspace: Path, as_of: str | None, model: str, service: str
         if service not in set(ws.services["service"]):
             raise UnknownServiceError(service, ws.services["service"].tolist())
         scores = scores[scores["service"] == service].reset_index(drop=True)
+    scope = scoped_services(ws, team, domain)
+    if scope is not None:
+        scores = scores[scores["service"].isin(scope)].reset_index(drop=True)
     payload = {**quality_payload(scores, when, model, params), "sources": state.sources()}
     s = payload["summary"]
     title = (

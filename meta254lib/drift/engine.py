@@ -54,6 +54,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -222,12 +223,17 @@ class DriftResult:
         """
         if service not in self.service_names:
             raise UnknownServiceError(service, list(self.service_names))
+        return self.for_services([service])
+
+    def for_services(self, services: Iterable[str]) -> DriftResult:
+        """The same run restricted to some services (a team's or a domain's), the others left out."""
+        keep = sorted(set(services) & set(self.service_names))
         return replace(
             self,
-            issues=self.issues[self.issues["service"] == service].reset_index(drop=True),
-            exemptions=self.exemptions[self.exemptions["service"] == service].reset_index(drop=True),
-            services=1,
-            service_names=(service,),
+            issues=self.issues[self.issues["service"].isin(keep)].reset_index(drop=True),
+            exemptions=self.exemptions[self.exemptions["service"].isin(keep)].reset_index(drop=True),
+            services=len(keep),
+            service_names=tuple(keep),
         )
 
     @property

@@ -63,3 +63,16 @@ def test_usage_errors_are_one_line_like_every_error(args, needle):
     assert result.output.startswith("meta254: error: ") and needle in result.output
     assert result.output.rstrip().endswith("(see 'main drift --help')") or "--help')" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("cmd", [["drift"], ["quality"], ["impact", "--service", "auth-service"]])
+def test_team_and_domain_select_rows(cmd):
+    import json
+
+    whole = json.loads(_run(*cmd, "--format", "json").stdout)
+    team = _run(*cmd, "--team", "SRE", "--format", "csv")
+    domain = _run(*cmd, "--domain", "access", "--format", "csv")
+    assert team.exit_code == 0 and domain.exit_code == 0
+    assert 1 < len(team.stdout.splitlines()) < len(_run(*cmd, "--format", "csv").stdout.splitlines())
+    assert whole  # the JSON of the whole workspace still parses
+    assert _run(*cmd, "--domain", "nosuch").exit_code == 2
