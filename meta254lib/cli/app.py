@@ -89,3 +89,7 @@ main.add_command(cli_validate.command)
 from . import trains as cli_trains  # noqa: E402
 
 main.add_command(cli_trains.command)
+
+from . import diff as cli_diff  # noqa: E402
+
+main.add_command(cli_diff.command)

@@ -4,5 +4,6 @@ See :mod:`.analysis`.
 """
 
 from .analysis import AnalysisState, Backlog, analysis_state
+from .diff import diff_states, diff_summary
 
-__all__ = ["AnalysisState", "Backlog", "analysis_state"]
+__all__ = ["AnalysisState", "Backlog", "analysis_state", "diff_states", "diff_summary"]
