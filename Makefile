@@ -66,10 +66,13 @@ sample: $(VENV)/.installed ## Regenerate data/sample with the deterministic gene
 bench: $(VENV)/.installed ## Run the performance benchmark (10,000 services)
 	$(BIN)/meta254 bench
 
-lab: $(VENV)/.installed ## Open the notebooks in JupyterLab
+$(VENV)/.installed-lab: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[lab]'
 	-$(BIN)/python -m pip uninstall -q -y rfc3987-syntax 2>/dev/null
-	$(BIN)/jupyter lab --allow-root --no-browser notebooks/
+	touch $@
+
+lab: $(VENV)/.installed-lab ## Open the notebooks in JupyterLab (installs the [lab] extra once)
+	$(BIN)/meta254 lab --notebooks notebooks
 
 clean: ## Remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ reports/latest .jupyter .pytest_cache .hypothesis

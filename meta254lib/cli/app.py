@@ -93,3 +93,7 @@ main.add_command(cli_trains.command)
 from . import diff as cli_diff  # noqa: E402
 
 main.add_command(cli_diff.command)
+
+from . import lab as cli_lab  # noqa: E402
+
+main.add_command(cli_lab.command)
