@@ -226,11 +226,38 @@ def _components(H: nx.DiGraph) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["component", "size", "services"])
 
 
+#: Up to this many services betweenness is exact (Brandes, O(V·E)); above it, it is estimated.
+EXACT_BETWEENNESS_MAX = 2000
+#: Sampled pivots of the estimate, with a fixed seed so the ranking is the same on every run.
+BETWEENNESS_PIVOTS = 64
+
+
+def betweenness_method(services: int) -> str:
+    """How betweenness is computed for a graph of ``services`` nodes (pages and the CLI state it).
+
+    Examples
+    --------
+    >>> betweenness_method(60)
+    'exact (Brandes)'
+    >>> betweenness_method(10_000)
+    'estimated from 64 sampled pivots (seed 0; exact up to 2000 services)'
+    """
+    if services <= EXACT_BETWEENNESS_MAX:
+        return "exact (Brandes)"
+    return f"estimated from {BETWEENNESS_PIVOTS} sampled pivots (seed 0; exact up to {EXACT_BETWEENNESS_MAX} services)"
+
+
+def _betweenness(H: nx.DiGraph) -> dict[Any, float]:
+    if H.number_of_nodes() <= EXACT_BETWEENNESS_MAX:
+        return nx.betweenness_centrality(H, normalized=True)
+    return nx.betweenness_centrality(H, k=BETWEENNESS_PIVOTS, normalized=True, seed=0)
+
+
 def _rankings(H: nx.DiGraph, top: int) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     if H.number_of_nodes() == 0:
         return pd.DataFrame(rows, columns=["metric", "rank", SERVICE, "value"])
-    between = nx.betweenness_centrality(H, normalized=True)
+    between = _betweenness(H)
     metrics = {
         "fan_in": {n: float(H.in_degree(n)) for n in H.nodes},
         "fan_out": {n: float(H.out_degree(n)) for n in H.nodes},
@@ -334,6 +361,7 @@ def structure_checks(
         "notes": _not_assessed(layers, patterns, allowed),
         "builtin_aliases": json_records(alias_uses),
         "alias_notes": builtin_alias_notes(alias_uses),
+        "betweenness": betweenness_method(H.number_of_nodes()),
     }
     return StructureReport(
         cycles=cycle_df,
