@@ -8,6 +8,7 @@ in a team's local time, converts with :func:`to_zone`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -20,7 +21,17 @@ ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9}
 #: How errors name the accepted forms.
 ISO_EXPECTED = "an ISO 8601 date or time: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
 
-__all__ = ["history_cutoff", "resolve_as_of", "to_utc", "to_utc_index", "to_zone"]
+__all__ = [
+    "MAX_TIME",
+    "MIN_TIME",
+    "TimeOutOfRange",
+    "history_cutoff",
+    "resolve_as_of",
+    "to_utc",
+    "to_utc_bounded",
+    "to_utc_index",
+    "to_zone",
+]
 
 
 def to_utc(value: Any) -> pd.Timestamp:
@@ -112,3 +123,69 @@ def history_cutoff(as_of: Any) -> pd.Timestamp:
     '2025-10-09 23:59:59.999999+00:00'
     """
     return to_utc(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+
+
+#: The earliest and the latest instant meta254 represents: Python's datetime range, at microseconds, in UTC.
+MIN_TIME = pd.Timestamp("0001-01-01T00:00:00", tz="UTC").as_unit("us")
+MAX_TIME = pd.Timestamp("9999-12-31T23:59:59.999999", tz="UTC").as_unit("us")
+
+
+_LONG_YEAR = re.compile(r"\s*[+-]?\d{5,}-\d{2}-\d{2}")
+
+
+class TimeOutOfRange(ValueError):
+    """A time that is a time, but outside :data:`MIN_TIME` .. :data:`MAX_TIME` (or unreadable at any precision)."""
+
+
+def to_utc_bounded(value: Any) -> pd.Timestamp:
+    """:func:`to_utc` for times read from files: far-future and far-past values never crash.
+
+    A time that pandas cannot hold at nanosecond precision (year 9999 written with nine decimals)
+    is read at microsecond precision; a time outside :data:`MIN_TIME` .. :data:`MAX_TIME` (in UTC),
+    which no report could print, raises :class:`TimeOutOfRange`. Anything else is exactly
+    :func:`to_utc` (``ValueError``/``TypeError`` when ``value`` is not a time).
+
+    Examples
+    --------
+    >>> to_utc_bounded("9999-12-31T23:59:59.123456789Z").isoformat()
+    '9999-12-31T23:59:59.123456+00:00'
+    >>> to_utc_bounded("2025-10-10T12:00:00+02:00") == to_utc("2025-10-10T12:00:00+02:00")
+    True
+    >>> to_utc_bounded("9999-12-31T23:00:00-05:00")
+    Traceback (most recent call last):
+    ...
+    meta254lib.core.clock.TimeOutOfRange: '9999-12-31T23:00:00-05:00' is outside 0001-01-01 to 9999-12-31 UTC
+    >>> to_utc_bounded("10000-01-01")
+    Traceback (most recent call last):
+    ...
+    meta254lib.core.clock.TimeOutOfRange: '10000-01-01' is outside 0001-01-01 to 9999-12-31 UTC
+    """
+    problem = f"{value!r} is outside 0001-01-01 to 9999-12-31 UTC"
+    try:
+        ts = pd.Timestamp(value)
+    except pd.errors.OutOfBoundsDatetime:
+        if not isinstance(value, str):
+            raise TimeOutOfRange(problem) from None
+        try:
+            ts = pd.Timestamp(dt.datetime.fromisoformat(value.strip()))  # microseconds: extra digits dropped
+        except (ValueError, OverflowError):
+            raise TimeOutOfRange(problem) from None
+    except (OverflowError, NotImplementedError):
+        raise TimeOutOfRange(problem) from None
+    except ValueError:
+        if isinstance(value, str) and _LONG_YEAR.match(value):  # year 10000 and later: a time, out of range
+            raise TimeOutOfRange(problem) from None
+        raise
+    if ts is pd.NaT:
+        return ts
+    try:
+        if ts.tzinfo is None:
+            out = ts.tz_localize("UTC")
+        else:  # by the offset, not through Python's datetime (which ends at year 9999)
+            out = (ts.tz_localize(None) - ts.utcoffset()).tz_localize("UTC")
+        fits = MIN_TIME <= out <= MAX_TIME
+    except (OverflowError, NotImplementedError, ValueError):
+        raise TimeOutOfRange(problem) from None
+    if not fits:
+        raise TimeOutOfRange(problem)
+    return out

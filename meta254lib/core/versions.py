@@ -24,12 +24,16 @@ from dataclasses import dataclass, field
 from functools import total_ordering
 
 __all__ = [
+    "INT64_MAX",
+    "MAX_DISTANCE",
     "SemVer",
+    "fits_int64",
     "in_osv_range",
     "lag_kind",
     "parse_version",
     "semver_distance",
     "split_pin",
+    "table_parts",
     "update_type",
 ]
 
@@ -39,11 +43,16 @@ _SEMVER = re.compile(
 )
 
 
+#: Longest numeric part :func:`parse_version` reads (Python's int() refuses 4300 digits and more).
+_MAX_DIGITS = 4000
+
+
 def _pre_key(pre: str) -> tuple:
     # semver 2.0 §11: numeric identifiers compare numerically and sort before alphanumeric ones
     parts = []
     for ident in pre.split("."):
-        parts.append((0, int(ident), "") if ident.isdigit() else (1, 0, ident))
+        numeric = ident.isdigit() and len(ident) <= _MAX_DIGITS
+        parts.append((0, int(ident), "") if numeric else (1, 0, ident))
     return tuple(parts)
 
 
@@ -119,6 +128,8 @@ def parse_version(text: object) -> SemVer | None:
     if not m:
         return None
     major, minor, patch = m.group("major"), m.group("minor"), m.group("patch")
+    if max(len(major), len(minor or ""), len(patch or "")) > _MAX_DIGITS:
+        return None  # beyond what int() converts (and beyond any real version)
     notes = []
     if s[:1] in "vV" or minor is None or patch is None:
         norm = f"{int(major)}.{int(minor or 0)}.{int(patch or 0)}"
@@ -133,6 +144,44 @@ def parse_version(text: object) -> SemVer | None:
         m.group("build") or "",
         note="; ".join(notes),
     )
+
+
+#: The largest version part a table's ``Int64`` column holds; a larger part stays in the version text only.
+INT64_MAX = 2**63 - 1
+
+
+#: :func:`semver_distance` saturates here: the largest integer that every table, float and JSON reader holds exactly.
+MAX_DISTANCE = 2**53 - 1
+
+
+def fits_int64(version: SemVer) -> bool:
+    """Whether every numeric part of ``version`` fits an ``Int64`` column (is at most :data:`INT64_MAX`).
+
+    Versions compare as Python integers whatever their size; only the ``major``/``minor``/``patch``
+    columns of a table are bounded. Loaders keep a version beyond that as text, with a warning.
+
+    Examples
+    --------
+    >>> fits_int64(parse_version("1.2.3")), fits_int64(parse_version("9223372036854775807.0.0"))
+    (True, True)
+    >>> fits_int64(parse_version("9223372036854775808.0.0")), fits_int64(parse_version("1.0.123456789012345678901"))
+    (False, False)
+    """
+    return max(version.major, version.minor, version.patch) <= INT64_MAX
+
+
+def table_parts(version: SemVer | None) -> tuple[int | None, int | None, int | None]:
+    """``(major, minor, patch)`` as a table's ``Int64`` columns hold them: all ``None`` when there is
+    no version or a part is beyond :data:`INT64_MAX` (the version then lives in its text only).
+
+    Examples
+    --------
+    >>> table_parts(parse_version("1.2.3")), table_parts(parse_version("9223372036854775808.0.0")), table_parts(None)
+    ((1, 2, 3), (None, None, None), (None, None, None))
+    """
+    if version is None or not fits_int64(version):
+        return (None, None, None)
+    return (version.major, version.minor, version.patch)
 
 
 def split_pin(pin: str) -> tuple[str, str]:
@@ -155,6 +204,7 @@ def semver_distance(current: SemVer, target: SemVer) -> tuple[int, int, int]:
 
     Only the most significant differing component is a true distance; lower components are
     counted from zero once a higher one differs (``1.9.0 → 2.1.0`` is one major, one minor).
+    Each component saturates at :data:`MAX_DISTANCE` (a version part may be any size).
 
     Examples
     --------
@@ -164,14 +214,18 @@ def semver_distance(current: SemVer, target: SemVer) -> tuple[int, int, int]:
     (1, 1, 0)
     >>> semver_distance(parse_version("1.2.3"), parse_version("1.2.3"))
     (0, 0, 0)
+    >>> semver_distance(parse_version("1.0.0"), parse_version("123456789012345678901234567890.0.0"))
+    (9007199254740991, 0, 0)
     """
     if target <= current:
         return (0, 0, 0)
     if target.major != current.major:
-        return (target.major - current.major, target.minor, target.patch)
-    if target.minor != current.minor:
-        return (0, target.minor - current.minor, target.patch)
-    return (0, 0, max(target.patch - current.patch, 0))
+        dist = (target.major - current.major, target.minor, target.patch)
+    elif target.minor != current.minor:
+        dist = (0, target.minor - current.minor, target.patch)
+    else:
+        dist = (0, 0, max(target.patch - current.patch, 0))
+    return (min(dist[0], MAX_DISTANCE), min(dist[1], MAX_DISTANCE), min(dist[2], MAX_DISTANCE))
 
 
 def update_type(current: SemVer, target: SemVer) -> str:

@@ -32,7 +32,7 @@ import pandas as pd
 from ..core.clock import resolve_as_of
 from ..core.columns import SERVICE, SPEC, VERSION
 from ..core.schema import UTC_TS
-from ..core.versions import parse_version
+from ..core.versions import parse_version, table_parts
 from ..drift.engine import DriftResult, detect_drift
 from ..drift.inputs import DriftInputs
 from ..drift.policy import DriftPolicy
@@ -74,9 +74,8 @@ def _set_pin(contracts: pd.DataFrame, service: str, spec: str, version: str) -> 
     contracts.loc[sel, "raw"] = f"{spec}@{version}"
     contracts.loc[sel, "valid"] = sv is not None
     contracts.loc[sel, "prerelease"] = sv.prerelease if sv else ""
-    for col, v in (("major", sv.major if sv else None), ("minor", sv.minor if sv else None)):
+    for col, v in zip(("major", "minor", "patch"), table_parts(sv), strict=True):
         contracts.loc[sel, col] = v
-    contracts.loc[sel, "patch"] = sv.patch if sv else None
     return True
 
 

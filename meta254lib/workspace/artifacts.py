@@ -14,7 +14,7 @@ import pandas as pd
 from ..core import schema as S
 from ..core.errors import InputError
 from ..core.settings import DEFAULT_EXTERNAL_ALIASES
-from ..core.versions import parse_version
+from ..core.versions import fits_int64, parse_version
 from .coerce import parse_timestamp, short, str_list, to_number, to_str
 from .yamlio import WarnList, as_text
 
@@ -114,13 +114,19 @@ def parse_spec_registry(doc: Any, file: str, warnings: WarnList) -> pd.DataFrame
             latest = max(pool, key=lambda v: parse_version(v).key)
         for text in sorted(versions, key=lambda v: parse_version(v).key):
             sv = parse_version(text)
+            parts = fits_int64(sv)
+            if not parts:
+                where = f"{spec}.latest_version" if text == str(body.get("latest_version")) else f"{spec}.versions"
+                warnings.append(
+                    (file, where, f"{short(text)}: a version part is beyond int64 (2^63 or more); kept as text")
+                )
             rows.append(
                 {
                     S.SPEC: str(spec),
                     S.VERSION: text,
-                    S.MAJOR: sv.major,
-                    S.MINOR: sv.minor,
-                    S.PATCH: sv.patch,
+                    S.MAJOR: sv.major if parts else None,
+                    S.MINOR: sv.minor if parts else None,
+                    S.PATCH: sv.patch if parts else None,
                     "prerelease": sv.prerelease,
                     "release_date": versions[text]["release_date"],
                     "changes": versions[text]["changes"],

@@ -28,6 +28,11 @@ What is stored, and how it is checked:
   file is a miss (counted in :attr:`WorkspaceCache.stats` as ``corrupt``) and is rewritten.
 - **atomic.** Files are written to a temporary name and renamed, so a reader sees the old or the
   new unit, never half of one.
+- **hostile folders.** Only regular files of sane size are read (no named pipe, device or link; a
+  unit larger than :data:`MAX_UNIT_BYTES` plus 16 times its inputs is never allocated), and no link
+  is followed when the folder and its marker files are created; a cache folder that is a link is not
+  used (a warning says so). See :mod:`meta254lib.workspace.cachefs`. Input file names that are not
+  UTF-8 are keyed by their bytes.
 
 Caching is on for workspaces whose catalog is at least :data:`AUTO_MIN_BYTES` (tiny workspaces
 load in milliseconds and are not worth a folder). ``META254_CACHE=on|off|auto`` and
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import time
 from collections.abc import Iterable, Mapping
@@ -51,6 +57,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cache_setup import (
+    AUTO_MIN_BYTES,
+    CACHE_DIRNAME,
+    ENV_DIR,
+    ENV_MODE,
+    FORMAT_VERSION,
+    RACY_SECONDS,
+    cache_folder,
+    code_fingerprint,
+    resolve_mode,
+)
+from .cachefs import create_new, folder_problem, read_regular
 from .codec import CacheCorrupt, Deferred, DeferredText, Uncacheable, decode_value, encode_value, file_digest
 from .frame_codec import Blobs, decode_frame, encode_frame, read_array
 from .unitfile import pack_unit, unpack_unit, write_atomic
@@ -61,6 +79,8 @@ __all__ = [
     "ENV_DIR",
     "ENV_MODE",
     "FORMAT_VERSION",
+    "MAX_FILES_BYTES",
+    "MAX_UNIT_BYTES",
     "RACY_SECONDS",
     "WorkspaceCache",
     "cache_folder",
@@ -68,92 +88,13 @@ __all__ = [
     "resolve_mode",
 ]
 
-#: Version of the unit file layout; part of every key.
-FORMAT_VERSION = 1
-#: Folder created inside the workspace (git-ignored).
-CACHE_DIRNAME = ".meta254-cache"
-#: Environment variable naming a cache folder outside the workspace.
-ENV_DIR = "META254_CACHE_DIR"
-#: Environment variable choosing ``on``, ``off`` or ``auto`` (the default).
-ENV_MODE = "META254_CACHE"
-#: In ``auto`` mode, workspaces whose catalog is smaller than this are not cached.
-AUTO_MIN_BYTES = 512 * 1024
-#: A file modified less than this many seconds before it was hashed is always re-hashed.
-RACY_SECONDS = 2.0
+#: A unit file larger than this plus 16 times the size of its inputs is not read (see :meth:`WorkspaceCache.load`).
+MAX_UNIT_BYTES = 64 * 1024 * 1024
+#: ``files.m254`` (remembered digests) larger than this is not read.
+MAX_FILES_BYTES = 256 * 1024 * 1024
 
 _UNSET = object()
 _UNIT_SUFFIX = ".m254"
-#: The subpackages whose source shapes cached tables (every module in them is fingerprinted).
-_CODE_PACKAGES = ("core", "graph", "workspace")
-
-
-# --- fingerprints --------------------------------------------------------------------------------
-
-_FINGERPRINT: str | None = None
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over the source of the modules that shape cached tables, plus library versions.
-
-    Editing the loaders (or upgrading pandas) therefore invalidates every cache.
-
-    Examples
-    --------
-    >>> len(code_fingerprint())
-    64
-    """
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
-        h = hashlib.sha256(f"{FORMAT_VERSION}|{pd.__version__}|{np.__version__}".encode())
-        package = Path(__file__).resolve().parents[1]
-        for path in sorted(p for sub in _CODE_PACKAGES for p in (package / sub).rglob("*.py")):
-            name = path.relative_to(package).as_posix()
-            try:
-                h.update(name.encode() + b"\0" + path.read_bytes())
-            except OSError:
-                h.update(name.encode() + b"\0missing")
-        _FINGERPRINT = h.hexdigest()
-    return _FINGERPRINT
-
-
-# --- the cache of one workspace ---------------------------------------------------------------------
-
-
-def resolve_mode(cache: bool | str | None) -> str:
-    """``on``, ``off`` or ``auto`` from the argument, else ``$META254_CACHE``, else ``auto``.
-
-    Examples
-    --------
-    >>> resolve_mode(True), resolve_mode(False), resolve_mode("auto")
-    ('on', 'off', 'auto')
-    """
-    if cache is True:
-        return "on"
-    if cache is False:
-        return "off"
-    value = (cache if isinstance(cache, str) else os.environ.get(ENV_MODE, "auto")).strip().lower()
-    if value in ("1", "on", "true", "yes"):
-        return "on"
-    if value in ("0", "off", "false", "no"):
-        return "off"
-    return "auto"
-
-
-def cache_folder(root: Path) -> Path:
-    """Where the cache of the workspace at ``root`` lives.
-
-    ``$META254_CACHE_DIR/<first 16 hex of sha256(root path)>`` when the variable is set, else
-    ``root/.meta254-cache``.
-
-    Examples
-    --------
-    >>> cache_folder(Path("/ws")).as_posix() if "META254_CACHE_DIR" not in os.environ else "/ws/.meta254-cache"
-    '/ws/.meta254-cache'
-    """
-    base = os.environ.get(ENV_DIR, "").strip()
-    if base:
-        return Path(base).expanduser() / hashlib.sha256(str(root).encode()).hexdigest()[:16]
-    return root / CACHE_DIRNAME
 
 
 def _stat_key(st: os.stat_result) -> list[int]:
@@ -214,8 +155,10 @@ class WorkspaceCache:
         if self._known is None:
             known: dict[str, list] = {}
             try:
-                with open(self._files_path(), "rb") as f:
-                    header, blobs = unpack_unit(bytearray(f.read()))
+                raw = read_regular(self._files_path(), MAX_FILES_BYTES)
+                if raw is None:
+                    raise CacheCorrupt("not a regular file of sane size")
+                header, blobs = unpack_unit(bytearray(raw))
                 rels = header.get("rels")
                 if header.get("format") == FORMAT_VERSION and isinstance(rels, list):
                     n = len(rels)
@@ -258,6 +201,9 @@ class WorkspaceCache:
             self._digests[rel] = None
             return None
         self.stat_of[rel] = st
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device: compared by kind, never opened (it may block)
+            self._digests[rel] = f"-{stat.S_IFMT(st.st_mode)}"
+            return self._digests[rel]
         known = self._known if self._known is not None else self._load_known()
         rec = known.get(rel)
         if type(rec) is list and len(rec) == 6 and type(rec[4]) is str and type(rec[5]) is int:
@@ -297,9 +243,9 @@ class WorkspaceCache:
                 try:
                     st = os.stat(os.path.join(self._root, rel))
                 except OSError:
-                    h.update(f"{rel}\0-\n".encode())
+                    h.update(f"{rel}\0-\n".encode("utf-8", "surrogateescape"))
                     continue
-            h.update(f"{rel}\0{st.st_mtime_ns}\n".encode())
+            h.update(f"{rel}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
     # units ----------------------------------------------------------------------------------------
@@ -324,7 +270,7 @@ class WorkspaceCache:
         for rel in rels:
             got = memo.get(rel, _UNSET)
             lines.append(f"{rel}\0{got if got is not _UNSET else digest_of(rel)}\n")
-        key = {"n": len(rels), "sha256": hashlib.sha256("".join(lines).encode()).hexdigest()}
+        key = {"n": len(rels), "sha256": hashlib.sha256("".join(lines).encode("utf-8", "surrogateescape")).hexdigest()}
         self._keys[seen] = key
         return dict(key)
 
@@ -350,17 +296,16 @@ class WorkspaceCache:
         """
         path = self._unit_path(unit)
         try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                data = bytearray(size)
-                if f.readinto(data) != size:
-                    raise CacheCorrupt("short read")
+            st = os.lstat(path)
         except OSError:
             self._count(unit, "miss")
             return None
-        except CacheCorrupt as err:
-            self._count(unit, "corrupt", str(err))
+        raw = read_regular(path, self._max_unit_bytes(rels)) if stat.S_ISREG(st.st_mode) else None
+        if raw is None:  # a pipe, device, link or folder, or a file far larger than its inputs could give
+            self._count(unit, "corrupt", "not a regular file of sane size")
             return None
+        data = bytearray(raw)
+        del raw
         try:
             header, blobs = unpack_unit(data)
             del data
@@ -378,12 +323,40 @@ class WorkspaceCache:
                 for spec in header["frames"]
             ]
             payload = decode_value(header["payload"], frames)
-        except (CacheCorrupt, KeyError, TypeError, ValueError, IndexError, OverflowError, struct.error) as err:
-            self._count(unit, "corrupt", str(err))
+        except (
+            CacheCorrupt,
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            OverflowError,
+            MemoryError,
+            struct.error,
+        ) as err:
+            self._count(unit, "corrupt", str(err) or type(err).__name__)
             return None
         self._count(unit, "hit")
         self.flush()
         return payload
+
+    def _max_unit_bytes(self, rels: list[str]) -> int:
+        """The largest unit file worth reading for inputs ``rels``: :data:`MAX_UNIT_BYTES` + 16 × their size."""
+        known = self._known if self._known is not None else self._load_known()
+        total = 0
+        for rel in rels:
+            st = self.stat_of.get(rel)
+            if st is not None:
+                total += st.st_size
+                continue
+            rec = known.get(rel)
+            if type(rec) is list and rec and type(rec[0]) is int:
+                total += rec[0]
+                continue
+            try:
+                total += os.stat(os.path.join(self._root, rel)).st_size
+            except (OSError, ValueError):
+                pass
+        return MAX_UNIT_BYTES + 16 * total
 
     def save(
         self, unit: str, rels: list[str], payload: Any, mtimes: bool = False, states: Mapping[str, Any] | None = None
@@ -402,7 +375,7 @@ class WorkspaceCache:
                 {"deferred": blobs.add(df.data)} if isinstance(df, DeferredText) else encode_frame(df, blobs)
                 for df in frames
             ]
-        except Uncacheable as err:
+        except (Uncacheable, UnicodeEncodeError) as err:
             self._count(unit, "uncacheable", str(err))
             return False
         inputs = self._inputs_key(rels)
@@ -447,21 +420,23 @@ class WorkspaceCache:
             pass
 
     def _ensure_folder(self) -> bool:
+        """Create the cache folder and its marker files, following no link (``False``: do not write)."""
         if self._writable is None:
+            self._writable = False
+            if folder_problem(self.folder, self.root) is not None:
+                return False
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                ignore = self.folder / ".gitignore"
-                if not ignore.exists():
-                    ignore.write_text("# created by meta254: a cache, safe to delete\n*\n", encoding="utf-8")
-                tag = self.folder / "CACHEDIR.TAG"
-                if not tag.exists():
-                    tag.write_text(
-                        "Signature: 8a477f597d28d172789f06886806bc55\n# meta254 warm-load cache; safe to delete\n",
-                        encoding="utf-8",
-                    )
-                self._writable = os.access(self.folder, os.W_OK)
             except OSError:
-                self._writable = False
+                return False
+            if folder_problem(self.folder, self.root) is not None:  # replaced by a link meanwhile
+                return False
+            create_new(self.folder / ".gitignore", b"# created by meta254: a cache, safe to delete\n*\n")
+            create_new(
+                self.folder / "CACHEDIR.TAG",
+                b"Signature: 8a477f597d28d172789f06886806bc55\n# meta254 warm-load cache; safe to delete\n",
+            )
+            self._writable = os.access(self.folder, os.W_OK)
         return self._writable
 
     def _count(self, unit: str, outcome: str, detail: str = "") -> None:

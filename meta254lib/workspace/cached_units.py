@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.settings import LAYOUT
 from .cache import AUTO_MIN_BYTES, WorkspaceCache, cache_folder, resolve_mode
+from .cachefs import escaped_name, folder_problem
 from .codec import Deferred
 from .input_scan import scan_inputs
 
@@ -55,9 +56,27 @@ def cache_wanted(root: Path | str, cache: bool | str | None = None) -> bool:
     return True
 
 
-def open_cache(root: Path, cache: bool | str | None) -> WorkspaceCache | None:
-    """The warm-load cache of the workspace at ``root``, or ``None`` when it is not wanted."""
-    return WorkspaceCache(root, cache_folder(root)) if cache_wanted(root, cache) else None
+def open_cache(
+    root: Path, cache: bool | str | None, warnings: list[tuple[str, str, str]] | None = None
+) -> WorkspaceCache | None:
+    """The warm-load cache of the workspace at ``root``, or ``None`` when it is not wanted or not usable.
+
+    A cache folder that is a link (or lies under one, or is not a folder) is not used: a warning
+    naming it goes to ``warnings``, and the workspace loads without a cache.
+    """
+    if not cache_wanted(root, cache):
+        return None
+    folder = cache_folder(root)
+    problem = folder_problem(folder, root)
+    if problem is not None:
+        if warnings is not None:
+            try:
+                name = folder.relative_to(root).as_posix()
+            except ValueError:
+                name = str(folder)
+            warnings.append((escaped_name(name), "", problem))
+        return None
+    return WorkspaceCache(root, folder)
 
 
 def _replay(io: WorkspaceFiles, store: WorkspaceCache, unit: str, got: dict[str, Any]) -> Any:

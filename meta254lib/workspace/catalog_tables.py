@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..core import schema as S
 from ..core.settings import DEFAULT_EXTERNAL_ALIASES, KNOWN_DOMAINS, KNOWN_MATURITIES, KNOWN_RUNTIMES
-from ..core.versions import parse_version, split_pin
+from ..core.versions import fits_int64, parse_version, split_pin
 from .catalog import team_from_repo
 from .coerce import parse_timestamp, short, str_list, to_bool, to_count, to_fraction, to_str
 from .yamlio import WarnList, YamlFloat
@@ -188,14 +188,20 @@ def _contract_rows(name: str, pins: list[str], where: str, ctx: _Context) -> lis
                 f"{short(pin)}: {short(ver)} is not a semantic version; kept as written "
                 "(drift reports it as invalid_version)",
             )
+        parts = sv is not None and fits_int64(sv)
+        if sv is not None and not parts:
+            ctx.warn(
+                f"{where}.api_contracts[{k}]",
+                f"{short(pin)}: a version part is beyond int64 (2^63 or more); kept as text, major/minor/patch not set",
+            )
         rows.append(
             {
                 S.SERVICE: name,
                 S.SPEC: spec,
                 S.VERSION: ver,
-                S.MAJOR: sv.major if sv else None,
-                S.MINOR: sv.minor if sv else None,
-                S.PATCH: sv.patch if sv else None,
+                S.MAJOR: sv.major if parts else None,
+                S.MINOR: sv.minor if parts else None,
+                S.PATCH: sv.patch if parts else None,
                 "prerelease": sv.prerelease if sv else "",
                 "valid": sv is not None,
                 "raw": pin,

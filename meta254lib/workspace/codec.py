@@ -151,10 +151,14 @@ def encode_value(obj: Any, frames: list[pd.DataFrame]) -> Any:
         return _encode_graph(obj, frames)
     if t is Deferred:
         inner: list[pd.DataFrame] = []
-        text = json.dumps(encode_value(obj.get(), inner), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        tagged = encode_value(obj.get(), inner)
         if inner:
             raise Uncacheable("frames inside a deferred value")
-        frames.append(DeferredText(text.encode()))  # type: ignore[arg-type]
+        try:
+            data = json.dumps(tagged, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate (a file name that is not UTF-8): escaped, read back the same
+            data = json.dumps(tagged, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
+        frames.append(DeferredText(data))  # type: ignore[arg-type]
         return {"$": "deferred", "v": len(frames) - 1}
     raise Uncacheable(f"cannot cache a {t.__name__}")
 

@@ -22,10 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..core.clock import to_utc
+from ..core.clock import TimeOutOfRange, to_utc_bounded
 from .yamlio import WarnList, YamlFloat, as_text
 
 __all__ = [
+    "parse_time_field",
     "parse_timestamp",
     "short",
     "str_list",
@@ -61,12 +62,43 @@ def parse_timestamp(value: Any) -> pd.Timestamp | None:
     if isinstance(value, (int, float)) and not isinstance(value, YamlFloat):
         return None
     try:
-        ts = pd.Timestamp(as_text(value) if not isinstance(value, dt.datetime) else value)
-    except (ValueError, TypeError, OverflowError):
+        ts = to_utc_bounded(as_text(value) if not isinstance(value, dt.datetime) else value)
+    except (ValueError, TypeError, OverflowError):  # TimeOutOfRange included: see parse_time_field
         return None
     if ts is pd.NaT or pd.isna(ts):
         return None
-    return to_utc(ts)
+    return ts
+
+
+def parse_time_field(value: Any, file: str, field: str, warnings: WarnList) -> pd.Timestamp | None:
+    """:func:`parse_timestamp`, warning (file, field, value) about a time outside 0001 to 9999 UTC.
+
+    Such a time (``10000-01-01``, or ``9999-12-31T23:00-05:00``) cannot be shown or compared by
+    what reads the tables, so it is ignored like an absent one, but never silently.
+
+    Examples
+    --------
+    >>> w = []
+    >>> parse_time_field("10000-01-01T00:00:00Z", "q.json", "metadata.generated_at", w) is None, w[0][2]
+    (True, "'10000-01-01T00:00:00Z' is outside the times meta254 represents (0001-01-01 to 9999-12-31 UTC); ignored")
+    >>> str(parse_time_field("9999-12-31", "q.json", "generated_at", w)), len(w)
+    ('9999-12-31 00:00:00+00:00', 1)
+    """
+    ts = parse_timestamp(value)
+    if ts is None and value is not None and not isinstance(value, (bool, int, float)):
+        try:
+            to_utc_bounded(as_text(value) if not isinstance(value, dt.datetime) else value)
+        except TimeOutOfRange:
+            warnings.append(
+                (
+                    file,
+                    field,
+                    f"{short(value)} is outside the times meta254 represents (0001-01-01 to 9999-12-31 UTC); ignored",
+                )
+            )
+        except (ValueError, TypeError, OverflowError):
+            pass
+    return ts
 
 
 def timestamp_from_filename(name: str) -> pd.Timestamp | None:

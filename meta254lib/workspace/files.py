@@ -23,6 +23,7 @@ from ..core import schema as S
 from ..core.errors import InputError
 from ..core.settings import LAYOUT
 from .cache import WorkspaceCache
+from .cachefs import escaped_name
 from .codec import Deferred
 from .coerce import parse_timestamp
 from .yamlio import WarnList, file_kind, loads_json, loads_yaml, read_bytes
@@ -33,6 +34,15 @@ __all__ = ["WorkspaceFiles"]
 def _utc_mtime(st: os.stat_result | None) -> pd.Timestamp | None:
     """The modification time of a stat result as a UTC timestamp (``None`` without one)."""
     return pd.Timestamp(dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC)) if st else None
+
+
+def _utf8_name(rel: str) -> bool:
+    """Whether the workspace-relative name ``rel`` is valid UTF-8 (undecodable bytes are lone surrogates)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class WorkspaceFiles:
@@ -196,6 +206,10 @@ class WorkspaceFiles:
                 if key == "manifests" and path.name.endswith(".specs.lock.json"):
                     continue
                 if key == "drift_reports" and path.name == "latest_drift_report.json":
+                    continue
+                rel = self.rel(path)
+                if not _utf8_name(rel):
+                    self.warn(escaped_name(rel), "", "the file name is not valid UTF-8; not read")
                     continue
                 if sure:
                     found.append(path)

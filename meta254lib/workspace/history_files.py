@@ -30,7 +30,7 @@ from ..core.errors import InputError
 from ..core.ids import DRIFT_TYPE_ALIASES, drift_issue_id, normalise_severity
 from ..core.settings import DEFAULT_EXTERNAL_ALIASES
 from ..core.versions import lag_kind
-from .coerce import parse_timestamp, short, to_bool, to_count, to_fraction, to_number, to_str
+from .coerce import parse_time_field, parse_timestamp, short, to_bool, to_count, to_fraction, to_number, to_str
 from .yamlio import WarnList, as_text
 
 __all__ = ["parse_drift_report", "parse_quality_snapshot", "parse_repr_issue"]
@@ -168,7 +168,7 @@ def parse_drift_report(
     if not isinstance(doc, dict):
         raise InputError(file, "", "a drift report mapping with `metadata` and `issues`", short(doc))
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    when = parse_timestamp(meta.get("generated_at")) or report_time
+    when = parse_time_field(meta.get("generated_at"), file, "metadata.generated_at", warnings) or report_time
     if when is None:
         warnings.append((file, "metadata.generated_at", "no report time in metadata or file name; report skipped"))
         return []
@@ -325,9 +325,9 @@ def parse_quality_snapshot(
         raise InputError(file, "", "a quality snapshot mapping with `services`", short(doc))
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     when = (
-        parse_timestamp(meta.get("generated_at"))
-        or parse_timestamp(doc.get("generated_at"))
-        or parse_timestamp(meta.get("computed_at"))
+        parse_time_field(meta.get("generated_at"), file, "metadata.generated_at", warnings)
+        or parse_time_field(doc.get("generated_at"), file, "generated_at", warnings)
+        or parse_time_field(meta.get("computed_at"), file, "metadata.computed_at", warnings)
         or snapshot_time
     )
     if when is None:

@@ -38,7 +38,10 @@ def pack_unit(header: dict[str, Any], blobs: list[bytes]) -> list[bytes]:
         index.append([offset, len(b), file_digest(b)])
         offset += len(b)
     header = {**header, "blobs": index}
-    text = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    try:
+        text = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except UnicodeEncodeError:  # a file name with bytes that are not UTF-8 (a lone surrogate): escape it
+        text = json.dumps(header, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
     return [MAGIC, struct.pack("<Q", len(text)), file_digest(text).encode(), text, *blobs]
 
 

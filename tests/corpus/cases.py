@@ -1749,7 +1749,85 @@ CASES: list[Case] = [
         found="expected a mapping of spec name to {latest_version | versions}",
         rows={"spec_versions": 0},
     ),
+    # --- extreme values (issue 18: beyond int64, far-future dates, file names that are not UTF-8) -------
+    _pin_case(
+        "pin-part-beyond-int64",
+        "9223372036854775808.0.0",
+        WARNING,
+        "'g@9223372036854775808.0.0': a version part is beyond int64 (2^63 or more); kept as text",
+        _contract("9223372036854775808.0.0", True, None),
+        "A version part of 2^63 fits no Int64 column: the pin keeps its text (and compares as a version), its "
+        "major/minor/patch are NA, and validate, drift, plan and impact run (they exited 3).",
+    ),
+    _registry_case(
+        "registry-latest-30-digits",
+        {"latest_version": 123456789012345678901234567890},
+        WARNING,
+        "g.latest_version",
+        "'123456789012345678901234567890': a version part is beyond int64 (2^63 or more); kept as text",
+        2,
+        _registry([["g", "123456789012345678901234567890", "", True], ["h", "2.0.0", "", True]]),
+        "An unquoted 30-digit latest_version: kept as its text, parts NA, warned; drift exits 0 or 1.",
+    ),
+    Case(
+        "catalog-generated-at-9999-nanoseconds",
+        LOADED,
+        "A catalog generated in year 9999 with nanoseconds (beyond pandas' nanosecond range): read at "
+        "microsecond precision, no crash and no warning (it is a representable time).",
+        lambda ctx: {CATALOG: catalog(entry("a"), generated_at="9999-12-31T23:59:59.123456789Z")},
+        file=CATALOG,
+        rows={"services": 1},
+        check=lambda ws, ctx: _check_time(ws.generated_at, "9999-12-31T23:59:59.123456+00:00"),
+    ),
+    Case(
+        "catalog-generated-at-beyond-9999",
+        WARNING,
+        "A generated_at that is year 10000 in UTC cannot be shown by any report: warned with its value, "
+        "and the analysis date falls back as for an unreadable one.",
+        lambda ctx: {CATALOG: catalog(entry("a"), generated_at="9999-12-31T23:00:00-05:00")},
+        file=CATALOG,
+        field="metadata.generated_at",
+        found="'9999-12-31T23:00:00-05:00'",
+        rows={"services": 1},
+    ),
+    Case(
+        "quality-snapshot-dated-9999",
+        LOADED,
+        "A quality snapshot dated 9999-12-31: a valid (microsecond) time; it loads like any other.",
+        with_files({QUALITY: snapshot({"a": snap_service(80), "b": snap_service(90)}, "9999-12-31T05:21:55Z")}),
+        file=QUALITY,
+        rows={"quality_history": 2},
+        check=lambda ws, ctx: _check_time(ws.quality_history["snapshot_time"].iloc[0], "9999-12-31T05:21:55+00:00"),
+    ),
+    Case(
+        "quality-snapshot-beyond-9999",
+        WARNING,
+        "A snapshot time past 9999 (UTC) is warned with file, field and value; the file name's time is used.",
+        with_files({QUALITY: snapshot({"a": snap_service(80), "b": snap_service(90)}, "10000-01-01T00:00:00Z")}),
+        file=QUALITY,
+        field="metadata.generated_at",
+        found="'10000-01-01T00:00:00Z' is outside the times meta254 represents",
+        rows={"quality_history": 2},
+        check=lambda ws, ctx: _check_time(ws.quality_history["snapshot_time"].iloc[0], "2025-10-01T00:00:00+00:00"),
+    ),
+    Case(
+        "advisory-file-name-not-utf8",
+        WARNING,
+        "A file name with a byte that is not UTF-8 (x\\xff.json) is named with the byte escaped and not read; "
+        "the rest loads (the cache key crashed on it).",
+        with_files({"advisories/x\udcff.json": osv(), ADVISORY: osv()}),
+        file="advisories/x\\xff.json",
+        field="",
+        found="the file name is not valid UTF-8; not read",
+        rows={"services": 2, "advisories": 1},
+    ),
 ]
+
+
+def _check_time(got: Any, expected: str) -> None:
+    import pandas as pd
+
+    assert isinstance(got, pd.Timestamp) and got.isoformat() == expected, got
 
 
 def materialise(case: Case, tmp: Path) -> Ctx:
