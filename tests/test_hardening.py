@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -398,8 +399,11 @@ def test_report_on_a_broken_workspace_renders_says_what_it_could_not_judge_and_e
         else:
             path.write_text(content)
     out = tmp_path / "reports"
+    nbs = tmp_path / "notebooks"  # a one-page report: an --only run would be partial and leave latest alone
+    nbs.mkdir()
+    shutil.copy(LIB.parent / "notebooks" / "workspace_overview.ipynb", nbs)
     proc = subprocess.run(
-        [str(cli), "report", "-w", str(root), "--out", str(out), "--only", "workspace_overview", "-q"],
+        [str(cli), "report", "-w", str(root), "--out", str(out), "--notebooks", str(nbs), "-q"],
         capture_output=True,
         text=True,
         timeout=600,

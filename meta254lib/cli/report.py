@@ -4,7 +4,8 @@ Progress goes to stderr: a progress bar on a terminal, one plain line per page s
 otherwise (cron, CI). The last line on stdout is the path of the report's ``index.html``. Exit code
 0 when every page rendered, 1 when a page failed (the one-line summary names the first failure) or
 when some workspace files could not be used (the pages render without them and say so), 2 for an
-unusable catalog or options.
+unusable catalog or options, an ``--out`` folder another run is writing into (without ``--wait``),
+or an output the disk refuses (full, read-only; the message names the path).
 
 Examples
 --------
@@ -140,7 +141,12 @@ class ProgressPrinter:
     show_default=True,
     help="Folder holding the weekly folders and the `latest` link.",
 )
-@click.option("--only", default=None, help="Comma-separated notebook names to run (default: all).")
+@click.option(
+    "--only",
+    default=None,
+    help="Comma-separated notebook names to run (default: all); the week's other pages are kept from its last run.",
+)
+@click.option("--wait", is_flag=True, help="If another run is writing into --out, wait for it instead of exiting 2.")
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Notebooks run at once [default: CPU count]."
 )
@@ -163,6 +169,7 @@ def command(
     all_teams: bool,
     out: Path,
     only: str | None,
+    wait: bool,
     jobs: int | None,
     notebooks_dir: Path | None,
     timeout: int,
@@ -174,7 +181,9 @@ def command(
 
     Writes index.html, one page per notebook, the executed notebooks, CSV/JSON of every table and
     summary.md, then points reports/latest at the run. A run with a failed page is kept as
-    <week>-failed and leaves latest untouched (exit code 1). A run on a workspace with unusable files
+    <week>-failed and leaves latest untouched (exit code 1). An --only run keeps the week's other
+    pages; a week still missing a page is kept as <week>-partial and leaves latest untouched. One run
+    at a time writes into --out (exit 2 when busy, or --wait). A run on a workspace with unusable files
     is published, names them in summary.md and the index, and exits 1.
     """
     from ..report.run import build_report
@@ -198,6 +207,7 @@ def command(
             notebooks_dir=notebooks_dir,
             timeout=timeout,
             progress=printer if mode != "quiet" else None,
+            wait=wait,
         )
     finally:
         printer.close()

@@ -6,6 +6,10 @@ folder, flushed to disk, then renamed over the target (:func:`write_atomic`) or 
 that must not exist yet (:func:`write_new`, which never replaces anything). An interrupted write
 leaves no temporary file behind.
 
+A write that fails because of the environment (a full disk, a read-only file system, a quota, no
+permission) raises :class:`~meta254lib.core.errors.OutputError` naming the path (exit code 2), not a
+bare ``OSError`` (:func:`output_errors`).
+
 Examples
 --------
 >>> import tempfile
@@ -21,11 +25,67 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["write_atomic", "write_new"]
+from .errors import OutputError
+
+__all__ = ["ENVIRONMENT_ERRNOS", "ensure_folder", "output_error", "output_errors", "write_atomic", "write_new"]
+
+#: ``errno`` values that mean "the environment refuses the write", not a bug.
+ENVIRONMENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
+)
+
+
+def output_error(err: OSError, path: str | os.PathLike[str]) -> OutputError | None:
+    """The :class:`OutputError` for an environment ``OSError`` (None for any other error).
+
+    The path is the one the OS names, else ``path``.
+
+    Examples
+    --------
+    >>> str(output_error(OSError(errno.ENOSPC, "No space left on device"), "reports"))
+    'cannot write reports: No space left on device'
+    >>> output_error(OSError(errno.EEXIST, "File exists"), "reports") is None
+    True
+    """
+    if err.errno not in ENVIRONMENT_ERRNOS:
+        return None
+    where = err.filename if err.filename is not None else path
+    return OutputError(os.fsdecode(where), err.strerror or os.strerror(err.errno or 0))
+
+
+@contextlib.contextmanager
+def output_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an environment ``OSError`` raised in the block into :class:`OutputError` naming ``path``.
+
+    Examples
+    --------
+    >>> with output_errors("out/a.json"):
+    ...     raise OSError(errno.EROFS, "Read-only file system")
+    Traceback (most recent call last):
+    ...
+    meta254lib.core.errors.OutputError: cannot write out/a.json: Read-only file system
+    """
+    try:
+        yield
+    except OSError as err:
+        translated = output_error(err, path)
+        if translated is None:
+            raise
+        raise translated from err
+
+
+def ensure_folder(path: str | os.PathLike[str]) -> Path:
+    """Create the folder ``path`` (and its parents) if missing; :class:`OutputError` when the disk refuses."""
+    folder = Path(path)
+    with output_errors(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _temp_copy(path: Path, data: bytes | str) -> Path:
@@ -69,11 +129,18 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     -------
     Path
         ``path``.
+
+    Raises
+    ------
+    OutputError
+        The disk is full, the file system read-only, or the folder not writable.
     """
     target = Path(path)
-    tmp = _temp_copy(target, data)
+    with output_errors(target):
+        tmp = _temp_copy(target, data)
     try:
-        os.replace(tmp, target)
+        with output_errors(target):
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -92,9 +159,11 @@ def write_new(path: str | os.PathLike[str], data: bytes | str) -> bool:
         link there is not followed).
     """
     target = Path(path)
-    tmp = _temp_copy(target, data)
+    with output_errors(target):
+        tmp = _temp_copy(target, data)
     try:
-        os.link(tmp, target)
+        with output_errors(target):
+            os.link(tmp, target)
     except FileExistsError:
         return False
     finally:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..core.atomic import write_atomic, write_new
+from ..core.atomic import ensure_folder, write_atomic, write_new
 from ..core.clock import resolve_as_of
 from ..core.errors import ParameterError
 from .engine import DriftResult
@@ -58,7 +58,7 @@ def write_drift_report(root: str | Path, result: DriftResult) -> Path:
         When the archive file exists with different content.
     """
     folder = Path(root) / "analysis" / "reports" / "drift"
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder)
     data = drift_report_json(result).encode("utf-8")
     path = folder / drift_report_filename(result.as_of)
     if not _write_atomic(path, data, exclusive=True) and path.read_bytes() != data:

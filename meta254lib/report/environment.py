@@ -51,14 +51,15 @@ def jupyter_environment(base: Path | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def shared_workspace_cache(ws_path: Path) -> Iterator[None]:
+def shared_workspace_cache(ws_path: Path, base: Path | None = None) -> Iterator[None]:
     """Let the report's kernels share one warm-load cache of the workspace.
 
     Every page opens the workspace and parses every input again. A workspace large enough for the
     warm-load cache (:mod:`meta254lib.workspace.cache`, auto mode) already shares its cache with the kernels.
     For a smaller one, while the report runs, ``META254_CACHE=on`` and ``META254_CACHE_DIR`` point at
-    a folder of this run (removed afterwards): the kernels inherit them, the report's own load of the
-    workspace fills the cache and the pages read it. ``META254_CACHE=off`` is respected.
+    a folder of this run (in ``base``, the run's locked temp folder; removed afterwards, and a killed
+    run's goes with its run folder on the next run): the kernels inherit them, the report's own load
+    of the workspace fills the cache and the pages read it. ``META254_CACHE=off`` is respected.
     """
     from ..workspace import cache as C
     from ..workspace.cached_units import cache_wanted
@@ -66,7 +67,7 @@ def shared_workspace_cache(ws_path: Path) -> Iterator[None]:
     if C.resolve_mode(None) == "off" or not ws_path.is_dir() or cache_wanted(ws_path):
         yield
         return
-    folder = tempfile.mkdtemp(prefix="m254-report-cache-")
+    folder = tempfile.mkdtemp(prefix="m254-report-cache-", dir=base)
     saved = {k: os.environ.get(k) for k in (C.ENV_MODE, C.ENV_DIR)}
     os.environ[C.ENV_MODE] = "on"
     os.environ[C.ENV_DIR] = folder

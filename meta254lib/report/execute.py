@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import signal
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,18 @@ from .kernels import kernel_manager_class
 from .page_model import FailureInfo, clean_traceback
 from .pages import publish_error_page, publish_page
 from .publish import latest_link
-from .run_model import Job, RunState
+from .run_model import Job, PageResult, ProgressEvent, RunState
 
-__all__ = ["execute_job", "failure_from_exception", "longest_first", "previous_seconds", "worker"]
+__all__ = [
+    "collect_pages",
+    "execute_job",
+    "failure_from_exception",
+    "longest_first",
+    "previous_seconds",
+    "sigterm_as_interrupt",
+    "start_workers",
+    "worker",
+]
 
 
 def failure_from_exception(err: BaseException, job: Job, log_path: Path | None) -> FailureInfo:
@@ -63,9 +75,11 @@ def execute_job(job: Job, shared: RunState) -> tuple[Any, FailureInfo | None]:
     out = shared.tmp / job.rel / "notebooks" / f"{job.spec.name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     ip = shared.ipc_dir / f"k{job.index}"
+    # the connection file holds the kernel's signing key: it lives in the run folder, removed with it
+    connection_file = shared.ipc_dir.parent / "runtime" / f"kernel-k{job.index}.json"
     config = Config(
         {
-            "KernelManager": {"transport": "ipc", "ip": str(ip)},
+            "KernelManager": {"transport": "ipc", "ip": str(ip), "connection_file": str(connection_file)},
             # the outputs are in once the last cell ran: a graceful shutdown only costs 1-2 s per page
             "NotebookClient": {"kernel_manager_class": kernel_manager_class(), "shutdown_kernel": "immediate"},
         }
@@ -145,3 +159,75 @@ def worker(jobs: queue.Queue[Job | None], results: queue.Queue[Any], shared: Run
             if shared.cancel.is_set():
                 return
             results.put(("crashed", job, err))
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while the run lasts (main thread only), so it cleans up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old_handler = signal.signal(signal.SIGTERM, _on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old_handler)
+
+
+def start_workers(
+    job_list: Sequence[Job], shared: RunState, n_workers: int, seconds: Mapping[str, float]
+) -> tuple[list[threading.Thread], queue.Queue[Any]]:
+    """Queue the jobs longest first and start ``n_workers`` worker threads; return them and their results queue."""
+    job_q: queue.Queue[Job | None] = queue.Queue()
+    res_q: queue.Queue[Any] = queue.Queue()
+    for job in longest_first(job_list, seconds):
+        job_q.put(job)
+    for _ in range(n_workers):
+        job_q.put(None)
+    workers = [
+        threading.Thread(target=worker, args=(job_q, res_q, shared), name=f"m254-job{i}", daemon=True)
+        for i in range(n_workers)
+    ]
+    for w in workers:
+        w.start()
+    return workers, res_q
+
+
+def collect_pages(
+    results: queue.Queue[Any],
+    job_list: Sequence[Job],
+    shared: RunState,
+    progress: Callable[[ProgressEvent], None] | None,
+) -> tuple[PageResult, ...]:
+    """Wait for every page, reporting progress; the pages in job order.
+
+    Raises the error of a background thread or a crashed worker.
+    """
+    total = len(job_list)
+    pages: dict[int, PageResult] = {}
+    while len(pages) < total:
+        try:
+            kind, job, payload = results.get(timeout=0.25)
+        except queue.Empty:
+            if shared.error is not None:
+                raise shared.error from None
+            if progress:
+                progress(ProgressEvent("tick", "", len(pages), total))
+            continue
+        if kind == "started":
+            if progress:
+                progress(ProgressEvent("started", job.label, len(pages), total))
+            continue
+        if kind == "crashed":
+            if shared.error is not None:
+                raise shared.error from None
+            raise payload
+        pages[job.index] = payload
+        if progress:
+            msg = payload.failure.one_line() if payload.failure is not None else payload.headline
+            progress(ProgressEvent("finished", job.label, len(pages), total, payload.seconds, payload.status, msg))
+    return tuple(pages[i] for i in range(total))

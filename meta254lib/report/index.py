@@ -59,7 +59,7 @@ def write_indexes(
     inputs = _inputs_for_index(state.get("inputs"))
     for t, rel in targets:
         tpages = [p for p in pages if p.html.startswith(rel) and (rel or not p.html.startswith("teams/"))]
-        params = [*base_params[:3], ("team", t or "all teams"), *base_params[3:]]
+        params = [*base_params[:3], ("team", t or "all teams"), *base_params[3:], *_kept_params(tpages)]
         title = f"Weekly report {week}" + (f" — team {t}" if t else "")
         html = render_index(
             title=title,
@@ -101,6 +101,24 @@ def _base_params(
     ]
 
 
+def _kept_params(pages: Sequence[PageResult]) -> list[tuple[str, str]]:
+    """The run-parameter line of a merged ``--only`` run: which pages were kept from which earlier run.
+
+    Examples
+    --------
+    >>> _kept_params([PageResult("a", "A", None, "ok", 1.0, kept_from="2025-10-10 06:00 UTC")])
+    [('pages kept from earlier runs (--only)', 'a (run of 2025-10-10 06:00 UTC)')]
+    """
+    kept: dict[str, list[str]] = {}
+    for p in pages:
+        if p.kept_from:
+            kept.setdefault(p.kept_from, []).append(p.name)
+    if not kept:
+        return []
+    text = "; ".join(f"{', '.join(names)} (run of {stamp})" for stamp, names in sorted(kept.items()))
+    return [("pages kept from earlier runs (--only)", text)]
+
+
 def _team_entries(pages: Sequence[PageResult], targets: Sequence[tuple[str | None, str]]) -> list[dict[str, Any]]:
     """One entry per team report (``--all-teams``) for the platform-wide index."""
     entries = []
@@ -131,6 +149,10 @@ def _run_json(
         "pages": [
             {
                 "page": p.label,
+                "name": p.name,
+                "title": p.title,
+                "team": p.team,
+                "run": p.kept_from or generated,
                 "status": p.status,
                 "seconds": round(p.seconds, 3),
                 "headline": p.headline,

@@ -1,51 +1,37 @@
-"""Putting a built report folder in place: atomic install, the ``latest`` link, leftovers of killed runs."""
+"""Putting a built report folder in place: atomic install, the ``latest`` link, team folder names."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import os
-import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from ..core.errors import ParameterError
 from ..views.escape import table_slug
 
-__all__ = ["install", "latest_link", "point_link", "publish_run", "sweep_stale"]
-
-_TMP_RE = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]{8}$")
-_IPC_RE = re.compile(r"^m254-ipc-(\d+)-")
+__all__ = ["install", "latest_link", "point_link", "publish_run", "team_folder"]
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def team_folder(team: str) -> str:
+    """The folder-name form of a team name, unique and stable: its slug, plus a hash when that changes the name.
 
+    A team whose name already is its own slug (``[a-z0-9_-]``, at most 60 characters) keeps it; any
+    other name gets the first 8 hex digits of the SHA-256 of its exact text, so ``../x``, ``X`` and
+    ``x`` never share ``teams/x/`` or ``latest-team-x``.
 
-def sweep_stale(out: Path) -> list[Path]:
-    """Remove temporary folders left by killed runs (their process is gone).
-
-    That is ``<out>/.tmp-*`` build folders and the kernels' socket folders ``$TMPDIR/m254-ipc-*``.
+    Examples
+    --------
+    >>> team_folder("data-platform"), team_folder("Data Platform"), team_folder("X"), team_folder("../x")
+    ('data-platform', 'data-platform-7c7cf36a', 'x-4b68ab38', 'x-d6b96a97')
     """
-    removed = []
-    places = ((out, _TMP_RE), (Path(tempfile.gettempdir()), _IPC_RE))
-    for folder, pattern in places:
-        for child in sorted(folder.iterdir()) if folder.is_dir() else ():
-            m = pattern.match(child.name)
-            if m and child.is_dir() and not child.is_symlink() and not _pid_alive(int(m.group(1))):
-                shutil.rmtree(child, ignore_errors=True)
-                removed.append(child)
-    return removed
+    slug = table_slug(team)
+    if slug == team:
+        return slug
+    return f"{slug}-{hashlib.sha256(team.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 _RENAME_EXCHANGE = 2
@@ -99,9 +85,9 @@ def latest_link(out: Path, team: str | None) -> Path:
     Examples
     --------
     >>> latest_link(Path("reports"), None).as_posix(), latest_link(Path("reports"), "Core").as_posix()
-    ('reports/latest', 'reports/latest-team-core')
+    ('reports/latest', 'reports/latest-team-core-70ea1983')
     """
-    return out / ("latest" + (f"-team-{table_slug(team)}" if team else ""))
+    return out / ("latest" + (f"-team-{team_folder(team)}" if team else ""))
 
 
 def publish_run(tmp: Path, out: Path, folder_name: str, *, team: str | None, ok: bool) -> tuple[Path, Path | None]:

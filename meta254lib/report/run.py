@@ -24,44 +24,47 @@ Layout of one run (``<week>`` is the ISO week of the as-of date, e.g. ``2025-W41
         tables/<page>/<table>.csv|.json
         teams/<team>/           per-team reports (--all-teams), same layout without assets/
       2025-W41-failed/          a run with a failed page (never replaces 2025-W41 or latest)
-      2025-W41-team-<team>/     a --team run
+      2025-W41-partial/         an --only run still missing a page after merging the week's others
+      2025-W41-team-<team>/     a --team run (<team>: :func:`~meta254lib.report.publish.team_folder`)
       latest -> 2025-W41        symlink, replaced atomically (latest-team-<team> for --team runs)
 
 The run is built in a hidden temporary folder next to the target (``.tmp-...``) and renamed into
-place; an interrupted run (Ctrl-C, SIGTERM) kills its kernels and removes that folder, and a later
-run removes leftovers of a killed one. Nothing is written to ``$HOME``: unset ``JUPYTER_*`` and
+place; an interrupted run (Ctrl-C, SIGTERM) kills its kernels and removes that folder. One run at a
+time holds ``--out`` (:mod:`meta254lib.report.locks`), and removes the leftovers of killed runs, judged
+by their locks: build folders in ``--out`` and run folders (``$TMPDIR/m254-run-*``: kernel sockets,
+connection files, the shared cache). Nothing is written to ``$HOME``: unset ``JUPYTER_*`` and
 ``IPYTHONDIR`` variables are pointed at the project's ``.jupyter`` folder (or a temp folder).
 """
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import os
-import queue
 import shutil
-import signal
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .._version import __version__
-from ..core.errors import ParameterError
+from ..core.atomic import ensure_folder, output_error
+from ..core.errors import OutputError, ParameterError
 from ..core.schema import TEAM
-from ..views.escape import table_slug
 from ..workspace.workspace import Workspace, open_workspace
 from .asof import as_of_param, iso_week, parse_as_of
 from .context import resolve_context, warm
 from .environment import jupyter_environment, shared_workspace_cache
-from .execute import longest_first, previous_seconds, worker
+from .execute import collect_pages, previous_seconds, sigterm_as_interrupt, start_workers
 from .index import unusable_inputs, write_indexes
 from .kernels import kernel_manager_class, kill_kernels
+from .locks import RUN_PREFIX, hold_out_lock, run_folder, sweep_out
+from .merge import is_complete, merge_previous
 from .notebooks import NotebookSpec, default_notebooks_dir, discover_notebooks, select_notebooks
-from .publish import publish_run, sweep_stale
+from .publish import publish_run, team_folder
 from .run_model import Job, PageResult, ProgressEvent, ReportResult, RunState
 
 __all__ = ["CELL_TIMEOUT", "build_report"]
@@ -82,6 +85,7 @@ def build_report(
     notebooks_dir: Path | str | None = None,
     timeout: int = CELL_TIMEOUT,
     progress: Callable[[ProgressEvent], None] | None = None,
+    wait: bool = False,
 ) -> ReportResult:
     """Run every report notebook on a workspace and publish the weekly report folder.
 
@@ -99,7 +103,9 @@ def build_report(
     out : path, default "reports"
         Where run folders and the ``latest`` link live.
     only : sequence of str, optional
-        Notebook names (file stems) to run; default all.
+        Notebook names (file stems) to run; default all. The week's other pages are kept from its
+        earlier run (:mod:`meta254lib.report.merge`); a week still missing a page is installed as
+        ``<week>-partial`` and never linked as ``latest``.
     jobs : int, optional
         Notebooks executed at the same time; default the number of CPUs.
     notebooks_dir : path, optional
@@ -108,6 +114,8 @@ def build_report(
         Seconds a single cell may run.
     progress : callable, optional
         Called with a :class:`ProgressEvent` when a page starts and finishes (from the calling thread).
+    wait : bool
+        When another run holds ``out``'s lock, wait for it instead of failing.
 
     Returns
     -------
@@ -121,90 +129,135 @@ def build_report(
         Unknown ``--only`` name or team, bad ``as_of``, no notebooks, workspace folder missing.
     InputError
         The workspace cannot be loaded.
+    OutputBusyError
+        Another run is writing into ``out`` and ``wait`` is False.
+    OutputError
+        The disk is full or the output folder is read-only (the message names the path).
     """
     started = time.perf_counter()
     ws_path = Path(workspace).expanduser().resolve()
     if not ws_path.is_dir():
         raise ParameterError(f"--workspace: folder not found: {workspace}")
-    with shared_workspace_cache(ws_path):
-        return _run_report(
-            workspace,
-            ws_path,
-            started,
-            as_of=as_of,
-            team=team,
-            all_teams=all_teams,
-            out=out,
-            only=only,
-            jobs=jobs,
-            notebooks_dir=notebooks_dir,
-            timeout=timeout,
-            progress=progress,
-        )
+    out_dir = Path(out).expanduser().resolve()
+    try:
+        with run_folder() as run_dir, shared_workspace_cache(ws_path, run_dir):
+            opts = _Options(as_of, team, all_teams, only, jobs, notebooks_dir, timeout, progress, wait)
+            return _run_report(workspace, ws_path, out_dir, run_dir, started, opts)
+    except OSError as err:
+        translated = _output_error(err, out_dir)
+        if translated is None:
+            raise
+        raise translated from err
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options of :func:`build_report` passed down the run."""
+
+    as_of: str | None
+    team: str | None
+    all_teams: bool
+    only: Sequence[str] | None
+    jobs: int | None
+    notebooks_dir: Path | str | None
+    timeout: int
+    progress: Callable[[ProgressEvent], None] | None
+    wait: bool
+
+
+def _output_error(err: OSError, out_dir: Path) -> OutputError | None:
+    """An :class:`OutputError` for a write the environment refused (full disk, read-only ``--out``).
+
+    Errors that only a write can cause are always translated; permission and I/O errors only when
+    the path they name is in the output folder or the run's temp folders.
+    """
+    write_only = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG}
+    name = os.fsdecode(err.filename) if err.filename is not None else None
+    ours = name is not None and (name.startswith(str(out_dir)) or f"/{RUN_PREFIX}" in name)
+    if err.errno not in write_only and not ours:
+        return None
+    return output_error(err, out_dir)
 
 
 def _run_report(
-    workspace: Path | str,
-    ws_path: Path,
-    started: float,
-    *,
-    as_of: str | None,
-    team: str | None,
-    all_teams: bool,
-    out: Path | str,
-    only: Sequence[str] | None,
-    jobs: int | None,
-    notebooks_dir: Path | str | None,
-    timeout: int,
-    progress: Callable[[ProgressEvent], None] | None,
+    workspace: Path | str, ws_path: Path, out_dir: Path, run_dir: Path, started: float, o: _Options
 ) -> ReportResult:
-    """The run, step by step: check the options, plan the jobs, execute them, write the indexes, publish."""
-    if team is not None and all_teams:
+    """Check the options, take ``out``'s lock, plan the jobs, execute them, write the indexes, publish."""
+    if o.team is not None and o.all_teams:
         raise ParameterError("--team and --all-teams are mutually exclusive")
-    as_of_ts = parse_as_of(as_of)
-    specs = _chosen_notebooks(only, notebooks_dir)
+    as_of_ts = parse_as_of(o.as_of)
+    all_specs = discover_notebooks(o.notebooks_dir)
+    specs = _chosen_notebooks(all_specs, o.only, o.notebooks_dir)
     jupyter_environment()
-    out_dir = _prepare_out_dir(out)
-    ws, teams = _team_scope(ws_path, team, all_teams)
-    targets = _targets(team, teams)
-    job_list = _job_list(specs, targets, ws_path, as_of_ts)
-    _import_execution_stack()
-    shared = _new_run_state(out_dir, specs, workspace, team, timeout)
-    n_workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
-    workers: list[threading.Thread] = []
-    with _sigterm_as_interrupt():
-        try:
-            state: dict[str, Any] = {}
-            context = _start_background(ws_path, as_of_ts, ws, shared, state)
-            workers, results = _start_workers(job_list, shared, n_workers, previous_seconds(out_dir, team))
-            pages = _collect_pages(results, job_list, shared, progress)
-            context.join()
-            if shared.error is not None:
-                raise shared.error
-            week = iso_week(state["as_of_ts"])
-            ok = all(p.status == "ok" for p in pages)
-            write_indexes(
-                shared.tmp, week, shared, state, pages, targets, team, specs, jobs=n_workers, ws_arg=workspace
-            )
-            final, latest = publish_run(shared.tmp, out_dir, _folder_name(week, team, ok), team=team, ok=ok)
-            return ReportResult(
-                folder=final,
-                index=final / "index.html",
-                week=week,
-                as_of=shared.as_of_text,
-                pages=pages,
-                seconds=time.perf_counter() - started,
-                latest=latest,
-                unusable_inputs=unusable_inputs(state.get("inputs")),
-            )
-        except BaseException:
-            _abort(shared, workers)
-            raise
-        finally:
-            shutil.rmtree(shared.ipc_dir, ignore_errors=True)
+    ensure_folder(out_dir)
+    with hold_out_lock(out_dir, wait=o.wait):
+        sweep_out(out_dir)  # we hold the lock: every build folder left in out_dir is a killed run's
+        ws, teams = _team_scope(ws_path, o.team, o.all_teams)
+        targets = _targets(o.team, teams)
+        job_list = _job_list(specs, targets, ws_path, as_of_ts)
+        _import_execution_stack()
+        shared = _new_run_state(out_dir, run_dir, specs, workspace, o.team, o.timeout)
+        n_workers = max(1, min(o.jobs or os.cpu_count() or 1, len(job_list)))
+        workers: list[threading.Thread] = []
+        with sigterm_as_interrupt():
+            try:
+                state: dict[str, Any] = {}
+                context = _start_background(ws_path, as_of_ts, ws, shared, state)
+                seconds = previous_seconds(out_dir, o.team)
+                workers, results = start_workers(job_list, shared, n_workers, seconds)
+                pages = collect_pages(results, job_list, shared, o.progress)
+                context.join()
+                if shared.error is not None:
+                    raise shared.error
+                return _publish(
+                    out_dir, shared, state, pages, targets, specs, all_specs, o, n_workers, workspace, started
+                )
+            except BaseException:
+                _abort(shared, workers)
+                raise
 
 
-def _chosen_notebooks(only: Sequence[str] | None, notebooks_dir: Path | str | None) -> list[NotebookSpec]:
+def _publish(
+    out_dir: Path,
+    shared: RunState,
+    state: dict[str, Any],
+    pages: Sequence[PageResult],
+    targets: list[tuple[str | None, str]],
+    specs: Sequence[NotebookSpec],
+    all_specs: Sequence[NotebookSpec],
+    o: _Options,
+    n_workers: int,
+    workspace: Path | str,
+    started: float,
+) -> ReportResult:
+    """Merge an ``--only`` run with the week's earlier pages, write the indexes and install the folder."""
+    week = iso_week(state["as_of_ts"])
+    order = [s.name for s in all_specs]
+    merged = list(pages)
+    if len(specs) < len(all_specs):
+        previous = out_dir / _folder_name(week, o.team, True)
+        merged, targets = merge_previous(shared.tmp, previous, pages, targets, order)
+    complete = is_complete(merged, order)
+    ok = all(p.status == "ok" for p in merged)
+    write_indexes(shared.tmp, week, shared, state, merged, targets, o.team, specs, jobs=n_workers, ws_arg=workspace)
+    name = _folder_name(week, o.team, ok, partial=not complete)
+    final, latest = publish_run(shared.tmp, out_dir, name, team=o.team, ok=ok and complete)
+    return ReportResult(
+        folder=final,
+        index=final / "index.html",
+        week=week,
+        as_of=shared.as_of_text,
+        pages=tuple(merged),
+        seconds=time.perf_counter() - started,
+        latest=latest,
+        unusable_inputs=unusable_inputs(state.get("inputs")),
+        partial=not complete,
+    )
+
+
+def _chosen_notebooks(
+    all_specs: Sequence[NotebookSpec], only: Sequence[str] | None, notebooks_dir: Path | str | None
+) -> list[NotebookSpec]:
     """The notebooks to run (``--only``), in page order.
 
     Raises
@@ -212,18 +265,10 @@ def _chosen_notebooks(only: Sequence[str] | None, notebooks_dir: Path | str | No
     ParameterError
         An unknown ``--only`` name, or no notebook at all.
     """
-    specs = select_notebooks(discover_notebooks(notebooks_dir), only)
+    specs = select_notebooks(list(all_specs), only)
     if not specs:
         raise ParameterError(f"no notebooks to run in {notebooks_dir or default_notebooks_dir()}")
     return specs
-
-
-def _prepare_out_dir(out: Path | str) -> Path:
-    """The output folder, created, without the leftovers of killed runs."""
-    out_dir = Path(out).expanduser().resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sweep_stale(out_dir)
-    return out_dir
 
 
 def _team_scope(ws_path: Path, team: str | None, all_teams: bool) -> tuple[Workspace | None, list[str]]:
@@ -248,10 +293,10 @@ def _targets(team: str | None, teams: Sequence[str]) -> list[tuple[str | None, s
 
     Examples
     --------
-    >>> _targets(None, ["Core"])
-    [(None, ''), ('Core', 'teams/core/')]
+    >>> _targets(None, ["core", "Core"])
+    [(None, ''), ('core', 'teams/core/'), ('Core', 'teams/core-70ea1983/')]
     """
-    return [(team, ""), *((t, f"teams/{table_slug(t)}/") for t in teams)]
+    return [(team, ""), *((t, f"teams/{team_folder(t)}/") for t in teams)]
 
 
 def _job_list(
@@ -281,32 +326,14 @@ def _import_execution_stack() -> None:
 
 
 def _new_run_state(
-    out_dir: Path, specs: list[NotebookSpec], workspace: Path | str, team: str | None, timeout: int
+    out_dir: Path, run_dir: Path, specs: list[NotebookSpec], workspace: Path | str, team: str | None, timeout: int
 ) -> RunState:
-    """The run's state, with its hidden build folder in ``out_dir`` and a folder for the kernels' sockets."""
-    label = f"team-{table_slug(team)}" if team else "platform"
+    """The run's state, with its hidden build folder in ``out_dir`` and the kernels' sockets in ``run_dir/ipc``."""
+    label = f"team-{team_folder(team)}" if team else "platform"
     tmp = out_dir / f".tmp-{label}-{os.getpid()}-{os.urandom(4).hex()}"
     tmp.mkdir()
-    ipc_dir = Path(tempfile.mkdtemp(prefix=f"m254-ipc-{os.getpid()}-"))
     meta = (("workspace", str(workspace)), ("meta254", __version__))
-    return RunState(tmp=tmp, ipc_dir=ipc_dir, specs=specs, meta=meta, timeout=timeout)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt while the run lasts (main thread only), so it cleans up."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    old_handler = signal.signal(signal.SIGTERM, _on_term)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old_handler)
+    return RunState(tmp=tmp, ipc_dir=run_dir / "ipc", specs=specs, meta=meta, timeout=timeout)
 
 
 def _start_background(
@@ -325,70 +352,20 @@ def _start_background(
     return context
 
 
-def _start_workers(
-    job_list: Sequence[Job], shared: RunState, n_workers: int, seconds: Mapping[str, float]
-) -> tuple[list[threading.Thread], queue.Queue[Any]]:
-    """Queue the jobs longest first and start ``n_workers`` worker threads; return them and their results queue."""
-    job_q: queue.Queue[Job | None] = queue.Queue()
-    res_q: queue.Queue[Any] = queue.Queue()
-    for job in longest_first(job_list, seconds):
-        job_q.put(job)
-    for _ in range(n_workers):
-        job_q.put(None)
-    workers = [
-        threading.Thread(target=worker, args=(job_q, res_q, shared), name=f"m254-job{i}", daemon=True)
-        for i in range(n_workers)
-    ]
-    for w in workers:
-        w.start()
-    return workers, res_q
-
-
-def _collect_pages(
-    results: queue.Queue[Any],
-    job_list: Sequence[Job],
-    shared: RunState,
-    progress: Callable[[ProgressEvent], None] | None,
-) -> tuple[PageResult, ...]:
-    """Wait for every page, reporting progress; the pages in job order.
-
-    Raises the error of a background thread or a crashed worker.
-    """
-    total = len(job_list)
-    pages: dict[int, PageResult] = {}
-    while len(pages) < total:
-        try:
-            kind, job, payload = results.get(timeout=0.25)
-        except queue.Empty:
-            if shared.error is not None:
-                raise shared.error from None
-            if progress:
-                progress(ProgressEvent("tick", "", len(pages), total))
-            continue
-        if kind == "started":
-            if progress:
-                progress(ProgressEvent("started", job.label, len(pages), total))
-            continue
-        if kind == "crashed":
-            if shared.error is not None:
-                raise shared.error from None
-            raise payload
-        pages[job.index] = payload
-        if progress:
-            msg = payload.failure.one_line() if payload.failure is not None else payload.headline
-            progress(ProgressEvent("finished", job.label, len(pages), total, payload.seconds, payload.status, msg))
-    return tuple(pages[i] for i in range(total))
-
-
-def _folder_name(week: str, team: str | None, ok: bool) -> str:
-    """The run folder's name: ``<week>[-team-<team>][-failed]``.
+def _folder_name(week: str, team: str | None, ok: bool, *, partial: bool = False) -> str:
+    """The run folder's name: ``<week>[-team-<team>][-partial][-failed]``.
 
     Examples
     --------
-    >>> _folder_name("2025-W41", None, True), _folder_name("2025-W41", "Core", False)
-    ('2025-W41', '2025-W41-team-core-failed')
+    >>> _folder_name("2025-W41", None, True), _folder_name("2025-W41", "core", False, partial=True)
+    ('2025-W41', '2025-W41-team-core-partial-failed')
     """
-    return week + (f"-team-{table_slug(team)}" if team else "") + ("" if ok else "-failed")
+    return (
+        week
+        + (f"-team-{team_folder(team)}" if team else "")
+        + ("-partial" if partial else "")
+        + ("" if ok else "-failed")
+    )
 
 
 def _abort(shared: RunState, workers: Sequence[threading.Thread]) -> None:

@@ -30,6 +30,7 @@ class PageResult:
     html: str = ""
     ipynb: str = ""
     tables: list[dict[str, Any]] = field(default_factory=list)
+    kept_from: str = ""  # "" when rendered by this run; else the "generated" stamp of the run it is kept from
 
     @property
     def label(self) -> str:
@@ -119,6 +120,9 @@ class ReportResult:
     unusable_inputs : tuple of str
         Workspace files that were present but could not be used (unreadable, not YAML/JSON, ...):
         the pages rendered without them, say so, and the command exits 1.
+    partial : bool
+        An ``--only`` run that, even with the pages kept from the week's earlier run, lacks some
+        notebook: installed as ``<week>-partial`` and never linked as ``latest``.
     """
 
     folder: Path
@@ -129,6 +133,7 @@ class ReportResult:
     seconds: float
     latest: Path | None
     unusable_inputs: tuple[str, ...] = ()
+    partial: bool = False
 
     @property
     def ok(self) -> bool:
@@ -144,7 +149,8 @@ class ReportResult:
         """One line for logs and the CLI."""
         n = len(self.pages)
         if self.ok:
-            return f"report {self.week}: {n} page{'s' if n != 1 else ''} ok in {self.seconds:.1f} s"
+            tail = f" (partial: installed as {self.folder.name}, latest left unchanged)" if self.partial else ""
+            return f"report {self.week}: {n} page{'s' if n != 1 else ''} ok in {self.seconds:.1f} s{tail}"
         first = self.failed[0]
         msg = first.failure.one_line() if first.failure is not None else "failed"
         return (

@@ -52,6 +52,15 @@ def tiny_workspace(root: Path) -> Path:
 
 
 @functools.cache
+def fixture_notebooks(*names: str) -> Path:
+    """A notebook folder holding only the named fixture notebooks (a full run of it is a complete week)."""
+    folder = _session_dir("m254-nbs-")
+    for name in names:
+        shutil.copy(FIXTURE_NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb")
+    return folder
+
+
+@functools.cache
 def tiny_ws() -> Path:
     """The tiny workspace, written once per session."""
     return tiny_workspace(_session_dir("m254-tiny-") / "ws")

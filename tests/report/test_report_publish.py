@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,13 +44,12 @@ def test_latest_link_is_replaced_and_a_real_folder_is_refused(tmp_path):
         pub.point_link(real, "2025-W41")
 
 
-def test_sweep_removes_only_folders_of_dead_runs(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(dead.stdout)
-    stale = tmp_path / f".tmp-platform-{dead_pid}-0123abcd"
-    live = tmp_path / f".tmp-platform-{os.getpid()}-0123abcd"
-    other = tmp_path / "2025-W41"
-    for p in (stale, live, other):
-        p.mkdir()
-    assert [p for p in pub.sweep_stale(tmp_path) if p.parent == tmp_path] == [stale]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+def test_team_folders_are_unique_and_stable():
+    # issue 18: "../x" and "X" both became teams/x/, "Data Platform" and "data-platform" one folder
+    names = ["../x", "X", "x", "Data Platform", "data-platform", "data platform", "a" * 61, "a" * 62]
+    folders = [pub.team_folder(n) for n in names]
+    assert len(set(folders)) == len(names)
+    assert folders[2] == "x" and folders[4] == "data-platform"  # a name that is its own slug keeps it
+    assert folders[0].startswith("x-") and folders[1].startswith("x-")
+    assert [pub.team_folder(n) for n in names] == folders  # stable
+    assert pub.latest_link(Path("r"), "X") != pub.latest_link(Path("r"), "../x")

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -324,22 +323,23 @@ def test_interrupted_run_leaves_latest_intact_and_no_partial_folder(tmp_path):
 def test_killed_run_leftover_is_removed_by_the_next_run(tmp_path):
     out = tmp_path / "reports"
     good_index = _fake_good_week(out)
-    run_dirs_before = set(Path(tempfile.gettempdir()).glob("m254-run-*"))
+    tmpdir = tmp_path / "tmp"  # the run's own $TMPDIR: other runs on this machine do not show up in it
+    tmpdir.mkdir()
     args = ["report", "-w", str(tiny_ws()), "--notebooks", str(FIXTURE_NOTEBOOKS), "--only", "slow", "--out", str(out)]
-    proc = _start(args)
+    proc = _start(args, {**os.environ, "TMPDIR": str(tmpdir)})
     leftover = _wait_for_kernel(out, proc)
-    run_dirs = set(Path(tempfile.gettempdir()).glob("m254-run-*")) - run_dirs_before
     proc.kill()
     proc.communicate(timeout=30)
     assert leftover.is_dir()  # SIGKILL cannot be cleaned up after; the hidden folder is not a report
     assert (out / "latest" / "index.html").read_bytes() == good_index
-    assert len(run_dirs) == 1  # the run's temp folder: kernel sockets and connection files
-    run_dir = run_dirs.pop()
+    run_dirs = list(tmpdir.iterdir())
+    assert [p.name[:9] for p in run_dirs] == ["m254-run-"]  # everything outside --out is in one run folder
+    run_dir = run_dirs[0]
     assert list((run_dir / "runtime").glob("kernel-*.json"))  # the kernel's key is in there, not in $TMPDIR
     with locks.hold_out_lock(out):  # what the next run does first: the lock is free, so the leftovers are stale
         assert locks.sweep_out(out) == [leftover]
-    assert run_dir in locks.sweep_run_folders()
-    assert not run_dir.exists()
+    assert locks.sweep_run_folders(tmpdir) == [run_dir]
+    assert list(tmpdir.iterdir()) == []
     assert sorted(p.name for p in out.iterdir()) == ["2025-W41", "latest"]
 
 
