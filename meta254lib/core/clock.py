@@ -18,6 +18,10 @@ from .errors import ParameterError
 
 #: ISO 8601 as meta254 accepts it from users: a date, or a date and time with an optional offset.
 ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
+#: The range of analysis dates: plans, burn-downs and weekly windows around them stay within what
+#: pandas can hold in nanoseconds (1677..2262), with decades to spare.
+EARLIEST_AS_OF = pd.Timestamp("1970-01-01", tz="UTC")
+LATEST_AS_OF = pd.Timestamp("2199-12-31T23:59:59", tz="UTC")
 #: How errors name the accepted forms.
 ISO_EXPECTED = "an ISO 8601 date or time: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
 
@@ -108,7 +112,13 @@ def resolve_as_of(as_of: Any, default: Any = None) -> pd.Timestamp:
         raise ParameterError(f"as_of {value!r} is not {ISO_EXPECTED}") from None
     if pd.isna(ts):
         raise ParameterError(f"as_of {value!r} is not a date or time")
-    return to_utc(ts).as_unit("us")
+    ts = to_utc(ts).as_unit("us")
+    if not LATEST_AS_OF >= ts >= EARLIEST_AS_OF:
+        raise ParameterError(
+            f"as_of {ts:%Y-%m-%d} is outside {EARLIEST_AS_OF:%Y-%m-%d}..{LATEST_AS_OF:%Y-%m-%d}, the dates meta254 "
+            "can schedule and chart (plans and weekly windows reach years beyond the as-of)"
+        )
+    return ts
 
 
 def history_cutoff(as_of: Any) -> pd.Timestamp:

@@ -419,7 +419,10 @@ class Workspace:
         if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
             return resolve_as_of(as_of)  # the one as-of rule: strict ISO 8601 text, naive means UTC
         if self.generated_at is not None:
-            return self.generated_at
+            try:
+                return resolve_as_of(self.generated_at)  # the same range check as a given as-of
+            except ParameterError as err:
+                raise ParameterError(f"{self.catalog_file}: metadata.generated_at: {err}; pass --as-of") from None
         latest = self.services["last_update"].max()
         if pd.isna(latest):
             raise ParameterError(

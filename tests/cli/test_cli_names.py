@@ -24,6 +24,8 @@ def _run(*args: str):
         (("impact", "--service", "api-gatewy"), "did you mean api-gateway?"),
         (("drift", "--as-of", "09/10/2025"), "is not an ISO 8601 date or time"),
         (("plan", "--as-of", "13/10/2025"), "is not an ISO 8601 date or time"),
+        (("plan", "--as-of", "9999-12-31"), "is outside 1970-01-01..2199-12-31"),
+        (("trends", "--as-of", "9999-12-31"), "is outside 1970-01-01..2199-12-31"),
     ],
 )
 def test_a_typo_exits_2_with_a_suggestion(args, needle):
