@@ -19,7 +19,7 @@ import random
 import time
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from meta254lib import workspace as L
@@ -494,13 +494,19 @@ class Tally:
         return f"fuzz {name}: {sum(self.counts.values())} examples ({parts}) in {seconds:.1f} s"
 
 
-def run_fuzz(name: str, strategy, check, record_property) -> None:
-    """Run ``check`` on ``EXAMPLES`` drawn documents; count outcomes; fail on anything but a table or
-    a Meta254Error."""
+def run_fuzz(name: str, strategy, check, record_property, pinned: tuple = ()) -> None:
+    """Run ``check`` on ``EXAMPLES`` drawn documents (and every ``pinned`` one, found by `make fuzz`);
+    count outcomes; fail on anything but a table or a Meta254Error."""
     tally = Tally()
+
+    def pin(fn):
+        for doc in pinned:
+            fn = example(doc)(fn)
+        return fn
 
     @FUZZ
     @given(strategy)
+    @pin
     def fuzz(doc):
         warnings: list = []
         try:
@@ -591,7 +597,15 @@ def test_fuzz_advisory_lock_registry(record_property) -> None:
         st.tuples(st.just("lock"), documents(LOCK)),
         st.tuples(st.just("registry"), documents(REGISTRY)),
     )
-    run_fuzz("parse_advisory / parse_lockfile / parse_spec_registry", strategy, check, record_property)
+    huge = 10**400  # an integer beyond any float: OverflowError in float() before the fix
+    pinned = (
+        (
+            "osv",
+            {"id": "X", "affected": [{"package": {"name": "p"}}], "severity": [{"type": "CVSS_V3", "score": huge}]},
+        ),
+        ("osv", {"id": "X", "affected": [{"package": {"name": "p"}}], "database_specific": {"epss": huge}}),
+    )
+    run_fuzz("parse_advisory / parse_lockfile / parse_spec_registry", strategy, check, record_property, pinned)
 
 
 YAMLISH = st.text(alphabet=": -[]{}&*!|>'\"#\n\t,?%@`abc019.", max_size=60)

@@ -259,7 +259,7 @@ def _osv_severity(
             score = entry.get("score")
             try:
                 cvss = float(score)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
                 continue
     if severity is None:
         severity = _cvss_band(cvss) if cvss is not None else "unknown"

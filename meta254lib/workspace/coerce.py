@@ -180,7 +180,11 @@ def to_fraction(value: Any, file: str, field: str, warnings: WarnList) -> float 
     if not isinstance(value, (int, float)) or value != value:  # NaN
         warnings.append((file, field, f"expected a fraction 0..1, found {short(value)}; ignored"))
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        warnings.append((file, field, f"expected a fraction 0..1, found {short(value)}; ignored"))
+        return None
     if 1 < value <= 100:
         warnings.append((file, field, f"coverage {value:g} read as a percentage ({value / 100:g})"))
         return value / 100
@@ -199,7 +203,7 @@ def to_number(value: Any, file: str, field: str, warnings: WarnList) -> float | 
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # text that is no number, or an integer beyond any float
         warnings.append((file, field, f"expected a number, found {short(value)}; ignored"))
         return None
     if isinstance(value, str):
