@@ -318,6 +318,7 @@ PLAN_ITEMS = table(
     ("issue_types", "object", "tuple of their drift types"),
     ("leaves_open", "object", "tuple of issue ids the change works on but leaves open (see follow_up)"),
     ("follow_up", "str", "id of the item that closes what this one leaves open, empty if none"),
+    ("train", "str", "the planning release train that carries this item (it ships with the train), empty if none"),
     (SEVERITY, "str", "high | medium | low: the most severe of its issues"),
     ("security", "bool", "a security issue (never held back by grouping or scheduling)"),
     ("escalation", "str", "runbook escalation level: L1 (low), L2 (medium), L3 (high)"),

@@ -376,12 +376,15 @@ def plan_workspace(
     >>> plan.items[["service", "action", "severity", "automation", "escalation"]].values.tolist()
     [['auth', 'refresh_service', 'high', 'manual', 'L3']]
     """
+    from .trains import ride_trains  # trains build plans of their own
+
     if team:
         team = check_name("team", team, ws.services[TEAM].dropna(), case_insensitive=True)
-    return build_plan(
+    plan = build_plan(
         PlanInputs.from_workspace(ws, as_of, workspace=workspace),
         as_of=ws.resolve_as_of(as_of),
         team=team,
         service=service,
         severity_floor=severity_floor,
     )
+    return ride_trains(plan, ws)

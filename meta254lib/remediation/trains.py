@@ -21,7 +21,7 @@ For every train :func:`release_trains` gives
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -33,6 +33,7 @@ from ..graph.build import relation_view
 from ..graph.rules import DEPLOY_RELATIONS, wave_rule
 from ..impact.rollout import deploy_waves
 from ..state.analysis import AnalysisState, analysis_state
+from .result import RemediationPlan
 from .trains_checks import check_requirement, resolve_participant, satisfies
 from .trains_file import FINDING_COLUMNS, TrainSpec, max_train_size_of, parse_trains
 from .trains_gates import FAILED, NOT_ASSESSED, GateFacts, evaluate_gate
@@ -40,7 +41,7 @@ from .trains_gates import FAILED, NOT_ASSESSED, GateFacts, evaluate_gate
 if TYPE_CHECKING:
     from ..workspace.workspace import Workspace
 
-__all__ = ["MINUTES_PER_SERVICE", "SETUP_MINUTES", "TrainsResult", "release_trains", "train_items"]
+__all__ = ["MINUTES_PER_SERVICE", "SETUP_MINUTES", "TrainsResult", "release_trains", "ride_trains", "train_items"]
 
 #: Minutes of preparation per train and of deployment per participant (the platform planner's estimate).
 SETUP_MINUTES = 30
@@ -362,3 +363,39 @@ _COLUMNS = {
 
 def _frame(key: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_COLUMNS[key])
+
+
+def ride_trains(plan: RemediationPlan, ws: Workspace) -> RemediationPlan:
+    """The plan with the items a ``planning`` release train carries marked as part of it.
+
+    Such an item (a participant's change to a spec the train requires, see :func:`train_items`) gets
+    ``train``, ships in the train's batch (``batch`` = ``TRAIN:<name>``) and is escalated to at least L2
+    (the platform team coordinates release trains, as the runbook says).
+    """
+    if ws.release_trains is None or not len(plan.items):
+        return plan
+    trains, _ = parse_trains(ws.release_trains, max_train_size_of(ws.rules))
+    resolved = {
+        t.name: [s for s in (resolve_participant(p, ws.services[SERVICE])[0] for p in t.participants) if s]
+        for t in trains
+    }
+    carried = train_items(trains, plan.items, resolved)
+    if not len(carried):
+        return plan
+    items = plan.items.copy()
+    # an item two trains want rides the first (in file order) whose requirement its target meets
+    order = {t.name: t.index for t in trains}
+    ranked = carried.assign(
+        _miss=~carried["meets_requirement"].fillna(False).astype(bool), _i=carried["train"].map(order)
+    )
+    first = ranked.sort_values(["_miss", "_i"], kind="stable").drop_duplicates("item")
+    by_item = dict(zip(first["item"], first["train"], strict=True))
+    sel = items["id"].isin(list(by_item))
+    items.loc[sel, "train"] = items.loc[sel, "id"].map(by_item)
+    items.loc[sel, "batch"] = "TRAIN:" + items.loc[sel, "train"]
+    low = sel & (items["escalation"] == "L1")
+    escalation = ws.escalation or {}
+    items.loc[low, "escalation"] = "L2"
+    items.loc[low, "escalation_name"] = str(escalation.get("L2", {}).get("name") or "")
+    items.loc[low, "escalation_contact"] = str(escalation.get("L2", {}).get("contact") or "")
+    return replace(plan, items=items)

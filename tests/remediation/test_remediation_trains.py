@@ -318,3 +318,18 @@ def test_unusable_parts_of_the_file_are_findings_not_crashes(make_ws, doc, expec
 def test_a_train_without_participants_is_blocked(make_ws):
     r = _result(make_ws, [{"name": "t", "participants": []}])
     assert r.trains[["verdict", "blocked_by"]].values.tolist() == [["blocked", ("no participants",)]]
+
+
+def test_plans_ride_trains_on_upstream(upstream):
+    """The gateway-core upgrade rides Q1-security-patches: marked, batched with the train, escalated to L2."""
+    import meta254lib as m
+
+    plan = m.plan_workspace(m.open_workspace(upstream))
+    item = plan.items[plan.items["subject"] == "gateway-core"].iloc[0]
+    assert (item["train"], item["batch"], item["escalation"]) == (
+        "Q1-security-patches",
+        "TRAIN:Q1-security-patches",
+        "L2",
+    )
+    others = plan.items[plan.items["subject"] != "gateway-core"]
+    assert others["train"].isna().all() or (others["train"].fillna("") == "").all()
