@@ -29,9 +29,12 @@ from ..graph.export import EXPORT_FORMATS, export_graph, select_services
 from ..graph.structure import structure_checks
 from ..impact.changes import Change
 from ..impact.from_workspace import workspace_impact
+from ..impact.names import check_changes
 from ..impact.rollout import rollout_plan
 from ..impact.summary import blast_radius_table
+from ..impact.upstream import dependencies_of
 from ..views.impact import IMPACTED_TABLE_COLUMNS  # the columns of the table output
+from ..workspace.workspace import Workspace
 from .common import (
     as_of_option,
     debug_option,
@@ -111,6 +114,13 @@ def _impact_title(result: ImpactResult, plan: RolloutPlan) -> str:
     is_flag=True,
     help="Leave drift out of the weights (default: count the open drift issues of a drift run at --as-of).",
 )
+@click.option(
+    "--direction",
+    type=click.Choice(["dependents", "dependencies"]),
+    default="dependents",
+    show_default=True,
+    help="dependents: what the change breaks; dependencies: what the --service(s) depend on.",
+)
 @scope_options
 @format_option
 @debug_option
@@ -125,6 +135,7 @@ def impact_command(
     max_depth: int | None,
     as_of: str | None,
     no_drift: bool,
+    direction: str,
     team: str | None,
     domain: str | None,
     fmt: str,
@@ -144,6 +155,8 @@ def impact_command(
         raise ParameterError("no change given: name at least one --service, --spec, --event or --external")
     state = open_state(workspace, as_of)
     ws, rels = state.ws, parse_relations(relations)
+    if direction == "dependencies":
+        return _dependencies(ws, changes, rels, max_depth, fmt, str(workspace))
     if no_drift:
         q = state.quality
         snapshot = q.time.isoformat() if q.time is not None else None
@@ -166,6 +179,28 @@ def impact_command(
         table = table[table["service"].isin(scope)].reset_index(drop=True)
         payload["selected"] = table["service"].tolist()
     text = render(table, payload, fmt, title=_impact_title(result, plan))
+    click.echo(text, nl=not text.endswith("\n"))
+    return EXIT_OK
+
+
+def _dependencies(
+    ws: Workspace, changes: list[Change], rels: tuple[str, ...], depth: int | None, fmt: str, name: str
+) -> int:
+    """``impact --direction dependencies``: what the changed services depend on."""
+    if any(c.kind != "service" for c in changes):
+        raise ParameterError("--direction dependencies takes --service only (what those services depend on)")
+    check_changes(ws, changes)
+    services = [c.name for c in changes]
+    table = dependencies_of(ws.graph, services, relations=rels, max_depth=depth)
+    payload = {
+        "workspace": name,
+        "direction": "dependencies",
+        "services": services,
+        "relations": list(rels),
+        "dependencies": table,
+    }
+    title = f"{', '.join(services)} depend(s) on {len(table)} service(s) over {', '.join(rels)}"
+    text = render(table, payload, fmt, title=title)
     click.echo(text, nl=not text.endswith("\n"))
     return EXIT_OK
 

@@ -78,3 +78,14 @@ def test_team_and_domain_select_rows(cmd):
     assert 1 < len(team.stdout.splitlines()) < len(_run(*cmd, "--format", "csv").stdout.splitlines())
     assert whole  # the JSON of the whole workspace still parses
     assert _run(*cmd, "--domain", "nosuch").exit_code == 2
+
+
+def test_impact_direction_dependencies_lists_what_a_service_needs():
+    import json
+
+    result = _run("impact", "--service", "api-gateway", "--direction", "dependencies", "--format", "json")
+    assert result.exit_code == 0, result.output
+    deps = json.loads(result.stdout)["dependencies"]
+    assert deps and all(d["why"].startswith("api-gateway -") for d in deps)
+    assert [d["distance"] for d in deps] == sorted(d["distance"] for d in deps)
+    assert _run("impact", "--spec", "auth-core@3.0.0", "--direction", "dependencies").exit_code == 2
