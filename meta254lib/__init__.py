@@ -77,6 +77,7 @@ from .remediation import (
 from .state import AnalysisState, analysis_state
 from .views.display import show_figure, show_headline, show_markdown, show_table
 from .views.escape import html_escape, md_escape
+from .views.explore import explore
 from .workspace.scope_inventory import (
     count_services,
     inputs_absent,
@@ -128,6 +129,7 @@ __all__ = [
     "drift_mttr",
     "drift_report_json",
     "drift_weekly",
+    "explore",
     "filter_history",
     "filter_issues",
     "history_with_current",

@@ -28,6 +28,9 @@ for _var, _sub in (
     os.environ.setdefault(_var, str(REPO / ".jupyter" / _sub))
 
 
+# The warm-load cache defaults to the user cache folder: keep the tests' caches out of $HOME.
+os.environ.setdefault("XDG_CACHE_HOME", str(REPO / ".pytest-cache-home"))
+
 # Property tests: deterministic everywhere but `make fuzz`. "ci" (also the default for `make test`)
 # derandomizes every property and keeps no example database, so a run is reproducible; "fuzz" explores
 # at random with ten times the examples (META254_FUZZ_EXAMPLES scales tests/test_fuzz.py too). Pin every

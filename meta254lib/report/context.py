@@ -39,6 +39,7 @@ def resolve_context(
         shared.as_of_text = as_of_text(ts)
         state["inputs"] = ws.inputs
         state["warnings"] = ws.warnings
+        state["workspace"] = ws  # the index reads the week's change and the plan from it
         ws.graph  # noqa: B018 - stored in the warm-load cache the pages read, when there is one
         ws.history_heads()
         warm_thread.join()

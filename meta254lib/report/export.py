@@ -9,18 +9,20 @@ files of ``assets/`` (:mod:`meta254lib.report.assets`). nbconvert is imported on
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
-from ..views.display import HEADLINE_MIMETYPE
+from ..views.display import FIGURE_MIMETYPE, HEADLINE_MIMETYPE
 from ..views.escape import html_escape
 from ..views.plotly_html import load_plotly
 from .figures import convert_figures
 from .page_html import TOC_PLACEHOLDER, footer_html, header_html, page_toc, strip_remote
 from .page_model import PageContext
+from .tables import code_outputs
 
-__all__ = ["export_page", "warm_up"]
+__all__ = ["defer_figure_scripts", "export_page", "warm_up"]
 
 TEMPLATE_FILE = "meta254_page.html.j2"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -93,11 +95,45 @@ def _clean_for_html(nb: Any, title: str) -> None:
     nb.cells = cells
 
 
+#: An inline script's opening tag (no ``src``), as plotly.io writes it.
+_SCRIPT_OPEN = re.compile(r"<script(?![^>]*\bsrc=)(\s[^>]*)?>")
+_ON_READY = 'document.addEventListener("DOMContentLoaded",function(){'
+
+
+def defer_figure_scripts(nb: Any) -> int:
+    """Run every figure's inline script on ``DOMContentLoaded``, after the deferred plotly.js; return the count.
+
+    Pages load plotly.js with ``defer`` so their text paints before the 4.9 MB bundle is parsed; a
+    deferred script runs before ``DOMContentLoaded``, so figures drawn then find ``Plotly`` defined.
+
+    Examples
+    --------
+    >>> out = {"output_type": "display_data", "data": {FIGURE_MIMETYPE: {}, "text/html":
+    ...        '<div id="f"></div><script>Plotly.newPlot("f",[])</script>'}}
+    >>> defer_figure_scripts({"cells": [{"cell_type": "code", "outputs": [out]}]})
+    1
+    >>> out["data"]["text/html"].split("<script")[1]
+    '>document.addEventListener("DOMContentLoaded",function(){Plotly.newPlot("f",[])});</script>'
+    """
+    n = 0
+    for out in code_outputs(nb):
+        data = out.get("data", {})
+        html = data.get("text/html")
+        found = _SCRIPT_OPEN.search(html) if FIGURE_MIMETYPE in data and isinstance(html, str) else None
+        if found is None or _ON_READY in html:
+            continue
+        body, _, tail = html[found.end() :].partition("</script>")
+        data["text/html"] = f"{html[: found.end()]}{_ON_READY}{body}}});</script>{tail}"
+        n += 1
+    return n
+
+
 def export_page(nb: Any, ctx: PageContext) -> str:
     """Render an executed notebook as one offline report page.
 
     The notebook is not modified. Figures are converted without inlining plotly.js: the page loads
-    ``<assets_href>plotly.min.js``, written once per report by :func:`write_assets`.
+    ``<assets_href>plotly.min.js`` with ``defer`` (written once per report by :func:`write_assets`), and
+    each figure draws on ``DOMContentLoaded`` (:func:`defer_figure_scripts`).
 
     Parameters
     ----------
@@ -116,6 +152,7 @@ def export_page(nb: Any, ctx: PageContext) -> str:
     nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
     _clean_for_html(nb, ctx.title)
     n_figures = convert_figures(nb, inline_plotlyjs=False)
+    defer_figure_scripts(nb)
     nb.metadata["title"] = ctx.title
     resources = {
         "meta254": {

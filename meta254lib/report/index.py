@@ -12,7 +12,12 @@ from typing import Any
 import pandas as pd
 
 from .._version import __version__
-from ..views.escape import md_escape
+from ..remediation.plan import plan_workspace
+from ..state.analysis import analysis_state
+from ..state.weekly import WeeklyChange, weekly_change
+from ..views.escape import html_escape, md_escape
+from ..views.weekly import fix_first, weekly_html, weekly_markdown
+from ..workspace.workspace import open_workspace
 from .index_html import render_index
 from .notebooks import NotebookSpec
 from .run_model import PageResult, RunState
@@ -57,10 +62,12 @@ def write_indexes(
     base_params = _base_params(ws_arg, as_of_shown, week, specs, jobs, generated)
     team_entries = _team_entries(pages, targets)
     inputs = _inputs_for_index(state.get("inputs"))
+    weekly = _weekly_facts(ws_arg, state)
     for t, rel in targets:
         tpages = [p for p in pages if p.html.startswith(rel) and (rel or not p.html.startswith("teams/"))]
         params = [*base_params[:3], ("team", t or "all teams"), *base_params[3:], *_kept_params(tpages)]
         title = f"Weekly report {week}" + (f" — team {t}" if t else "")
+        first_html, first_md = _first_screen(weekly, t, _page_dicts(tpages, rel))
         html = render_index(
             title=title,
             as_of=shared.as_of_text,
@@ -72,16 +79,43 @@ def write_indexes(
             assets_href="../../assets/" if rel else "assets/",
             parent_href="../../index.html" if rel else None,
             footer=f"meta254 {__version__} · generated {generated}",
+            first_screen=first_html,
         )
         (tmp / rel).mkdir(parents=True, exist_ok=True)
         (tmp / rel / "index.html").write_text(html, encoding="utf-8")
         (tmp / rel / "summary.md").write_text(
-            summary_md(title, shared.as_of_text, params, tpages, inputs), encoding="utf-8"
+            summary_md(title, shared.as_of_text, params, tpages, inputs, weekly=first_md), encoding="utf-8"
         )
     run = _run_json(week, shared.as_of_text, team, generated, pages, state.get("asset_sizes", {}))
     (tmp / "run.json").write_text(
         json.dumps(run, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
+
+
+def _weekly_facts(ws_arg: Path | str, state: Mapping[str, Any]) -> tuple[Any, Any] | str:
+    """The week's change and the remediation plan at the run's as-of, or why they could not be computed."""
+    try:
+        ws = state.get("workspace") or open_workspace(ws_arg)
+        st = analysis_state(ws, state.get("as_of_ts"))
+        return weekly_change(st), plan_workspace(ws, st.as_of)
+    except Exception as err:  # the index still lists the pages when the workspace cannot be analysed
+        return f"{type(err).__name__}: {err}"
+
+
+def _first_screen(
+    weekly: tuple[WeeklyChange, Any] | str, team: str | None, pages: Sequence[Mapping[str, Any]]
+) -> tuple[str, str]:
+    """The index's first screen (HTML) and ``summary.md``'s weekly part for one target (team or platform)."""
+    if isinstance(weekly, str):
+        text = f"The change against last week could not be computed: {weekly}"
+        return f'<p class="m254-banner m254-banner-failed">{html_escape(text)}</p>', md_escape(text) + "\n"
+    change, plan = weekly
+    rows = fix_first(plan, team=team, limit=10)
+    total = len(fix_first(plan, team=team)) if team else len(plan.items)
+    plan_href = next((p["href"] for p in pages if p["name"] == "remediation_plan"), None)
+    links = [(str(p["title"]), str(p["href"])) for p in pages]
+    html = weekly_html(change, rows, plan_href=plan_href, total_items=total, team=team)
+    return html, weekly_markdown(change, rows, links, team=team)
 
 
 def _base_params(
@@ -189,8 +223,12 @@ def summary_md(
     params: Sequence[tuple[str, str]],
     pages: Sequence[PageResult],
     inputs: pd.DataFrame | None,
+    *,
+    weekly: str = "",
 ) -> str:
-    """The ``summary.md`` of a report: status and headline of every page, parameters, inputs.
+    """The ``summary.md`` of a report: the week's change and fix-first rows, then every page, parameters, inputs.
+
+    ``weekly`` is the Markdown of :func:`~meta254lib.views.weekly.weekly_markdown`, placed after the as-of.
 
     Examples
     --------
@@ -209,6 +247,8 @@ def summary_md(
     Run parameters: jobs = 2.
     """
     lines = [f"## {md_escape(title)}", "", f"As of **{md_escape(as_of)}**.", ""]
+    if weekly:
+        lines += [weekly.rstrip("\n"), "", "### Pages rendered", ""]
     failed = [p for p in pages if p.status != "ok"]
     if failed:
         lines += [f"**{len(failed)} of {len(pages)} pages failed.**", ""]

@@ -14,6 +14,7 @@ __all__ = ["render_index"]
 
 
 def _index_pages_html(pages: Sequence[Mapping[str, Any]]) -> str:
+    """The pages with their status and headline."""
     rows = []
     for p in pages:
         ok = p["status"] == "ok"
@@ -21,6 +22,21 @@ def _index_pages_html(pages: Sequence[Mapping[str, Any]]) -> str:
         headline = html_escape(p.get("headline") or "")
         if not ok and p.get("error"):
             headline = f'<span class="m254-error">{html_escape(p["error"])}</span>'
+        rows.append(
+            f'<tr data-page="{html_escape(p["name"])}" data-status="{html_escape(p["status"])}">'
+            f'<td><a href="{html_escape(p["href"])}">{html_escape(p["title"])}</a></td><td>{status}</td>'
+            f"<td>{headline}</td></tr>"
+        )
+    return (
+        '<table class="m254-pages"><thead><tr><th>Page</th><th>Status</th><th>Headline</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _downloads_html(pages: Sequence[Mapping[str, Any]]) -> str:
+    """Each page's tables (CSV, JSON), executed notebook and render time."""
+    rows = []
+    for p in pages:
         tables = ", ".join(
             f'{html_escape(t["name"])} (<a href="{html_escape(t["csv"])}">CSV</a>, '
             f'<a href="{html_escape(t["json"])}">JSON</a>, {int(t["rows"]):,} rows)'
@@ -28,15 +44,33 @@ def _index_pages_html(pages: Sequence[Mapping[str, Any]]) -> str:
         )
         notebook = f'<a href="{html_escape(p["ipynb"])}">.ipynb</a>' if p.get("ipynb") else "none"
         rows.append(
-            f'<tr data-page="{html_escape(p["name"])}" data-status="{html_escape(p["status"])}">'
-            f'<td><a href="{html_escape(p["href"])}">{html_escape(p["title"])}</a></td><td>{status}</td>'
-            f'<td>{headline}</td><td class="num">{float(p["seconds"]):.1f} s</td>'
-            f"<td>{tables or 'none'}</td><td>{notebook}</td></tr>"
+            f'<tr data-downloads="{html_escape(p["name"])}"><td>{html_escape(p["title"])}</td>'
+            f'<td class="num">{float(p["seconds"]):.1f} s</td><td>{tables or "none"}</td><td>{notebook}</td></tr>'
         )
     return (
-        '<table class="m254-pages"><thead><tr><th>Page</th><th>Status</th><th>Headline</th><th>Time</th>'
-        f"<th>Tables</th><th>Notebook</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<table class="m254-downloads"><thead><tr><th>Page</th><th>Render time</th><th>Tables</th>'
+        f"<th>Notebook</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+#: Styles of the first screen (tiles, severity badges, the fix-first table), kept with the index.
+_FIRST_SCREEN_CSS = """<style>
+.m254-weekly h2 { margin: 14px 0 6px; }
+.m254-tiles { display: grid; grid-template-columns: 1.6fr 1fr 1fr 1fr 1fr; gap: 10px; margin: 6px 0 10px; }
+.m254-tile { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; min-width: 0; }
+.m254-tile-label { font-size: 13px; color: #57606a; }
+.m254-tile-value { font-size: 26px; font-weight: 600; line-height: 1.2; }
+.m254-tile-detail { font-size: 12px; color: #57606a; overflow-wrap: anywhere; }
+.m254-sev { display: inline-block; padding: 0 7px; border-radius: 9px; color: #fff; font-size: 12px;
+  font-weight: 600; }
+.m254-fix-first { border-collapse: collapse; font-size: 13px; width: 100%; }
+.m254-fix-first th, .m254-fix-first td { padding: 3px 8px; border-bottom: 1px solid #eaeef2; text-align: left; }
+.m254-fix-first td.num { text-align: right; }
+.m254-small { font-size: 12px; color: #57606a; margin: 4px 0; font-weight: normal; }
+.m254-new-high { columns: 3; column-gap: 24px; font-size: 13px; margin: 4px 0; padding-left: 18px; }
+.m254-new-high li { break-inside: avoid; }
+details.m254-provenance > summary { font-size: 18px; font-weight: 600; cursor: pointer; margin: 18px 0 6px; }
+</style>"""
 
 
 def render_index(
@@ -51,6 +85,7 @@ def render_index(
     assets_href: str = f"{ASSETS_DIR}/",
     parent_href: str | None = None,
     footer: str = "",
+    first_screen: str = "",
 ) -> str:
     """The report's ``index.html``: pages with status and headline, parameters, inputs, warnings.
 
@@ -76,6 +111,10 @@ def render_index(
         Link to the platform-wide index (team indexes).
     footer : str
         Plain text for the footer.
+    first_screen : str
+        HTML of the change against last week and the fix-first table
+        (:func:`~meta254lib.views.weekly.weekly_html`), shown first; downloads, render times, parameters
+        and inputs go into a collapsed "Downloads and provenance" section.
 
     Returns
     -------
@@ -92,15 +131,21 @@ def render_index(
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
         f"<title>{html_escape(title)}</title>",
         f'<link rel="stylesheet" href="{html_escape(assets_href)}{SITE_CSS}">',
+        _FIRST_SCREEN_CSS,
         '</head><body class="m254-index"><main>',
         f'<nav class="m254-nav" aria-label="Report pages">{"".join(nav)}</nav>',
         f'<header class="m254-page-header"><h1 class="m254-title">{html_escape(title)}</h1>',
         f'<p class="m254-meta"><span>As of {html_escape(as_of)}</span></p></header>',
+        first_screen,
         _banner_html(pages),
         '<h2 id="pages">Pages</h2>',
         _index_pages_html(pages),
         *_teams_html(teams),
+        '<details class="m254-provenance" id="downloads"><summary>Downloads and provenance</summary>',
+        '<h2 id="tables">Tables and notebooks</h2>',
+        _downloads_html(pages),
         *_params_inputs_warnings_html(params, inputs, warnings),
+        "</details>",
     ]
     if footer:
         parts.append(f'<footer class="m254-footer">{html_escape(footer)}</footer>')

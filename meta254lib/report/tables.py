@@ -5,13 +5,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ..views.display import HEADLINE_MIMETYPE, TABLE_MIMETYPE
 from ..views.escape import html_escape, table_slug
 
-__all__ = ["code_outputs", "page_headline", "page_tables", "strip_table_data", "table_to_csv", "table_to_json"]
+__all__ = [
+    "CSV_DECIMALS",
+    "VERSION_COLUMNS",
+    "code_outputs",
+    "csv_number",
+    "csv_timestamp",
+    "page_headline",
+    "page_tables",
+    "strip_table_data",
+    "table_to_csv",
+    "table_to_json",
+]
 
 
 def code_outputs(nb: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
@@ -118,18 +132,108 @@ def strip_table_data(nb: Any, exported: Mapping[int, str]) -> int:
     return n
 
 
-def _csv_value(v: Any) -> str:
+#: Column names whose text values are version strings: written exactly as recorded, never as numbers.
+VERSION_COLUMNS = frozenset(
+    {"version", "current", "target", "expected", "pinned", "latest", "registry_latest", "from_version", "to_version"}
+)
+#: Decimals kept in a CSV float.
+CSV_DECIMALS = 4
+
+_ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def csv_number(v: float) -> str:
+    """A float as CSV text: at most :data:`CSV_DECIMALS` decimals, whole numbers as integers, no ``-0``.
+
+    Examples
+    --------
+    >>> [csv_number(x) for x in (-0.025000000000000355, 13.999999999999998, 97.0, -0.00001, 2.5, 1e-7)]
+    ['-0.025', '14', '97', '0', '2.5', '0']
+    """
+    if math.isnan(v) or math.isinf(v):
+        return "" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    r = round(v, CSV_DECIMALS)
+    if r.is_integer():
+        return str(int(r))
+    return f"{r:.{CSV_DECIMALS}f}".rstrip("0").rstrip(".")
+
+
+def csv_timestamp(text: str) -> str:
+    """An ISO timestamp as UTC to the second, ``YYYY-MM-DDTHH:MM:SSZ`` (naive times are taken as UTC).
+
+    Text that is not a whole ISO timestamp is returned unchanged.
+
+    Examples
+    --------
+    >>> csv_timestamp("2025-10-06T08:55:55.603919+00:00"), csv_timestamp("2025-10-06T10:00:00+02:00")
+    ('2025-10-06T08:55:55Z', '2025-10-06T08:00:00Z')
+    >>> csv_timestamp("2025-10-06"), csv_timestamp("7.0")
+    ('2025-10-06', '7.0')
+    """
+    if not _ISO_TIMESTAMP.fullmatch(text):
+        return text
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rounded(v: Any) -> Any:
+    """``v`` with every float inside rounded for CSV (lists and dicts kept as structures)."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return None if math.isnan(v) else v
+        r = round(v, CSV_DECIMALS)
+        return int(r) if r.is_integer() else r
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    if isinstance(v, str):
+        return csv_timestamp(v)
+    return v
+
+
+def _csv_value(v: Any, verbatim: bool = False) -> str:
+    """One CSV cell; ``verbatim`` (a version column) writes text and floats exactly as recorded."""
     if v is None:
         return ""
     if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return json.dumps(_rounded(v), ensure_ascii=False, sort_keys=True)
     if isinstance(v, bool):
         return "true" if v else "false"
+    if verbatim:
+        return str(v)
+    if isinstance(v, float):
+        return csv_number(v)
+    if isinstance(v, str):
+        return csv_timestamp(v)
     return str(v)
 
 
+def _verbatim_columns(table: Mapping[str, Any]) -> list[bool]:
+    """Whether each column is a version column holding text (its dtype is not numeric)."""
+    dtypes = list(table.get("dtypes") or [])
+    out = []
+    for i, col in enumerate(table["columns"]):
+        dtype = dtypes[i].lower() if i < len(dtypes) else "object"
+        numeric = dtype.startswith(("int", "uint", "float")) or dtype in {"int64", "float64"}
+        out.append(str(col).lower() in VERSION_COLUMNS and not numeric)
+    return out
+
+
 def table_to_csv(table: Mapping[str, Any]) -> str:
-    """A recorded table as CSV text (header row, then every row; lists as JSON).
+    """A recorded table as CSV text that spreadsheets read back as shown.
+
+    The header row, then every row: floats rounded to :data:`CSV_DECIMALS` decimals (whole numbers as
+    integers, never ``97.0`` or ``-0``), ISO timestamps in UTC to the second without microseconds, lists
+    and dicts as JSON (their floats rounded too), and the text of version columns
+    (:data:`VERSION_COLUMNS`) written exactly as recorded (``7.0`` stays ``7.0``). The JSON export keeps
+    the exact values.
 
     Examples
     --------
@@ -137,12 +241,18 @@ def table_to_csv(table: Mapping[str, Any]) -> str:
     a,b
     1,
     "x,y","[""p"", ""q""]"
+    >>> t = {"columns": ["n", "share", "at", "current"], "dtypes": ["float64", "float64", "str", "str"],
+    ...      "data": [[97.0, -0.025000000000000355, "2025-10-06T08:55:55.603919+00:00", "7.0"]]}
+    >>> print(table_to_csv(t), end="")
+    n,share,at,current
+    97,-0.025,2025-10-06T08:55:55Z,7.0
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(table["columns"])
+    verbatim = _verbatim_columns(table)
     for row in table["data"]:
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow([_csv_value(v, keep) for v, keep in zip(row, verbatim, strict=False)])
     return buf.getvalue()
 
 

@@ -20,13 +20,14 @@ from .drift import (
     drift_flow_figure,
     drift_headline,
     drift_kpi_table,
-    drift_kpi_tiles,
     drift_top_table,
     lag_matrix_figure,
     remediation_survival_figure,
+    report_labels,
     severity_type_heatmap,
 )
 from .escape import html_escape, is_missing, md_escape, table_slug
+from .explore import Explorer, explore
 from .html_table import INTERACTIVE_MIN_ROWS, MAX_ROWS, next_table_id, render_table, table_html, table_payload
 from .impact import (
     IMPACTED_TABLE_COLUMNS,
@@ -36,6 +37,7 @@ from .impact import (
     impact_summary_table,
     impacted_table,
 )
+from .kpi_cards import drift_kpi_tiles, show_kpi_cards
 from .overview import (
     absent_inputs_markdown,
     domain_runtime_figure,
@@ -46,7 +48,15 @@ from .overview import (
     services_crosstab,
     team_maturity_figure,
 )
-from .plan import burndown_figure, fence, plan_gantt, plan_markdown, service_markdown
+from .plan import (
+    burndown_figure,
+    fence,
+    plan_by_owner_html,
+    plan_gantt,
+    plan_markdown,
+    service_markdown,
+    show_plan_by_owner,
+)
 from .plotly_html import FIGURE_CONFIG, FIGURE_HEIGHT, figure_html, load_plotly, plotly_js
 from .quality import (
     attribution_figure,
@@ -77,6 +87,7 @@ __all__ = [
     "SEVERITY_COLORS",
     "TABLE_MIMETYPE",
     "TOP_ISSUE_COLUMNS",
+    "Explorer",
     "absent_inputs_markdown",
     "attribution_figure",
     "burndown_figure",
@@ -91,6 +102,7 @@ __all__ = [
     "drift_kpi_tiles",
     "drift_quality_figure",
     "drift_top_table",
+    "explore",
     "fence",
     "figure_html",
     "formulas_markdown",
@@ -109,19 +121,23 @@ __all__ = [
     "next_table_id",
     "overview_as_of_markdown",
     "overview_headline",
+    "plan_by_owner_html",
     "plan_gantt",
     "plan_markdown",
     "platform_figure",
     "plotly_js",
     "remediation_survival_figure",
     "render_table",
+    "report_labels",
     "service_inventory_table",
     "service_markdown",
     "services_crosstab",
     "severity_type_heatmap",
     "show_figure",
     "show_headline",
+    "show_kpi_cards",
     "show_markdown",
+    "show_plan_by_owner",
     "show_table",
     "sources_markdown",
     "sparklines_figure",

@@ -33,10 +33,10 @@ __all__ = [
     "drift_flow_figure",
     "drift_headline",
     "drift_kpi_table",
-    "drift_kpi_tiles",
     "drift_top_table",
     "lag_matrix_figure",
     "remediation_survival_figure",
+    "report_labels",
     "severity_type_heatmap",
 ]
 
@@ -213,10 +213,30 @@ def _severity_stack(x: Any, counts: pd.DataFrame, title: str, xaxis_title: str, 
     return fig
 
 
+def report_labels(times: Any) -> list[str]:
+    """Category labels for report times: the ISO week (``2025-W41``), with the UTC time when a week has two.
+
+    Examples
+    --------
+    >>> report_labels(pd.to_datetime(["2025-09-29T05:19:20Z", "2025-10-06T05:21:06Z", "2025-10-06T06:00:00Z"]))
+    ['2025-W40', '2025-W41 05:21', '2025-W41 06:00']
+    """
+    ts = pd.to_datetime(pd.Series(list(times)), utc=True)
+    weeks = [f"{t.isocalendar()[0]}-W{t.isocalendar()[1]:02d}" for t in ts]
+    counts = pd.Series(weeks).value_counts()
+    labels = [w if counts[w] == 1 else f"{w} {t.strftime('%H:%M')}" for w, t in zip(weeks, ts, strict=True)]
+    return [lab if labels.count(lab) == 1 else f"{lab} #{i}" for i, lab in enumerate(labels, 1)]
+
+
 def drift_backlog_figure(backlog: pd.DataFrame) -> Any:
-    """Open issues per report, stacked by severity."""
+    """Open issues per report (one bar per report, labelled by ISO week), stacked by severity."""
     title = "Open drift backlog per report, by severity (exempt issues excluded)"
-    return _severity_stack(backlog["report_time"], backlog, title, "report", 360)
+    labels = report_labels(backlog["report_time"])
+    fig = _severity_stack(labels, backlog, title, "report (ISO week)", 360)
+    when = [pd.Timestamp(t).strftime("%Y-%m-%d %H:%M UTC") for t in backlog["report_time"]]
+    fig.update_traces(customdata=when, hovertemplate="%{x} (%{customdata})<br>%{y} open<extra>%{fullData.name}</extra>")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
+    return fig
 
 
 def drift_age_figure(age: pd.DataFrame) -> Any:
@@ -281,13 +301,16 @@ def remediation_survival_figure(curves: pd.DataFrame) -> Any:
     return fig
 
 
-def _fmt(value: float, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _fmt(value: Any, unit: str) -> str:
+    """A KPI value as text: ``n/a`` when missing, shares in percent, days and rates to one decimal."""
+    if value is None or pd.isna(value):
         return "n/a"
     if unit == "share":
         return f"{value * 100:.1f}%"
     if unit == "days":
         return f"{value:.1f} d"
+    if unit == "issues/week":
+        return f"{value:.1f} /week"
     return f"{value:.2f}"
 
 
@@ -314,9 +337,7 @@ def drift_kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         target = r.target
         tmpl = _KPI_TARGET_TEXT.get(r.kpi)
         if tmpl and target is not None and not (isinstance(target, float) and math.isnan(target)):
-            shown = _fmt(target, "share" if r.unit == "share" else "")
-            if r.unit == "days":
-                shown = f"{target:g}"
+            shown = _fmt(target, "share") if r.unit == "share" else f"{target:g}"
             target_text = tmpl.format(shown)
         else:
             target_text = ""
@@ -325,50 +346,6 @@ def drift_kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             {"KPI": r.label, "value": _fmt(r.value, r.unit), "target": target_text, "status": status, "note": r.note}
         )
     return pd.DataFrame(rows, columns=["KPI", "value", "target", "status", "note"])
-
-
-def drift_kpi_tiles(kpis: pd.DataFrame) -> Any:
-    """One tile per KPI: its value, green when it meets the runbook target, red when it misses.
-
-    A KPI whose window mixes reports of two detectors stays grey and reads ``mixed sources``.
-    """
-    go = _go()
-    n = len(kpis)
-    cols = 3
-    rows = max(1, math.ceil(n / cols))
-    fig = go.Figure()
-    table = drift_kpi_table(kpis)
-    for i, (r, t) in enumerate(zip(kpis.itertuples(index=False), table.itertuples(index=False), strict=True)):
-        row, col = divmod(i, cols)
-        color = "#555" if pd.isna(r.met) else ("#1e8449" if bool(r.met) else "#c0392b")
-        value = r.value if not (isinstance(r.value, float) and math.isnan(r.value)) else None
-        number = {"font": {"color": color, "size": 36}}
-        if r.unit == "share":
-            number.update(suffix="%", valueformat=".1f")
-            value = None if value is None else value * 100
-        elif r.unit == "days":
-            number.update(suffix=" d", valueformat=".1f")
-        else:
-            number.update(suffix=" /wk" if r.unit == "issues/week" else "", valueformat=".2f")
-        sub = f"target {t.target}" if t.target else t.note
-        if _mixed(r):
-            sub = f"{sub} · mixed sources: not judged" if t.target else "mixed sources: not judged"
-        fig.add_trace(
-            go.Indicator(
-                mode="number",
-                value=value if value is not None else 0,
-                number=number if value is not None else {"font": {"color": "#999", "size": 20}, "suffix": " (n/a)"},
-                title={"text": f"{r.label}<br><span style='font-size:11px;color:#666'>{sub}</span>"},
-                domain={"row": row, "column": col},
-            )
-        )
-    fig.update_layout(
-        grid={"rows": rows, "columns": cols, "pattern": "independent"},
-        height=190 * rows,
-        margin={"l": 20, "r": 20, "t": 40, "b": 10},
-        title="Runbook KPIs vs targets",
-    )
-    return fig
 
 
 #: Columns of the most-urgent-issues table, in order.

@@ -30,13 +30,19 @@ import pandas as pd
 
 from ..core.severity import SEVERITIES
 from ..remediation.result import RemediationPlan
+from .drift import SEVERITY_COLORS
 from .escape import md_escape
+from .plan_owner import plan_by_owner_html, show_plan_by_owner
 
-__all__ = ["burndown_figure", "fence", "plan_gantt", "plan_markdown", "service_markdown"]
-
-#: Bar colour of each severity in the burn-down.
-_BURNDOWN_COLOURS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#1f77b4"}
-_AUTOMATION_COLOURS = {"automated": "#2ca02c", "approval": "#ff7f0e", "manual": "#d62728"}
+__all__ = [
+    "burndown_figure",
+    "fence",
+    "plan_by_owner_html",
+    "plan_gantt",
+    "plan_markdown",
+    "service_markdown",
+    "show_plan_by_owner",
+]
 
 
 def fence(text: str, lang: str = "") -> str:
@@ -160,7 +166,7 @@ def plan_markdown(plan: RemediationPlan, service: str | None = None) -> str:
 def plan_gantt(plan: RemediationPlan) -> Any:
     """A plotly Gantt chart: one bar per item on its scheduled day, by wave and service.
 
-    Bars are coloured by automation class; security fixes are marked with a hatched pattern;
+    Bars are coloured by severity (the colours of every drift figure); security fixes are hatched;
     dashed lines mark the as-of day and each severity's due date.
     """
     import plotly.graph_objects as go
@@ -173,8 +179,8 @@ def plan_gantt(plan: RemediationPlan) -> Any:
     rows = items.sort_values(["wave", "scheduled", "service", "id"], kind="mergesort")
     labels = [f"W{int(w)} · {s}" for w, s in zip(rows["wave"], rows["service"], strict=True)]
     order = list(dict.fromkeys(labels))
-    for cls in ("automated", "approval", "manual"):
-        sel = rows["automation"] == cls
+    for cls in SEVERITIES:
+        sel = rows["severity"] == cls
         if not sel.any():
             continue
         sub = rows[sel]
@@ -186,7 +192,7 @@ def plan_gantt(plan: RemediationPlan) -> Any:
                 x=[86_400_000] * len(sub),
                 base=[_day(d) for d in sub["scheduled"]],
                 marker={
-                    "color": _AUTOMATION_COLOURS[cls],
+                    "color": SEVERITY_COLORS[cls],
                     "pattern": {"shape": ["/" if x else "" for x in sub["security"]]},
                 },
                 customdata=list(
@@ -196,11 +202,13 @@ def plan_gantt(plan: RemediationPlan) -> Any:
                         sub["target"],
                         [_day(d) for d in sub["due"]],
                         sub["batch"],
+                        sub["automation"],
                         strict=True,
                     )
                 ),
                 hovertemplate="%{y}<br>%{customdata[0]} %{customdata[1]} → %{customdata[2]}"
-                "<br>%{customdata[4]} on %{base|%Y-%m-%d}, due %{customdata[3]}<extra>%{fullData.name}</extra>",
+                "<br>%{customdata[4]} on %{base|%Y-%m-%d}, due %{customdata[3]}, %{customdata[5]}"
+                "<extra>%{fullData.name}</extra>",
             )
         )
     fig.add_vline(x=_day(plan.as_of), line_dash="dot", line_color="grey")
@@ -214,7 +222,7 @@ def plan_gantt(plan: RemediationPlan) -> Any:
         xaxis={"type": "date", "title": "scheduled day"},
         yaxis={"categoryorder": "array", "categoryarray": order[::-1], "title": ""},
         height=max(320, 22 * len(order) + 140),
-        legend_title_text="automation",
+        legend_title_text="severity",
     )
     return fig
 
@@ -229,7 +237,7 @@ def burndown_figure(plan: RemediationPlan) -> Any:
     q_range = [max(0.0, float(q.min()) - 10.0), 100.0] if len(q) else [0.0, 100.0]
     fig = go.Figure()
     for sev in SEVERITIES:
-        colour = _BURNDOWN_COLOURS[sev]
+        colour = SEVERITY_COLORS[sev]
         fig.add_trace(go.Bar(name=f"{sev} open", x=x, y=b[sev].tolist(), marker_color=colour))
     if b["expected_quality"].notna().any():
         fig.add_trace(

@@ -94,15 +94,26 @@ def resolve_mode(cache: bool | str | None) -> str:
 def cache_folder(root: Path) -> Path:
     """Where the cache of the workspace at ``root`` lives.
 
-    ``$META254_CACHE_DIR/<first 16 hex of sha256(root path)>`` when the variable is set, else
-    ``root/.meta254-cache``.
+    ``$META254_CACHE_DIR/<digest>`` when the variable is set; else ``root/.meta254-cache`` when that
+    already exists (a cache made by an earlier version); else the user cache folder,
+    ``$XDG_CACHE_HOME/meta254/<digest>`` (``~/.cache`` without the variable), so a read-only workspace
+    works and the user's checkout stays clean. ``<digest>`` is the first 16 hex digits of the SHA-256 of
+    the workspace path.
 
     Examples
     --------
-    >>> cache_folder(Path("/ws")).as_posix() if "META254_CACHE_DIR" not in os.environ else "/ws/.meta254-cache"
-    '/ws/.meta254-cache'
+    >>> env = {k: os.environ.pop(k, None) for k in (ENV_DIR, "XDG_CACHE_HOME")}
+    >>> os.environ["XDG_CACHE_HOME"] = "/tmp/xdg"
+    >>> cache_folder(Path("/no/such/ws")).parent.as_posix()
+    '/tmp/xdg/meta254'
+    >>> _ = [os.environ.pop(k, None) or (v is not None and os.environ.__setitem__(k, v)) for k, v in env.items()]
     """
+    digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     base = os.environ.get(ENV_DIR, "").strip()
     if base:
-        return Path(base).expanduser() / hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return root / CACHE_DIRNAME
+        return Path(base).expanduser() / digest
+    legacy = root / CACHE_DIRNAME
+    if os.path.lexists(legacy):
+        return legacy
+    user = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(user).expanduser() / "meta254" / digest

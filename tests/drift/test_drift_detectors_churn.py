@@ -12,7 +12,8 @@ from meta254lib import cli, open_workspace
 from meta254lib.drift.flow import drift_flow
 from meta254lib.drift.history import issue_spells
 from meta254lib.drift.kpis import kpis, time_to_remediation
-from meta254lib.views.drift import drift_kpi_table, drift_kpi_tiles
+from meta254lib.views.drift import drift_kpi_table
+from meta254lib.views.kpi_cards import drift_kpi_tiles
 
 T = pd.to_datetime(["2025-09-01", "2025-09-08", "2025-09-15", "2025-09-22"], utc=True)
 
@@ -86,10 +87,10 @@ def test_kpis_on_a_window_that_mixes_detectors_are_not_judged():
     )
     table = drift_kpi_table(k.reset_index()).set_index("KPI")
     assert table.loc["Resolution rate", "status"] == "mixed sources"
-    tiles = drift_kpi_tiles(k.reset_index())
-    colors = {t.title.text.split("<br>")[0]: t.number.font.color for t in tiles.data}
-    assert colors["Resolution rate"] == "#555"
-    assert "mixed sources: not judged" in next(t.title.text for t in tiles.data if "Resolution" in t.title.text)
+    cards = drift_kpi_tiles(k.reset_index())  # HTML cards
+    resolution = cards.split("Resolution rate</div>", 1)[1].split('<div class="m254-kpi">', 1)[0]
+    assert 'data-status="mixed sources"' in resolution and "not judged: mixed sources" in resolution
+    assert 'data-status="met"' not in resolution
     # one detector only: judged as before
     same = kpis(h.assign(source="platform"), T[3], services=4, window_days=14).set_index("kpi")
     assert not same["mixed_sources"].any() and not pd.isna(same.loc["resolution_rate", "met"])

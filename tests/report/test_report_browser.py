@@ -153,6 +153,8 @@ def test_sample_report_page_in_chromium(browser, name):
             # figures in the notebook = figures drawn on the page
             nb_figures = (result.folder / page_result.ipynb).read_text().count('"application/vnd.plotly.v1+json"')
             assert visit.page.locator("div.plotly-graph-div .main-svg").count() >= nb_figures
+        if name == "index":  # the inputs table is in the collapsed "Downloads and provenance" section
+            visit.page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         interactive = _check_interactive_table(visit)
         if name == "index":
             assert interactive, "the index's input-files table should sort and filter"

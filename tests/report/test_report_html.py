@@ -56,7 +56,7 @@ def test_page_has_no_network_references(page):
 
 
 def test_page_loads_the_shared_plotly_and_draws_the_figure(page):
-    assert page.count('<script charset="utf-8" src="assets/plotly.min.js"></script>') == 1
+    assert page.count('<script charset="utf-8" defer="" src="assets/plotly.min.js"></script>') == 1
     assert '<link href="assets/meta254.css" rel="stylesheet"/>' in page
     assert 'id="m254-fig-1"' in page and "Plotly.newPlot" in page
     assert '"displaylogo": false' in page

@@ -174,7 +174,7 @@ def test_pages_are_offline_escaped_and_share_plotly(ok_run):
         assert "cdnjs" not in html and "cdn.plot.ly" not in html and "mathjax" not in html.lower()
         assert "<script>alert(1)" not in html
     alpha = (result.folder / "alpha.html").read_text()
-    assert alpha.count('<script charset="utf-8" src="assets/plotly.min.js"></script>') == 1
+    assert alpha.count('<script charset="utf-8" defer="" src="assets/plotly.min.js"></script>') == 1
     assert alpha.count('class="plotly-graph-div"') == 1
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in alpha
     assert '<a class="m254-home" href="index.html">' in alpha

@@ -103,7 +103,7 @@ def test_warm_open_hits_every_unit_and_equals_a_cold_open(ws_root, monkeypatch):
     assert second.cache_stats["hashed"] == 0  # unchanged files keep their digests without being read
     _assert_same(cold, got1)
     _assert_same(cold, got2)
-    folder = ws_root / ".meta254-cache"
+    folder = C.cache_folder(ws_root)
     assert (folder / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
     names = sorted(p.name for p in folder.glob("*.m254"))
     assert names[:3] == ["advisories.m254", "catalog.m254", "dependency_graph_diff.m254"]
@@ -179,7 +179,7 @@ def test_files_changed_just_before_hashing_are_hashed_again(ws_root):
 def test_recorded_digests_are_not_trusted_when_the_stat_differs(ws_root, monkeypatch):
     monkeypatch.setattr(C, "RACY_SECONDS", 0.0)
     _open_all(ws_root, cache=True)
-    store = C.WorkspaceCache(ws_root, ws_root / ".meta254-cache")
+    store = C.WorkspaceCache(ws_root, C.cache_folder(ws_root))
     known = store._load_known()
     assert len(known["catalog/service-index.yaml"][4]) == 64
     known["catalog/service-index.yaml"][3] += 1  # another inode: the digest must be computed again
@@ -197,7 +197,7 @@ def test_recorded_digests_are_not_trusted_when_the_stat_differs(ws_root, monkeyp
 def test_a_corrupt_unit_is_ignored_and_rewritten(ws_root, damage):
     _, cold = _open_all(ws_root, cache=False)
     _open_all(ws_root, cache=True)
-    unit = ws_root / ".meta254-cache" / "tables.m254"
+    unit = C.cache_folder(ws_root) / "tables.m254"
     data = bytearray(unit.read_bytes())
     if damage == "truncate":
         data = data[: len(data) // 2]
@@ -230,7 +230,7 @@ def test_a_corrupt_unit_is_ignored_and_rewritten(ws_root, damage):
 def test_corrupt_digest_table_is_ignored(ws_root):
     _, cold = _open_all(ws_root, cache=False)
     _open_all(ws_root, cache=True)
-    (ws_root / ".meta254-cache" / "files.m254").write_bytes(b"\x00{not a table")
+    (C.cache_folder(ws_root) / "files.m254").write_bytes(b"\x00{not a table")
     ws, got = _open_all(ws_root, cache=True)
     assert set(ws.cache_stats["units"].values()) == {"hit"}
     assert ws.cache_stats["hashed"] > 0
@@ -247,7 +247,7 @@ def test_cache_dir_variable_and_auto_mode(ws_root, tmp_path, monkeypatch):
     assert len(ws.services) == 24
     folder = Path(ws.cache_stats["folder"])
     assert folder.parent == tmp_path / "elsewhere" and (folder / "tables.m254").is_file()
-    assert not (ws_root / ".meta254-cache").exists()
+    assert not (ws_root / ".meta254-cache").exists()  # the checkout stays clean
     assert open_workspace(ws_root, cache=False).cache_stats is None
 
 
@@ -283,3 +283,14 @@ def test_graph_round_trip_keeps_attributes_and_adjacency_order(generated):
     u, v = next(iter(back.edges))
     assert back.succ[u][v] is back.pred[v][u]  # one attribute dict per edge, as networkx keeps it
     assert G.number_of_edges() > 20 and any(len(G.pred[n]) > 1 for n in G)
+
+
+def test_the_cache_defaults_to_the_user_cache_folder_and_leaves_the_checkout_clean(ws_root, tmp_path, monkeypatch):
+    monkeypatch.delenv(C.ENV_DIR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(C.ENV_MODE, "on")
+    ws = open_workspace(ws_root)
+    assert len(ws.services) == 24
+    folder = Path(ws.cache_stats["folder"])
+    assert folder.parent == tmp_path / "xdg" / "meta254" and (folder / "tables.m254").is_file()
+    assert not (ws_root / ".meta254-cache").exists()
