@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import EXIT_OK, ParameterError
-from .common import debug_option, run_command
+from .common import debug_option, run_command, shown_path
 
 __all__ = ["command", "parse_sizes"]
 
@@ -153,5 +153,5 @@ def command(
         click.echo(format_scaling(result["scaling"]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    click.echo(f"\nwritten: {out}")
+    click.echo(f"\nwritten: {shown_path(out)}")
     return EXIT_OK

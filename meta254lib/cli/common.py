@@ -49,6 +49,7 @@ from ..workspace.workspace import Workspace, open_workspace
 from .tables import text_table
 
 __all__ = [
+    "BASE_FORMATS",
     "as_of_option",
     "debug_option",
     "format_option",
@@ -60,6 +61,7 @@ __all__ = [
     "run_command",
     "scope_options",
     "scoped_services",
+    "shown_path",
     "table_options",
     "terminal_width",
     "to_json",
@@ -109,14 +111,6 @@ as_of_option = click.option(
     default=None,
     help="Analysis date (YYYY-MM-DD or ISO timestamp); default: the catalog's generated_at.",
 )
-_format = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
 
 
 def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
@@ -165,12 +159,58 @@ def scoped_services(ws: Workspace, team: str | None, domain: str | None) -> set[
     return keep
 
 
-def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``--format table|json|csv``, with the table options."""
-    return _format(table_options(fn))
+#: The output formats every command offers.
+BASE_FORMATS: tuple[str, ...] = ("table", "json", "csv")
+
+
+def format_option(
+    fn: Callable[..., Any] | None = None,
+    *,
+    extra: tuple[str, ...] | list[str] = (),
+    help_text: str = "Output format.",
+    table: bool = True,
+) -> Any:
+    """``--format table|json|csv[|extra...]`` (default ``table``), with the table options.
+
+    Used bare (``@format_option``) or as a factory (``@format_option(extra=("markdown",), help_text=...)``);
+    ``table=False`` leaves out ``--columns`` and ``--wide``.
+
+    Examples
+    --------
+    >>> @click.command()
+    ... @format_option(extra=("markdown",))
+    ... def cmd(fmt): click.echo(fmt)
+    >>> from click.testing import CliRunner
+    >>> CliRunner().invoke(cmd, ["--format", "markdown"]).output.strip()
+    'markdown'
+    """
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        option = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice([*BASE_FORMATS, *extra]),
+            default="table",
+            show_default=True,
+            help=help_text,
+        )
+        return option(table_options(f) if table else f)
+
+    return decorate if fn is None else decorate(fn)
 
 
 debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+
+
+def shown_path(path: Path | str) -> str:
+    """A path the CLI wrote, as it prints it: absolute (from the current folder), symbolic links kept.
+
+    Examples
+    --------
+    >>> Path(shown_path("reports/index.html")).is_absolute()
+    True
+    """
+    return os.path.abspath(os.fspath(path))
 
 
 def open_ws(path: Path | str) -> Workspace:

@@ -9,7 +9,7 @@ import click
 from ..core.clock import ISO_8601
 from ..core.errors import EXIT_OK
 from ..state.diff import diff_states, diff_summary
-from .common import debug_option, default_workspace, open_state, render, run_command, table_options
+from .common import debug_option, default_workspace, format_option, open_state, render, run_command
 
 __all__ = ["command"]
 
@@ -36,15 +36,7 @@ def _markdown(diff, title: str) -> str:
     default=None,
     help="With two dates: the workspace (default: $META254_WORKSPACE, else the current folder).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
-@table_options
+@format_option(extra=("markdown",))
 @debug_option
 @run_command
 def command(before: str, after: str, workspace: Path | None, fmt: str, debug: bool) -> int:

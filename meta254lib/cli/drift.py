@@ -27,6 +27,7 @@ from .common import (
     run_command,
     scope_options,
     scoped_services,
+    shown_path,
     workspace_option,
 )
 
@@ -106,7 +107,8 @@ def command(
         text = render(table, {}, fmt, title=_table_title(result.summary(), result.as_of))
         click.echo(text, nl=not text.endswith("\n"))
     if written is not None:
-        click.echo(f"wrote {written.relative_to(ws.root).as_posix()} and latest_drift_report.json", err=True)
+        latest = written.with_name("latest_drift_report.json")
+        click.echo(f"wrote {shown_path(written)} and {shown_path(latest)}", err=True)
     if fail_on:
         if result.counted[SEVERITY].map(severity_rank).le(SEVERITY_RANK[fail_on]).any():
             return EXIT_FINDINGS

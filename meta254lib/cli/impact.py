@@ -3,7 +3,9 @@
 ``impact`` output
     ``--format json``: ``changes``, ``summary``, ``impacted`` (sorted by distance, then service),
     ``same_domain_unreachable``, ``hits``, ``parameters`` and ``rollout`` (tests, waves, rollback,
-    teams). ``--format csv``: the impacted table. ``--format table``: a summary and the impacted table.
+    teams). ``--format csv``: the impacted table (``result.to_csv()`` in the library gives the same text).
+    ``--format table``: a summary and the impacted table. ``--format graphml|dot|mermaid``: the impacted
+    subgraph (:meth:`~meta254lib.impact.analysis.ImpactResult.subgraph`), written like ``graph``'s exports.
 ``graph`` output
     ``--format json``: ``structure`` (cycles, layering, forbidden, unauthorized externals, rankings,
     ...) and ``blast_radius`` for every service (sorted by blast radius descending, then service).
@@ -45,7 +47,6 @@ from .common import (
     run_command,
     scope_options,
     scoped_services,
-    table_options,
     workspace_option,
 )
 
@@ -122,7 +123,11 @@ def _impact_title(result: ImpactResult, plan: RolloutPlan) -> str:
     help="dependents: what the change breaks; dependencies: what the --service(s) depend on.",
 )
 @scope_options
-@format_option
+@format_option(
+    extra=EXPORT_FORMATS,
+    help_text="Output format; graphml, dot (clusters by domain) and mermaid write the impacted subgraph: "
+    "the changes, the impacted services and the first hop of each why-path.",
+)
 @debug_option
 @run_command
 def impact_command(
@@ -156,6 +161,8 @@ def impact_command(
     state = open_state(workspace, as_of)
     ws, rels = state.ws, parse_relations(relations)
     if direction == "dependencies":
+        if fmt in EXPORT_FORMATS:
+            raise ParameterError(f"--format {fmt} exports what a change impacts: use it with --direction dependents")
         return _dependencies(ws, changes, rels, max_depth, fmt, str(workspace))
     if no_drift:
         q = state.quality
@@ -171,10 +178,13 @@ def impact_command(
         )
     else:
         result = state.impact(changes, relations=rels, max_depth=max_depth)
+    scope = scoped_services(ws, team, domain)
+    if fmt in EXPORT_FORMATS:  # with --team/--domain: those services, their why-paths and the changes
+        click.echo(export_graph(result.subgraph(ws.graph, services=scope), fmt), nl=False)
+        return EXIT_OK
     plan = rollout_plan(ws.graph, result, teams=ws.teams)
     payload = {"workspace": str(workspace), **result.to_dict(), "rollout": plan.to_dict(), "sources": state.sources()}
     table = result.impacted if fmt == "csv" else result.impacted[list(IMPACTED_TABLE_COLUMNS)]
-    scope = scoped_services(ws, team, domain)
     if scope is not None:  # the whole blast radius is computed; the table lists the selected services
         table = table[table["service"].isin(scope)].reset_index(drop=True)
         payload["selected"] = table["service"].tolist()
@@ -212,15 +222,10 @@ def _dependencies(
 @click.option("--fail-on-findings", is_flag=True, help="Exit 1 when a structure check finds an error.")
 @click.option("--team", default=None, help="graphml/dot/mermaid: only this team's services.")
 @click.option("--domain", default=None, help="graphml/dot/mermaid: only this domain's services.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", *EXPORT_FORMATS]),
-    default="table",
-    show_default=True,
-    help="Output format; graphml, dot (clusters by domain) and mermaid export the graph of --relations.",
+@format_option(
+    extra=EXPORT_FORMATS,
+    help_text="Output format; graphml, dot (clusters by domain) and mermaid export the graph of --relations.",
 )
-@table_options
 @debug_option
 @run_command
 def graph_command(

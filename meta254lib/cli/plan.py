@@ -22,7 +22,16 @@ from ..core.severity import SEVERITIES
 from ..remediation.plan import plan_workspace
 from ..remediation.progress import track_progress
 from ..views.plan import plan_markdown
-from .common import as_of_option, debug_option, open_ws, render, run_command, to_json, workspace_option
+from .common import (
+    as_of_option,
+    debug_option,
+    format_option,
+    open_ws,
+    render,
+    run_command,
+    to_json,
+    workspace_option,
+)
 
 if TYPE_CHECKING:
     from ..remediation.result import RemediationPlan
@@ -86,13 +95,10 @@ def _csv_table(plan: RemediationPlan) -> pd.DataFrame:
     default=None,
     help="Leave out drift issues below this severity.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-    help="Output format; markdown is one checklist per service, ready to paste into an issue.",
+@format_option(
+    extra=("markdown",),
+    help_text="Output format; markdown is one checklist per service, ready to paste into an issue.",
+    table=False,
 )
 @click.option(
     "--progress",

@@ -1,7 +1,7 @@
 """``meta254 report``: run every report notebook and publish the weekly HTML report folder.
 
 Progress goes to stderr: a progress bar on a terminal, one plain line per page start and finish
-otherwise (cron, CI). The last line on stdout is the path of the report's ``index.html``. Exit code
+otherwise (cron, CI). The last line on stdout is the absolute path of the report's ``index.html``. Exit code
 0 when every page rendered, 1 when a page failed (the one-line summary names the first failure) or
 when some workspace files could not be used (the pages render without them and say so), 2 for an
 unusable catalog or options, an ``--out`` folder another run is writing into (without ``--wait``),
@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from ..core.errors import ReportError
-from .common import as_of_option, debug_option, run_command, workspace_option
+from .common import as_of_option, debug_option, run_command, shown_path, workspace_option
 
 if TYPE_CHECKING:
     from ..report.run_model import ProgressEvent
@@ -211,7 +211,7 @@ def command(
         )
     finally:
         printer.close()
-    index = _display_path(result.index)
+    index = shown_path(result.index)
     if not result.ok:
         click.echo(index)
         raise ReportError(f"{result.summary_line()}; failed report: {index}")
@@ -226,14 +226,6 @@ def command(
     if not quiet:
         click.echo(result.summary_line(), err=True)
         if verbose and result.latest is not None:
-            click.echo(f"{_display_path(result.latest)} -> {result.folder.name}", err=True)
+            click.echo(f"{shown_path(result.latest)} -> {result.folder.name}", err=True)
     click.echo(index)
     return 0
-
-
-def _display_path(path: Path) -> str:
-    """``path`` relative to the current directory when it is below it, else absolute."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..devtools.sample import DEFAULTS, MIN_SERVICES, generate_sample
-from .common import debug_option, run_command
+from .common import debug_option, run_command, shown_path
 
 __all__ = ["command"]
 
@@ -50,7 +50,7 @@ def command(out: Path, services: int, weeks: int, seed: int, end: str, internal_
     """Write a sample platform workspace: same arguments, byte-identical files."""
     s = generate_sample(out, services=services, weeks=weeks, seed=seed, end=end, internal_edges=internal_edges)
     click.echo(
-        f"wrote {s['out']}: {s['services']} services, {s['edges']} internal edges, {s['specs']} specs, "
+        f"wrote {shown_path(out)}: {s['services']} services, {s['edges']} internal edges, {s['specs']} specs, "
         f"{s['advisories']} advisories, {s['weeks']} weeks of drift reports and quality snapshots "
         f"({s['files']} files, {s['bytes'] / 1e6:.1f} MB, seed {s['seed']})"
     )

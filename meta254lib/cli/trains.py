@@ -24,7 +24,16 @@ import click
 
 from ..remediation.trains import release_trains
 from ..views.trains import train_gates_table, trains_headline, trains_markdown, trains_table
-from .common import as_of_option, debug_option, open_state, render, run_command, to_json, workspace_option
+from .common import (
+    as_of_option,
+    debug_option,
+    format_option,
+    open_state,
+    render,
+    run_command,
+    to_json,
+    workspace_option,
+)
 
 __all__ = ["command"]
 
@@ -55,14 +64,7 @@ def _detail(result: object, train: str) -> str:
 @workspace_option
 @as_of_option
 @click.option("--train", "train", default=None, help="Only this train (its name in release-trains.yaml).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(extra=("markdown",), table=False)
 @debug_option
 @run_command
 def command(workspace: Path, as_of: str | None, train: str | None, fmt: str, debug: bool) -> int:

@@ -155,6 +155,7 @@ def _stage_history(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 def _stage_graph(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     import networkx as nx
 
+    from ..graph.attrs import omitted_relations
     from ..graph.build import DEFAULT_RELATIONS, relation_view
     from ..graph.reach import blast_radius_all
     from ..workspace.workspace import open_workspace
@@ -175,7 +176,7 @@ def _stage_graph(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     agree = all(int(radius[n]) == ref[n] for n in chosen)
     n_edges = view.number_of_edges()
     sccs = [len(c) for c in nx.strongly_connected_components(view)]
-    omitted = G.graph.get("omitted_relations", {})
+    omitted = omitted_relations(G)
     return {
         "graph": {
             "ours_s": build.wall,

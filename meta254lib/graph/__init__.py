@@ -1,5 +1,6 @@
-"""The service graph: building it from the catalog (build), reachability (reach), rules and structure checks."""
+"""The service graph: building it from the catalog (build, attrs), reachability (reach), rules and structure checks."""
 
+from .attrs import LIST_SEPARATOR, attr_list, encode_list, omitted_relations
 from .build import CONTRACT_PAIR_LIMIT, DEFAULT_RELATIONS, RELATIONS, build_graph, parse_relations, relation_view
 from .reach import (
     ancestor_bits_of,
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_RELATIONS",
     "DEPLOY_RELATIONS",
     "GENERIC_DOMAIN_WORDS",
+    "LIST_SEPARATOR",
     "RELATIONS",
     "ForbiddenPattern",
     "StructureReport",
@@ -37,6 +39,7 @@ __all__ = [
     "ancestor_bits_of",
     "ancestor_bitsets",
     "ancestor_sets",
+    "attr_list",
     "blast_radius_all",
     "build_graph",
     "builtin_alias_notes",
@@ -46,7 +49,9 @@ __all__ = [
     "decode_bits",
     "domain_layers",
     "domain_matrix",
+    "encode_list",
     "forbidden_patterns",
+    "omitted_relations",
     "parse_relations",
     "random_dependency_graph",
     "relation_view",

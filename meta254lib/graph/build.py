@@ -11,9 +11,14 @@ Nodes are catalog services only. Edges run from the dependent to the dependency 
 ``shares_contract``
     ``a`` and ``b`` pin the same spec (any version), in both directions; the specs are in ``specs``.
 
-A :class:`networkx.DiGraph` holds one edge per ordered pair, so every edge carries ``relations`` (the
-sorted tuple of all relations between the pair) and ``relation`` (the primary one, by the precedence
+A :class:`networkx.DiGraph` holds one edge per ordered pair, so every edge carries ``relations`` (all
+relations between the pair, sorted) and ``relation`` (the primary one, by the precedence
 ``depends_on > consumes_event > shares_contract``).
+
+Every attribute is one GraphML can write (text, number or boolean), so ``nx.write_graphml(G, f)`` works
+as is: a list of names is one string, the items joined with ``|`` as the CSV outputs write lists
+(:func:`~meta254lib.graph.attrs.encode_list`); read them with :func:`~meta254lib.graph.attrs.attr_list`.
+A missing ``domain``, ``team``, ``maturity`` or ``runtime`` is no attribute (``.get`` gives None).
 
 Dependency targets that are not catalog services (``dangling``) and external technologies
 (``externals``, canonical names after alias resolution by the loader) are node attributes, never nodes.
@@ -29,8 +34,8 @@ Examples
 ...     {"service": "a", "target": "b", "kind": "internal"},
 ...     {"service": "a", "target": "redis", "kind": "external"}])
 >>> G = build_graph(services, deps, frame_from_records(EVENTS, []), frame_from_records(CONTRACTS, []))
->>> list(G.edges(data="relation")), G.nodes["a"]["externals"]
-([('a', 'b', 'depends_on')], ('redis',))
+>>> list(G.edges(data="relation")), G.nodes["a"]["externals"], attr_list(G.nodes["a"]["externals"])
+([('a', 'b', 'depends_on')], 'redis', ('redis',))
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from ..core.schema import (
     VERSION,
     require_columns,
 )
+from .attrs import attr_list, encode_list, omitted_relations
 
 __all__ = [
     "CONTRACT_PAIR_LIMIT",
@@ -79,7 +85,7 @@ DEFAULT_RELATIONS: tuple[str, ...] = ("depends_on", "consumes_event")
 #: Most ``shares_contract`` edges the workspace graph materialises. Every pair of services pinning the
 #: same spec is an edge in both directions, so the count grows with the square of the fleet: 10,000
 #: services pinning 52 specs make about 5.7 million edges (gigabytes in networkx). Above this limit
-#: the workspace graph leaves the relation out and says so (``G.graph["omitted_relations"]``).
+#: the workspace graph leaves the relation out and says so (:func:`~meta254lib.graph.attrs.omitted_relations`).
 CONTRACT_PAIR_LIMIT = 100_000
 
 _NODE_ATTRS = (DOMAIN, TEAM, MATURITY, RUNTIME)
@@ -168,18 +174,20 @@ def build_graph(
         :data:`~meta254lib.core.schema.CONTRACTS` rows (``service``, ``spec``, optional ``version``).
     max_contract_pairs : int, optional
         When the ``shares_contract`` relation would need more ordered pairs than this, it is left
-        out: no such edges, and ``G.graph["omitted_relations"]`` maps ``"shares_contract"`` to the
-        reason (:func:`relation_view` then refuses to select it). Default: no limit.
+        out: no such edges, and :func:`~meta254lib.graph.attrs.omitted_relations` maps ``"shares_contract"``
+        to the reason (``G.graph["omitted"]`` names it, ``G.graph["omitted_shares_contract"]`` says why;
+        :func:`relation_view` then refuses to select it). Default: no limit.
 
     Returns
     -------
     networkx.DiGraph
         Nodes are the services, in catalog order, with attributes ``domain``, ``team``, ``maturity``,
-        ``runtime`` (None when missing), ``externals`` and ``dangling`` (sorted tuples of unique names),
+        ``runtime`` (absent when missing), ``externals`` and ``dangling`` (sorted unique names),
         ``self_dependency`` (bool), ``contracts`` (sorted ``spec@version`` pins, ``spec`` alone when the
         version is empty), ``events_in`` and ``events_out`` (sorted event ids). Edges are
         dependent → dependency with ``relations``, ``relation``, ``events`` and ``specs``.
-        Rows naming a service that is not in ``services`` are ignored.
+        Lists are stored as ``|``-joined text (:func:`~meta254lib.graph.attrs.attr_list` reads them),
+        so the graph is GraphML-writable. Rows naming a service that is not in ``services`` are ignored.
 
     Raises
     ------
@@ -199,8 +207,8 @@ def build_graph(
     auth gateway shares_contract
     gateway auth shares_contract
     metrics gateway consumes_event
-    >>> G.edges["metrics", "gateway"]["events"]
-    ('m.c.v1',)
+    >>> G.edges["metrics", "gateway"]["events"], G.edges["auth", "gateway"]["specs"]
+    ('m.c.v1', 'core')
     """
     require_columns(services, SERVICES, [SERVICE])
     require_columns(dependencies, DEPENDENCIES, [SERVICE, TARGET, KIND])
@@ -215,7 +223,8 @@ def build_graph(
     pinners, pins = _contract_pins(contracts, known)
     omitted = _omitted_contracts(pinners, max_contract_pairs)
     if omitted:
-        G.graph["omitted_relations"] = omitted
+        G.graph["omitted"] = encode_list(omitted)
+        G.graph.update({f"omitted_{r}": why for r, why in omitted.items()})
         pinners = {}
     spec_labels = _contract_pairs(pinners)
     G.add_nodes_from(_node_facts(list(G.nodes), deps, pins, events_of))
@@ -232,7 +241,7 @@ def _service_nodes(services: pd.DataFrame) -> list[tuple[Any, dict[str, Any]]]:
         if name is None or name in seen:
             continue
         seen.add(name)
-        nodes.append((name, {a: column[i] for a, column in attrs}))
+        nodes.append((name, {a: column[i] for a, column in attrs if column[i] is not None}))
     return nodes
 
 
@@ -335,12 +344,12 @@ def _node_facts(
         (
             n,
             {
-                "externals": tuple(sorted(deps.externals.get(n, ()))),
-                "dangling": tuple(sorted(deps.dangling.get(n, ()))),
+                "externals": encode_list(sorted(deps.externals.get(n, ()))),
+                "dangling": encode_list(sorted(deps.dangling.get(n, ()))),
                 "self_dependency": n in deps.self_dep,
-                "contracts": tuple(sorted(pins.get(n, ()))),
-                "events_in": tuple(sorted(events_of.get((n, "in"), ()))),
-                "events_out": tuple(sorted(events_of.get((n, "out"), ()))),
+                "contracts": encode_list(sorted(pins.get(n, ()))),
+                "events_in": encode_list(sorted(events_of.get((n, "in"), ()))),
+                "events_out": encode_list(sorted(events_of.get((n, "out"), ()))),
             },
         )
         for n in nodes
@@ -353,7 +362,7 @@ def _edges(
     spec_labels: Mapping[tuple[str, str], set[str]],
 ) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Every edge, sorted by (dependent, dependency), with its relations, primary relation, events and specs."""
-    shapes: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}  # relations present -> (primary, sorted)
+    shapes: dict[tuple[str, ...], tuple[str, str]] = {}  # relations present -> (primary, sorted and encoded)
     for u, v in sorted(depends.union(event_labels, spec_labels)):
         key = (u, v)
         ev, sp = event_labels.get(key), spec_labels.get(key)
@@ -361,7 +370,7 @@ def _edges(
             r for r, has in zip(RELATIONS, (key in depends, ev is not None, sp is not None), strict=True) if has
         )
         if present not in shapes:
-            shapes[present] = (present[0], tuple(sorted(present)))
+            shapes[present] = (present[0], encode_list(sorted(present)))
         primary, ordered = shapes[present]
         yield (
             u,
@@ -369,8 +378,8 @@ def _edges(
             {
                 "relation": primary,
                 "relations": ordered,
-                "events": tuple(sorted(ev)) if ev else (),
-                "specs": tuple(sorted(sp)) if sp else (),
+                "events": encode_list(sorted(ev)) if ev else "",
+                "specs": encode_list(sorted(sp)) if sp else "",
             },
         )
 
@@ -395,7 +404,8 @@ def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
     Raises
     ------
     ParameterError
-        For an unknown relation name, or one the graph left out (``G.graph["omitted_relations"]``).
+        For an unknown relation name, or one the graph left out
+        (:func:`~meta254lib.graph.attrs.omitted_relations`).
 
     Examples
     --------
@@ -407,13 +417,13 @@ def relation_view(G: nx.DiGraph, relations: str | Iterable[str] | None = DEFAULT
     ([('a', 'b')], ['a', 'b', 'c'])
     """
     chosen = frozenset(parse_relations(relations))
-    omitted = {r: why for r, why in G.graph.get("omitted_relations", {}).items() if r in chosen}
+    omitted = {r: why for r, why in omitted_relations(G).items() if r in chosen}
     if omitted:
         raise ParameterError(
             "; ".join(f"relation {r!r} is not available for this graph: {why}" for r, why in sorted(omitted.items()))
         )
 
     def keep(u: str, v: str) -> bool:
-        return not chosen.isdisjoint(G.edges[u, v].get("relations", ()))
+        return not chosen.isdisjoint(attr_list(G.edges[u, v].get("relations")))
 
     return nx.subgraph_view(G, filter_edge=keep)

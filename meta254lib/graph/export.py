@@ -1,8 +1,10 @@
 """The service graph in the formats other tools read: GraphML, Graphviz DOT and Mermaid.
 
-Every export works on a copy whose attributes are plain text, numbers or booleans (a tuple becomes its
-items joined with ``|``, as the CSV outputs write lists), so ``nx.read_graphml`` reads it back. Edges are
-styled by relation; DOT groups services in one cluster per domain.
+The workspace graph already carries only attributes GraphML can write (lists are ``|``-joined text, see
+:mod:`meta254lib.graph.attrs`); a graph built by hand is exported from a copy made plain the same way
+(:func:`plain_graph`), so ``nx.read_graphml`` reads every export back. Edges are styled by relation; DOT
+groups services in one cluster per domain. Impact results export their impacted subgraph through the
+same functions (:meth:`meta254lib.impact.analysis.ImpactResult.subgraph`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from ..core.names import check_name
+from .attrs import encode_list
 from .build import parse_relations, relation_view
 
 __all__ = ["EXPORT_FORMATS", "export_graph", "plain_graph", "select_services"]
@@ -24,12 +27,17 @@ _STYLE = {
     "depends_on": {"dot": "solid", "mermaid": "-->"},
     "consumes_event": {"dot": "dashed", "mermaid": "-.->"},
     "shares_contract": {"dot": "dotted", "mermaid": "---"},
+    # the hops of an impact subgraph into a spec or an external change
+    "pins_spec": {"dot": "bold", "mermaid": "==>"},
+    "uses_external": {"dot": "bold", "mermaid": "==>"},
 }
 
 
 def _plain(value: object) -> str | int | float | bool:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return "|".join(str(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return encode_list(sorted(value, key=str))
+    if isinstance(value, (list, tuple)):
+        return encode_list(value)
     if isinstance(value, (bool, int, float, str)):
         return value
     return "" if value is None else str(value)
@@ -77,35 +85,59 @@ def select_services(
     return nx.DiGraph(H.subgraph(keep))
 
 
-def _ident(name: object) -> str:
-    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+def _idents(names: list[object]) -> dict[object, str]:
+    """A Mermaid id per node: ``n_`` and the name with other characters as ``_``, made unique by a suffix."""
+    ids: dict[object, str] = {}
+    taken: set[str] = set()
+    for n in names:
+        base = "n_" + re.sub(r"[^A-Za-z0-9_]", "_", str(n))
+        ident, k = base, 2
+        while ident in taken:
+            ident, k = f"{base}_{k}", k + 1
+        taken.add(ident)
+        ids[n] = ident
+    return ids
+
+
+def _dot_text(value: object) -> str:
+    """A DOT double-quoted string body: backslashes and quotes escaped, line breaks as spaces."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _mermaid_text(value: object) -> str:
+    """A Mermaid label: quotes and the characters that end a label as entity codes."""
+    return str(value).replace('"', "#quot;").replace("|", "#124;").replace("\n", " ")
 
 
 def _dot(G: nx.DiGraph) -> str:
     lines = ["digraph services {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     by_domain: dict[str, list[str]] = {}
     for n, d in sorted(G.nodes(data=True), key=lambda x: str(x[0])):
-        by_domain.setdefault(str(d.get("domain") or "unknown"), []).append(str(n))
+        group = d.get("domain") or ("changes" if d.get("changed") else "unknown")
+        attrs = " [style=filled, fillcolor=mistyrose]" if d.get("changed") else ""
+        by_domain.setdefault(str(group), []).append(f'"{_dot_text(n)}"{attrs}')
     for i, (domain, names) in enumerate(sorted(by_domain.items())):
-        lines.append(f'  subgraph cluster_{i} {{ label="{domain}";')
-        lines += [f'    "{n}";' for n in names]
+        lines.append(f'  subgraph cluster_{i} {{ label="{_dot_text(domain)}";')
+        lines += [f"    {n};" for n in names]
         lines.append("  }")
     for u, v, d in sorted(G.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
         rel = str(d.get("relation", "depends_on"))
         style = _STYLE.get(rel, _STYLE["depends_on"])["dot"]
-        lines.append(f'  "{u}" -> "{v}" [style={style}, label="{rel}"];')
+        lines.append(f'  "{_dot_text(u)}" -> "{_dot_text(v)}" [style={style}, label="{_dot_text(rel)}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def _mermaid(G: nx.DiGraph) -> str:
     lines = ["flowchart LR"]
-    for n in sorted(G.nodes, key=str):
-        lines.append(f'  {_ident(n)}["{n}"]')
+    names = sorted(G.nodes, key=str)
+    ids = _idents(names)
+    for n in names:
+        lines.append(f'  {ids[n]}["{_mermaid_text(n)}"]')
     for u, v, d in sorted(G.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
         rel = str(d.get("relation", "depends_on"))
         arrow = _STYLE.get(rel, _STYLE["depends_on"])["mermaid"]
-        lines.append(f"  {_ident(u)} {arrow}|{rel}| {_ident(v)}")
+        lines.append(f"  {ids[u]} {arrow}|{_mermaid_text(rel)}| {ids[v]}")
     return "\n".join(lines) + "\n"
 
 

@@ -55,6 +55,7 @@ import pandas as pd
 
 from ..core.records import json_records
 from ..core.schema import DOMAIN, SERVICE, SEVERITY, STRUCTURE_FINDINGS, TEAM
+from .attrs import attr_list
 from .build import DEFAULT_RELATIONS, parse_relations, relation_view
 from .rules import (
     DEPLOY_RELATIONS,
@@ -482,7 +483,7 @@ def _unauthorized(
     unauth_rows: list[dict[str, Any]] = []
     if allowed is not None:
         for n in G.nodes:
-            for ext in G.nodes[n].get("externals", ()):
+            for ext in attr_list(G.nodes[n].get("externals")):
                 canon = canonical_external(ext, aliases)
                 if canon not in allowed:
                     unauth_rows.append(

@@ -48,7 +48,7 @@ import networkx as nx
 import pandas as pd
 
 from ..core.errors import ParameterError
-from ..core.records import json_records, json_value
+from ..core.records import csv_text, json_records, json_value
 from ..core.reprs import summary_html, summary_text
 from ..core.schema import DOMAIN, IMPACT_CHANGES, IMPACTED, MATURITY, SERVICE, TEAM
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
@@ -107,6 +107,41 @@ class ImpactResult:
         numbers = {k: s[k] for k in ("weighted_blast_radius", "max_depth", "as_of", "drift_source") if k in s}
         cols = [c for c in ("service", "distance", "why", "team") if c in self.impacted.columns]
         return head, numbers, self.impacted[cols]
+
+    def subgraph(self, G: nx.DiGraph, *, edges: str = "why", services: Iterable[Any] | None = None) -> nx.DiGraph:
+        """The changes, impacted services and why-path edges as a GraphML-writable graph.
+
+        See :func:`~meta254lib.impact.subgraph.impact_subgraph` (``G`` is the graph the analysis ran on);
+        export it with :func:`~meta254lib.graph.export.export_graph` (GraphML, DOT, Mermaid).
+
+        Examples
+        --------
+        >>> G = nx.DiGraph([("b", "a")]); nx.set_edge_attributes(G, "depends_on", "relations")
+        >>> sorted(analyse_impact(G, "service:a").subgraph(G).edges)
+        [('b', 'a')]
+        """
+        from .subgraph import impact_subgraph
+
+        return impact_subgraph(self, G, edges=edges, services=services)
+
+    def to_csv(self, table: str = "impacted") -> str:
+        """One table as CSV text, lists joined with ``|`` exactly as ``meta254 impact --format csv`` writes them.
+
+        ``table`` is ``impacted`` (the CLI's CSV), ``changes``, ``same_domain`` or ``hits``. Use this (or
+        :func:`meta254lib.core.records.csv_text`) rather than ``DataFrame.to_csv``, which writes tuples
+        as Python text.
+
+        Examples
+        --------
+        >>> G = nx.DiGraph([("b", "a")]); nx.set_edge_attributes(G, "depends_on", "relations")
+        >>> print(analyse_impact(G, "service:a").to_csv().splitlines()[1].split(",")[:4])
+        ['b', '1', 'b|a', 'depends_on']
+        """
+        frames = {"impacted": self.impacted, "changes": self.changes, "same_domain": self.same_domain}
+        frames["hits"] = self.hits
+        if table not in frames:
+            raise ParameterError(f"unknown table {table!r}: expected one of {', '.join(frames)}")
+        return csv_text(frames[table])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``changes``, ``summary``, ``impacted``, ``same_domain_unreachable``, ``hits``,

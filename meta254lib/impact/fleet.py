@@ -52,6 +52,7 @@ import pandas as pd
 
 from ..core.errors import ParameterError, UnknownServiceError
 from ..core.schema import FLEET_IMPACT, MATURITY, SERVICE, TEAM, frame_from_records
+from ..graph.attrs import attr_list
 from ..graph.build import DEFAULT_RELATIONS, parse_relations, relation_view
 from ..graph.reach import ancestor_bits_of, decode_bits
 from .changes import CONTRACT_HOPS
@@ -261,7 +262,7 @@ def _chosen_edges(
     preds: list[list[int]] = [[] for _ in index]
     hop: dict[tuple[int, int], str] = {}
     for u, v, data in G.edges(data=True):
-        rels = data.get("relations", ())
+        rels = attr_list(data.get("relations"))
         if keep.isdisjoint(rels):
             continue
         iu, iv = index[u], index[v]

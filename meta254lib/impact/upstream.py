@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..core.columns import DOMAIN, SERVICE, TEAM
 from ..core.errors import UnknownServiceError
+from ..graph.attrs import attr_list
 from ..graph.build import DEFAULT_RELATIONS, parse_relations
 
 __all__ = ["DEPENDENCY_COLUMNS", "dependencies_of"]
@@ -65,7 +66,8 @@ def dependencies_of(
         if max_depth is not None and dist[u] >= max_depth:
             continue
         for v in sorted(G.successors(u), key=str):
-            rels = [r for r in G.edges[u, v].get("relations", (G.edges[u, v].get("relation"),)) if r in chosen]
+            edge = G.edges[u, v]
+            rels = [r for r in attr_list(edge.get("relations", (edge.get("relation"),))) if r in chosen]
             if v in dist or not rels:
                 continue
             dist[v] = dist[u] + 1

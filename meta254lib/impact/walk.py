@@ -9,6 +9,7 @@ from typing import Any
 import networkx as nx
 
 from ..core.errors import UnknownServiceError
+from ..graph.attrs import attr_list
 from ..graph.rules import canonical_external
 from .changes import ORIGIN_HOP, Change
 
@@ -38,7 +39,8 @@ def walk_dependents(
     Parameters
     ----------
     G : networkx.DiGraph
-        Edges dependent → dependency, each with a ``relations`` tuple.
+        Edges dependent → dependency, each with ``relations`` (encoded text or a tuple, see
+        :func:`~meta254lib.graph.attrs.attr_list`).
     starts : sequence
         The services hit first.
     start_dist : int
@@ -69,7 +71,7 @@ def walk_dependents(
     dist = dict.fromkeys(starts, start_dist)
     parent: dict[Any, Any] = dict.fromkeys(starts)
     hop: dict[Any, str] = {}
-    hop_of: dict[tuple, str] = {}  # relations of an edge -> its hop
+    hop_of: dict[Any, str | None] = {}  # relations attribute of an edge -> its hop (None: not chosen)
     frontier = sorted(dist, key=key)
     order = list(frontier)
     d = start_dist
@@ -83,16 +85,19 @@ def walk_dependents(
                 if p in dist:
                     continue
                 attrs = into[p]
-                rels = attrs.get("relations", ())
-                if wanted.isdisjoint(rels):
+                raw = attrs.get("relations", "")
+                if type(raw) is not str and not isinstance(raw, (tuple, frozenset)):
+                    raw = attr_list(raw)  # a list or set on a graph built by hand
+                if raw in hop_of:
+                    h = hop_of[raw]
+                else:
+                    rels = attr_list(raw)
+                    h = None if wanted.isdisjoint(rels) else next((r for r in chosen if r in rels), None)
+                    hop_of[raw] = h
+                if h is None:
                     continue
                 dist[p] = d + 1
                 parent[p] = u
-                h = hop_of.get(rels) if type(rels) is tuple else None
-                if h is None:
-                    h = next((r for r in chosen if r in rels), attrs.get("relation", "depends_on"))
-                    if type(rels) is tuple:
-                        hop_of[rels] = h
                 hop[p] = h
                 nxt.append(p)
         frontier = sorted(nxt, key=key)
@@ -148,7 +153,7 @@ def _spec_hits(G: nx.DiGraph, change: Change) -> dict[str, Any]:
     """The pinners of a spec: ``direct``, ``pinned`` and ``note``."""
     pins = []
     for n in G.nodes:
-        for pin in G.nodes[n].get("contracts", ()):
+        for pin in attr_list(G.nodes[n].get("contracts")):
             spec, _, ver = str(pin).partition("@")
             if spec == change.name:
                 pins.append((n, ver))
@@ -166,8 +171,8 @@ def _spec_hits(G: nx.DiGraph, change: Change) -> dict[str, Any]:
 
 def _event_hits(G: nx.DiGraph, change: Change) -> dict[str, Any]:
     """The consumers (``direct``) and producers of an event, and a ``note`` on what is missing."""
-    consumers = sorted((n for n in G.nodes if change.name in G.nodes[n].get("events_in", ())), key=str)
-    producers = sorted((n for n in G.nodes if change.name in G.nodes[n].get("events_out", ())), key=str)
+    consumers = sorted((n for n in G.nodes if change.name in attr_list(G.nodes[n].get("events_in"))), key=str)
+    producers = sorted((n for n in G.nodes if change.name in attr_list(G.nodes[n].get("events_out"))), key=str)
     notes = []
     if not producers:
         notes.append("no producer in the catalog")
@@ -180,7 +185,11 @@ def _external_hits(G: nx.DiGraph, change: Change, aliases: Mapping[str, str] | N
     """The users of an external technology after alias resolution: ``direct``, ``note`` and ``canonical``."""
     canon = canonical_external(change.name, aliases)
     users = sorted(
-        (n for n in G.nodes if canon in {canonical_external(e, aliases) for e in G.nodes[n].get("externals", ())}),
+        (
+            n
+            for n in G.nodes
+            if canon in {canonical_external(e, aliases) for e in attr_list(G.nodes[n].get("externals"))}
+        ),
         key=str,
     )
     notes = []
@@ -222,7 +231,7 @@ def misfiled_dependents(G: nx.DiGraph, reached: Iterable[Any]) -> dict[Any, tupl
     for n, externals in G.nodes(data="externals"):
         if n in seen:
             continue
-        for e in externals or ():
+        for e in attr_list(externals):
             if e in seen and e != n:
                 found.setdefault(e, set()).add(n)
     return {t: tuple(sorted(found[t], key=str)) for t in sorted(found, key=str)}

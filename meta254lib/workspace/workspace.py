@@ -393,7 +393,7 @@ class Workspace:
 
         ``shares_contract`` edges are materialised up to :data:`meta254lib.graph.build.CONTRACT_PAIR_LIMIT`
         ordered pairs; a fleet whose shared pins exceed that gets a graph without the relation, and
-        ``G.graph["omitted_relations"]`` says why.
+        :func:`meta254lib.graph.attrs.omitted_relations` says why.
         """
         from ..graph.build import CONTRACT_PAIR_LIMIT, build_graph
 

@@ -7,6 +7,7 @@ import pytest
 
 from meta254lib.core.errors import ParameterError, SchemaError
 from meta254lib.core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, frame_from_records
+from meta254lib.graph.attrs import attr_list
 from meta254lib.graph.build import DEFAULT_RELATIONS, RELATIONS, build_graph, parse_relations, relation_view
 
 
@@ -70,16 +71,17 @@ def test_nodes_are_services_with_attributes():
     assert gw["team"] == "access"
     assert gw["maturity"] == "beta"
     assert gw["runtime"] == "go"
-    assert gw["externals"] == ("postgresql", "redis")
-    assert gw["dangling"] == ("connectors",)
+    assert gw["externals"] == "postgresql|redis"
+    assert attr_list(gw["externals"]) == ("postgresql", "redis")
+    assert gw["dangling"] == "connectors"
     assert gw["self_dependency"] is False
-    assert G.nodes["metrics"]["runtime"] is None
+    assert "runtime" not in G.nodes["metrics"] and G.nodes["metrics"].get("runtime") is None
     assert G.nodes["search"]["self_dependency"] is True
-    assert gw["contracts"] == ("auth-core@2.0.0",)
-    assert gw["events_in"] == ("auth.x.y.v1",)
-    assert gw["events_out"] == ("metrics.request.count.v1",)
-    assert G.nodes["metrics"]["events_in"] == ("metrics.request.count.v1", "nobody.produces.this.v1")
-    assert G.nodes["metrics"]["contracts"] == ()
+    assert gw["contracts"] == "auth-core@2.0.0"
+    assert gw["events_in"] == "auth.x.y.v1"
+    assert gw["events_out"] == "metrics.request.count.v1"
+    assert attr_list(G.nodes["metrics"]["events_in"]) == ("metrics.request.count.v1", "nobody.produces.this.v1")
+    assert G.nodes["metrics"]["contracts"] == "" and attr_list(G.nodes["metrics"]["contracts"]) == ()
     assert "connectors" not in G and "redis" not in G and "ghost" not in G
 
 
@@ -92,18 +94,19 @@ def test_edges_merge_relations_with_primary():
         ("metrics", "gateway"),
     ]
     e = G.edges["gateway", "auth"]
-    assert e["relations"] == ("consumes_event", "depends_on", "shares_contract")
+    assert e["relations"] == "consumes_event|depends_on|shares_contract"
+    assert attr_list(e["relations"]) == ("consumes_event", "depends_on", "shares_contract")
     assert e["relation"] == "depends_on"
-    assert e["events"] == ("auth.x.y.v1",)
-    assert e["specs"] == ("auth-core",)
+    assert e["events"] == "auth.x.y.v1"
+    assert e["specs"] == "auth-core"
     back = G.edges["auth", "gateway"]
-    assert back["relations"] == ("shares_contract",)
+    assert back["relations"] == "shares_contract"
     assert back["relation"] == "shares_contract"
-    assert back["events"] == ()
+    assert back["events"] == ""
     m = G.edges["metrics", "gateway"]
     assert m["relation"] == "consumes_event"
-    assert m["events"] == ("metrics.request.count.v1",)
-    assert G.edges["gateway", "metrics"]["relations"] == ("depends_on",)
+    assert m["events"] == "metrics.request.count.v1"
+    assert G.edges["gateway", "metrics"]["relations"] == "depends_on"
     assert nx.number_of_selfloops(G) == 0
 
 
@@ -112,7 +115,7 @@ def test_empty_tables_give_isolated_nodes():
     empty = [frame_from_records(t, []) for t in (DEPENDENCIES, EVENTS, CONTRACTS)]
     G = build_graph(services, *empty)
     assert G.number_of_nodes() == 4 and G.number_of_edges() == 0
-    assert G.nodes["auth"]["externals"] == () and G.nodes["auth"]["dangling"] == ()
+    assert G.nodes["auth"]["externals"] == "" and G.nodes["auth"]["dangling"] == ""
 
 
 def test_missing_column_raises_schema_error():

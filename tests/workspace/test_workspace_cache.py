@@ -15,6 +15,7 @@ import pytest
 from meta254lib.core.errors import ParameterError
 from meta254lib.core.schema import CONTRACTS, DEPENDENCIES, EVENTS, SERVICES, frame_from_records
 from meta254lib.devtools.sample import generate_sample
+from meta254lib.graph.attrs import omitted_relations
 from meta254lib.graph.build import build_graph, relation_view
 from meta254lib.workspace import cache as C
 from meta254lib.workspace.codec import decode_value, encode_value
@@ -260,8 +261,8 @@ def test_graph_leaves_out_a_contract_clique_above_the_limit():
     full = build_graph(services, deps, events, contracts)
     assert full.number_of_edges() == 30 and "omitted_relations" not in full.graph
     G = build_graph(services, deps, events, contracts, max_contract_pairs=29)
-    assert list(G.edges(data="relations")) == [("s1", "s0", ("depends_on",))]
-    assert G.graph["omitted_relations"]["shares_contract"].startswith("30 ordered pairs")
+    assert list(G.edges(data="relations")) == [("s1", "s0", "depends_on")]
+    assert omitted_relations(G)["shares_contract"].startswith("30 ordered pairs")
     assert list(relation_view(G, "depends_on").edges) == [("s1", "s0")]
     with pytest.raises(ParameterError, match="'shares_contract' is not available"):
         relation_view(G, "depends_on,shares_contract")
