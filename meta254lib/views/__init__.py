@@ -34,9 +34,11 @@ from .impact import (
     domain_matrix_figure,
     impact_figure,
     impact_headline,
+    impact_sources_markdown,
     impact_summary_table,
     impacted_table,
 )
+from .impact_explorer import explorer_html, explorer_payload, show_impact_explorer, workspace_explorer_payload
 from .kpi_cards import drift_kpi_tiles, show_kpi_cards
 from .overview import (
     absent_inputs_markdown,
@@ -103,6 +105,8 @@ __all__ = [
     "drift_quality_figure",
     "drift_top_table",
     "explore",
+    "explorer_html",
+    "explorer_payload",
     "fence",
     "figure_html",
     "formulas_markdown",
@@ -110,6 +114,7 @@ __all__ = [
     "html_escape",
     "impact_figure",
     "impact_headline",
+    "impact_sources_markdown",
     "impact_summary_table",
     "impacted_table",
     "input_files_table",
@@ -135,6 +140,7 @@ __all__ = [
     "severity_type_heatmap",
     "show_figure",
     "show_headline",
+    "show_impact_explorer",
     "show_kpi_cards",
     "show_markdown",
     "show_plan_by_owner",
@@ -154,4 +160,5 @@ __all__ = [
     "trends_headline",
     "what_if_figure",
     "what_if_summary",
+    "workspace_explorer_payload",
 ]

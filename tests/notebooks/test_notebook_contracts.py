@@ -185,7 +185,7 @@ def _impact_setup(tmp_path: Path, make_ws: Callable[..., Path]) -> dict[str, Any
 def _impact_check(runs: list[Any]) -> None:
     nb = runs[0]
     assert _headline(nb) == (
-        "service:auth impacts 3 services (weighted 3.125) in 2 domains, up to 2 hops away: severity high. "
+        "service:auth impacts 3 services (weighted 3.1) in 2 domains, up to 2 hops away: severity high. "
         "Team data: 1 impacted service."
     )
     tables = _tables(nb)
@@ -194,6 +194,12 @@ def _impact_check(runs: list[Any]) -> None:
     title = figures[0]["layout"]["title"]["text"]
     assert title == "Impact of service:auth: 3 services impacted (showing the nearest 2)"
     assert json.dumps(tables["impacted_team"]).count("etl -depends_on-> gateway -depends_on-> auth") == 1
+    # the offline explorer: its payload opens on the page's change and names every service
+    explorer = [h for h in _outputs(nb, "text/html") if 'class="m254-impx"' in h]
+    assert len(explorer) == 1
+    payload = json.loads(explorer[0].split('type="application/json"')[1].split(">", 1)[1].split("</script>")[0])
+    assert payload["initial"] == "service:auth"
+    assert payload["services"] == ["auth", "entitlements", "etl", "gateway"]
 
 
 def _snapshot(when: str, covs: dict[str, float]) -> dict:
