@@ -53,8 +53,14 @@ class Blobs:
 _MASKED = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64", "boolean"}
 
 
-def _str_dtype(kind: str) -> pd.StringDtype:
-    return pd.StringDtype("python", na_value=np.nan) if kind == "str" else pd.StringDtype("python")
+#: The string storages a text column may have (pandas picks ``pyarrow`` when pyarrow is installed).
+_STORAGES = ("python", "pyarrow")
+
+
+def _str_dtype(kind: str, storage: str = "python") -> pd.StringDtype:
+    if storage not in _STORAGES:
+        raise CacheCorrupt(f"unknown string storage {storage!r}")
+    return pd.StringDtype(storage, na_value=np.nan) if kind == "str" else pd.StringDtype(storage)
 
 
 def encode_frame(df: pd.DataFrame, blobs: Blobs) -> dict[str, Any]:
@@ -78,9 +84,10 @@ def encode_frame(df: pd.DataFrame, blobs: Blobs) -> dict[str, Any]:
         dtype = s.dtype
         spec: dict[str, Any] = {"name": name, "dtype": str(dtype)}
         if isinstance(dtype, pd.StringDtype):
-            if dtype.storage != "python":
+            if dtype.storage not in _STORAGES:
                 raise Uncacheable(f"string storage {dtype.storage}")
             spec["enc"] = "text"
+            spec["storage"] = dtype.storage
             spec["kind"] = "str" if dtype.na_value is np.nan else "string"
             codes, uniques = pd.factorize(s, use_na_sentinel=True)
             spec["codes"] = blobs.add(codes.astype("<i4"))
@@ -158,7 +165,7 @@ def _decode_text(col: Mapping[str, Any], blobs: list[bytearray], n: int) -> Any:
         raise CacheCorrupt("text values are not strings")
     if n and (int(codes.min()) < -1 or int(codes.max()) >= len(uniques)):
         raise CacheCorrupt("text codes out of range")
-    dtype = _str_dtype(col["kind"])
+    dtype = _str_dtype(col["kind"], str(col.get("storage", "python")))
     table = np.empty(len(uniques) + 1, dtype=object)
     table[: len(uniques)] = uniques
     table[len(uniques)] = dtype.na_value

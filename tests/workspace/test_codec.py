@@ -38,6 +38,25 @@ def test_frame_codec_round_trips_every_schema_dtype():
     pd.testing.assert_frame_equal(decode_frame(spec, [bytearray(b) for b in blobs.items]), empty)
 
 
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_text_columns_keep_their_string_storage(storage):
+    # pandas stores text in pyarrow once pyarrow is installed; the cache must keep either storage
+    df = pd.DataFrame(
+        {
+            "str": pd.Series(["a", None, "b"], dtype=pd.StringDtype(storage, na_value=np.nan)),
+            "string": pd.Series(["x", None, "x"], dtype=pd.StringDtype(storage)),
+        }
+    )
+    blobs = Blobs()
+    spec = encode_frame(df, blobs)
+    assert [c["storage"] for c in spec["columns"]] == [storage, storage]
+    back = decode_frame(spec, [bytearray(b) for b in blobs.items])
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+    spec["columns"][0]["storage"] = "numpy"
+    with pytest.raises(CacheCorrupt, match="unknown string storage 'numpy'"):
+        decode_frame(spec, [bytearray(b) for b in blobs.items])
+
+
 def test_values_that_cannot_be_stored_exactly_are_not_cached():
     with pytest.raises(Uncacheable):
         encode_value(object(), [])
