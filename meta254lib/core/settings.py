@@ -16,10 +16,13 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_ESCALATION",
     "DEFAULT_EXTERNAL_ALIASES",
+    "DEFAULT_MANIFEST_URL",
+    "DEFAULT_STALE_AFTER_DAYS",
     "KNOWN_DOMAINS",
     "KNOWN_MATURITIES",
     "KNOWN_RUNTIMES",
     "LAYOUT",
+    "OSV_URL",
     "SERVICE_NAME_PATTERN",
 ]
 
@@ -78,3 +81,14 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "drift_reports": ("analysis/reports/drift/*_drift_report.json",),
     "quality_history": ("analysis/historical/quality/quality_*.json",),
 }
+
+#: Where a service's manifest lives in its repository, from the catalog's ``repo`` and ``path``
+#: (placeholders ``{repo}``, ``{path}``, ``{service}``; ``repo`` loses a trailing ``/`` or ``.git``).
+#: GitHub's form; GitLab is ``{repo}/-/blob/HEAD/{path}/service-manifest.yaml``.
+DEFAULT_MANIFEST_URL = "{repo}/blob/HEAD/{path}/service-manifest.yaml"
+
+#: The OSV page of an advisory id, used when the advisory lists no ``references``.
+OSV_URL = "https://osv.dev/vulnerability/{id}"
+
+#: A report warns that its data is stale when the newest input is older than this at render time.
+DEFAULT_STALE_AFTER_DAYS = 14
