@@ -11,7 +11,8 @@ stage               ours vs baseline
 cold load           ``open_workspace`` + the catalog tables with an empty cache, vs bare
                     ``yaml.load(catalog, Loader=CSafeLoader)`` (the parse floor)
 warm load           the same from the warm-load cache (:mod:`meta254lib.workspace.cache`), vs cold load
-history load        every drift report and quality snapshot, cold (parsed) and warm (cached)
+history load        every drift report and quality snapshot, cold (parsed) vs the history parse
+                    floor (bare ``json.load`` of the same files, :mod:`.bench_history`), and warm (cached)
 graph build         ``ws.graph`` (no baseline; cached after the first build)
 blast radius        :func:`~meta254lib.graph.reach.blast_radius_all` on the default relations, vs a
                     per-node ``networkx.ancestors`` loop on a random sample, extrapolated
@@ -57,6 +58,8 @@ from pathlib import Path
 from typing import Any
 
 from .bench_format import scaling_rows
+from .bench_history import FLOOR_RATIO_TARGET, HISTORY_STAGES, run_history_stage
+from .bench_report import bench_fleet_report
 from .bench_stages import CHILD_STAGES, STAGES, run_stage
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
 TARGETS: dict[str, tuple[tuple[str, float], ...]] = {
     "cold_load": (("max_ratio_to_baseline", 1.3),),
     "warm_load": (("max_s", 0.5),),
+    "history_cold": (("max_ratio_to_baseline", FLOOR_RATIO_TARGET),),
     "blast_radius": (("max_s", 0.5), ("min_speedup", 20.0)),
     "drift": (("max_s", 2.0),),
     "trends": (("max_s", 3.0),),
@@ -177,14 +181,14 @@ def _row(key: str, got: Mapping[str, Any], rss: float | None, n_services: int) -
         "stage": meta["stage"],
         "ours_s": rounded(ours),
         "ours_cpu_s": rounded(got.get("ours_cpu_s")),
-        "baseline": meta["baseline"] if base is not None else "",
+        "baseline": got.get("baseline_label", meta["baseline"]) if base is not None else "",
         "baseline_s": rounded(base),
         "baseline_cpu_s": rounded(got.get("baseline_cpu_s")),
         "speedup": rounded(base / ours, 2) if ours and base else None,
         "peak_rss_mb": rss,
         "note": got.get("note", got.get("error", "")),
     }
-    for k in ("agree", "extrapolated", "baseline_sample", "prep_s", "error"):
+    for k in ("agree", "extrapolated", "baseline_sample", "prep_s", "error", "floor_peak_rss_mb"):
         if k in got:
             row[k] = got[k] if not isinstance(got[k], float) else rounded(got[k])
     row["targets"] = _check_targets(key, row, n_services)
@@ -356,6 +360,7 @@ def run_bench(
     workdir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     timeout: float = 900.0,
+    fleet_report: bool = False,
 ) -> dict[str, Any]:
     """The whole benchmark: machine, one run per size, the weekly report, and the scaling table.
 
@@ -377,6 +382,12 @@ def run_bench(
         timeout=timeout,
     )
     report = None if skip_report else bench_weekly_report(workdir=workdir, progress=progress, timeout=timeout)
+    # opt-in (minutes): the 10,000-service report beside the sample's, cold caches (devtools.bench_report)
+    fleet = (
+        bench_fleet_report(services=max(sizes), weeks=weeks, workdir=workdir, progress=progress)
+        if fleet_report
+        else None
+    )
     try:
         machine["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
@@ -394,6 +405,7 @@ def run_bench(
         },
         "runs": runs,
         "report": report,
+        "fleet_report": fleet,
         "scaling": scaling_rows(runs),
     }
 
@@ -401,7 +413,7 @@ def run_bench(
 def _main(argv: Sequence[str]) -> int:
     """Child entry point: ``python -m meta254lib.devtools.bench STAGE ROOT OPTS_JSON`` prints one JSON line."""
     name, root, opts = argv[0], argv[1], json.loads(argv[2]) if len(argv) > 2 else {}
-    out = run_stage(name, root, opts)
+    out = run_history_stage(name, root, opts) if name in HISTORY_STAGES else run_stage(name, root, opts)
     print(json.dumps(out, default=float, sort_keys=True))
     return 0
 

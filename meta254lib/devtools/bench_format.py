@@ -77,7 +77,7 @@ def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
     for r in rows:
         sp = r.get("speedup")
         ratio = "-" if not sp else (f"{sp:.2f}x" if sp < 10 else f"{sp:.0f}x")
-        if r["key"] == "cold_load" and r.get("ours_s") and r.get("baseline_s"):
+        if r["key"] in ("cold_load", "history_cold") and r.get("ours_s") and r.get("baseline_s"):
             ratio = f"{r['ours_s'] / r['baseline_s']:.2f}x floor"
         base = r.get("baseline", "") or ""
         if r.get("extrapolated"):

@@ -46,11 +46,13 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from ..core.records import json_records
@@ -249,6 +251,8 @@ def betweenness_method(services: int) -> str:
 
 
 def _betweenness(H: nx.DiGraph) -> dict[Any, float]:
+    # a plain copy of the relation view: the searches then skip the view's per-edge filter (2x faster)
+    H = nx.DiGraph(H)
     if H.number_of_nodes() <= EXACT_BETWEENNESS_MAX:
         return nx.betweenness_centrality(H, normalized=True)
     return nx.betweenness_centrality(H, k=BETWEENNESS_PIVOTS, normalized=True, seed=0)
@@ -530,8 +534,12 @@ def domain_matrix(
 
     lay = dict(layers or {})
     domains = sorted({name(n) for n in G.nodes}, key=lambda d: (d not in lay, lay.get(d, 0), d))
-    counts = pd.DataFrame(0, index=pd.Index(domains, name="dependent"), columns=domains, dtype="int64")
+    # count in Python, write the frame once: one .loc write per edge took 7 s at 10,000 services
+    pairs = Counter((name(u), name(v)) for u, v in H.edges)
+    pos = {d: i for i, d in enumerate(domains)}
+    grid = np.zeros((len(domains), len(domains)), dtype="int64")
+    for (a, b), n in pairs.items():
+        grid[pos[a], pos[b]] = n
+    counts = pd.DataFrame(grid, index=pd.Index(domains, name="dependent"), columns=domains)
     counts.columns.name = "dependency"
-    for u, v in H.edges:
-        counts.loc[name(u), name(v)] += 1
     return counts

@@ -22,6 +22,7 @@ __all__ = [
     "collect_pages",
     "execute_job",
     "failure_from_exception",
+    "iopub_timeout",
     "longest_first",
     "previous_seconds",
     "sigterm_as_interrupt",
@@ -81,7 +82,11 @@ def execute_job(job: Job, shared: RunState) -> tuple[Any, FailureInfo | None]:
         {
             "KernelManager": {"transport": "ipc", "ip": str(ip), "connection_file": str(connection_file)},
             # the outputs are in once the last cell ran: a graceful shutdown only costs 1-2 s per page
-            "NotebookClient": {"kernel_manager_class": kernel_manager_class(), "shutdown_kernel": "immediate"},
+            "NotebookClient": {
+                "kernel_manager_class": kernel_manager_class(),
+                "shutdown_kernel": "immediate",
+                "iopub_timeout": iopub_timeout(shared.timeout),
+            },
         }
     )
     try:
@@ -106,6 +111,23 @@ def execute_job(job: Job, shared: RunState) -> tuple[Any, FailureInfo | None]:
         else:
             nb = nbformat.read(str(job.spec.path), as_version=4)
         return nb, failure_from_exception(err, job, Path(f"{ip}.log"))
+
+
+def iopub_timeout(cell_timeout: int) -> int:
+    """Seconds to wait, once a cell has replied, for the rest of its output: as long as a cell may run.
+
+    nbclient's default (4 s, raised as an error under papermill) failed a 10,000-service page: while the
+    other worker thread exported a large page, this thread's client drained the cell's output later than
+    4 s after the kernel replied. Output that is late is not lost output; only a cell timeout fails a page.
+
+    Examples
+    --------
+    >>> iopub_timeout(900)
+    900
+    >>> iopub_timeout(5)
+    60
+    """
+    return max(int(cell_timeout), 60)
 
 
 def previous_seconds(out: Path, team: str | None) -> dict[str, float]:

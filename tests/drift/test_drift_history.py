@@ -338,3 +338,22 @@ def test_flow_identity_and_spells_on_random_histories(presence):
         assert covered == [r for r, here in enumerate(pres) if here]
         assert int(weeks["open"].sum()) == int(pres[-1])
     assert f["open"].iloc[-1] == sum(p[-1] for p in presence)
+
+
+def test_spells_of_one_history_are_computed_once_and_handed_out_as_copies(monkeypatch):
+    from meta254lib.drift import history as H
+
+    t = pd.to_datetime(["2025-01-06", "2025-01-13"], utc=True)
+    h = pd.DataFrame({"report_time": [t[0], t[1]], "issue_id": ["A", "A"], "service": "s",
+                      "type": "spec_minor_lag", "severity": "medium"})  # fmt: skip
+    calls = []
+    real = H._spell_runs
+    monkeypatch.setattr(H, "_spell_runs", lambda *a: calls.append(1) or real(*a))
+    first = issue_spells(h, "2025-01-20")
+    first.loc[0, "issue_id"] = "edited by the caller"
+    again = issue_spells(h, "2025-01-20")
+    assert len(calls) == 1 and again.loc[0, "issue_id"] == "A"
+    issue_spells(h, "2025-01-27")  # another as_of
+    longer = pd.concat([h, h.assign(report_time=pd.Timestamp("2025-01-20", tz="UTC"))], ignore_index=True)
+    assert issue_spells(longer, "2025-01-27").loc[0, "duration_days"] == 21.0
+    assert len(calls) == 3

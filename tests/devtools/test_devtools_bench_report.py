@@ -1,0 +1,44 @@
+"""The opt-in bench stage "weekly report, 10,000 services" (meta254lib.devtools.bench_report), at tiny scale."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from meta254lib.devtools.bench_report import bench_fleet_report, measure_report, report_row
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
+from report_support import fixture_notebooks, tiny_ws
+
+
+def test_row_fails_the_targets_it_misses():
+    fleet = {"seconds": 90.0, "ok": True, "folder_mb": 31.0, "largest_page_mb": 2.5, "peak_rss_mb": 800.0}
+    row = report_row(fleet, {"seconds": 10.0, "ok": True}, 10_000)
+    assert row["stage"] == "weekly report, 10,000 services" and row["ratio_to_sample"] == 9.0
+    assert [t["met"] for t in row["targets"]] == [False, False, False]
+    assert row["peak_rss_mb"] == 800.0
+
+
+def test_row_of_a_failed_report_says_why():
+    row = report_row({"error": "report failed (exit 1): boom"}, {"seconds": 10.0, "ok": True}, 100)
+    assert row["ratio_to_sample"] is None and row["ok"] is False and row["note"].endswith("boom")
+
+
+@pytest.mark.slow
+def test_measure_report_in_process(tmp_path):
+    got = measure_report(tiny_ws(), tmp_path / "out", jobs=1, notebooks_dir=fixture_notebooks("alpha"))
+    assert got["ok"] is True and got["pages"] == 1 and got["seconds"] > 0
+    assert got["largest_page"] == "alpha.html" and 0 < got["largest_page_mb"] <= got["folder_mb"]
+    assert got["peak_rss_mb"] > 0 and got["kernels_peak_rss_mb"] > 0  # the kernel is a waited-for child
+
+
+@pytest.mark.slow
+def test_fleet_report_stage_at_tiny_scale(tmp_path):
+    row = bench_fleet_report(services=20, weeks=2, workdir=tmp_path, jobs=2, timeout=600)
+    assert row["ok"] is True, row["note"]
+    assert row["stage"] == "weekly report, 20 services"
+    assert row["ours_s"] > 0 and row["baseline_s"] > 0 and row["ratio_to_sample"] is not None
+    assert row["fleet"]["pages"] == row["sample"]["pages"] == 6
+    assert row["peak_rss_mb"] >= row["fleet"]["peak_rss_mb"] > 0
