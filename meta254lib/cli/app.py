@@ -97,3 +97,7 @@ main.add_command(cli_diff.command)
 from . import lab as cli_lab  # noqa: E402
 
 main.add_command(cli_lab.command)
+
+from . import export as cli_export  # noqa: E402
+
+main.add_command(cli_export.command)
