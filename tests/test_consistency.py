@@ -135,3 +135,24 @@ def test_platform_quality_mean_agrees(views: Views) -> None:
     assert round(float(page["score"].mean()), 2) == library
     by_week = views.table("quality_trends", "platform_by_week")
     assert round(float(by_week["mean"].iloc[-1]), 2) == library
+
+
+def test_first_screen_attention_counts_agree(views: Views) -> None:
+    """SLO overdue, expired exemptions, quality regressions this week: the index shows the pages' numbers."""
+    from meta254lib.report.index import attention_counts
+
+    counts = attention_counts(views.state)
+    slo = views.table("drift_overview", "slo_status")
+    assert counts["slo_overdue"] == int(slo["within_slo"].eq(False).sum())
+    exemptions = views.table("drift_overview", "exemptions")
+    assert counts["expired_exemptions"] == int(exemptions["status"].eq("expired").sum())
+    regressions = views.table("quality_trends", "regressions")
+    quality_as_of = views.state.quality_as_of
+    times = pd.to_datetime(regressions["time"], utc=True, format="ISO8601")
+    in_week = (times > quality_as_of - pd.Timedelta(days=7)) & (times <= quality_as_of)
+    assert counts["quality_regressions"] == int(in_week.sum())
+    index = (views.report / "index.html").read_text(encoding="utf-8")
+    for key, value in counts.items():
+        assert f'data-count="{key}">{value:,}</strong>' in index, key
+    summary = (views.report / "summary.md").read_text(encoding="utf-8")
+    assert f"SLO overdue: **{counts['slo_overdue']:,}**" in summary

@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from ..core.errors import ReportError
+from ..core.settings import DEFAULT_MANIFEST_URL, DEFAULT_STALE_AFTER_DAYS
 from .common import as_of_option, debug_option, run_command, shown_path, workspace_option
 
 if TYPE_CHECKING:
@@ -158,6 +159,22 @@ class ProgressPrinter:
     help="Folder of report notebooks [default: the repository's notebooks/].",
 )
 @click.option("--timeout", type=click.IntRange(min=1), default=900, show_default=True, help="Seconds one cell may run.")
+@click.option(
+    "--stale-after",
+    "stale_after",
+    type=click.IntRange(min=0),
+    default=DEFAULT_STALE_AFTER_DAYS,
+    show_default=True,
+    metavar="DAYS",
+    help="Warn on the index and every page when the newest input is older than DAYS at render time (0: never).",
+)
+@click.option(
+    "--manifest-url",
+    default=DEFAULT_MANIFEST_URL,
+    show_default=True,
+    metavar="PATTERN",
+    help="Link to a service's manifest ({repo}, {path}, {service}); passed to notebooks declaring manifest_url.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the index path (and the failure summary).")
 @click.option("--verbose", "-v", is_flag=True, help="One line per page start/finish, with headlines.")
 @debug_option
@@ -173,6 +190,8 @@ def command(
     jobs: int | None,
     notebooks_dir: Path | None,
     timeout: int,
+    stale_after: int,
+    manifest_url: str,
     quiet: bool,
     verbose: bool,
     debug: bool,
@@ -208,6 +227,8 @@ def command(
             timeout=timeout,
             progress=printer if mode != "quiet" else None,
             wait=wait,
+            stale_after_days=stale_after,
+            manifest_url=manifest_url,
         )
     finally:
         printer.close()

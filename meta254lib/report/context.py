@@ -12,13 +12,58 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.clock import to_utc
 from ..workspace.workspace import Workspace, open_workspace
 from .asof import as_of_text
 from .assets import write_assets
 from .export import warm_up
+from .page_model import STALE_LABEL
 from .run_model import RunState
 
-__all__ = ["resolve_context", "warm"]
+__all__ = ["data_as_of", "resolve_context", "stale_notice", "warm"]
+
+
+def data_as_of(as_of: pd.Timestamp, inputs: pd.DataFrame | None) -> pd.Timestamp:
+    """The time of the newest input the report reads: the newest input timestamp up to ``as_of``, else ``as_of``.
+
+    Examples
+    --------
+    >>> inputs = pd.DataFrame({"timestamp": pd.to_datetime(["2025-10-06T05:21Z", "2025-10-20T00:00Z", None])})
+    >>> data_as_of(pd.Timestamp("2025-10-10", tz="UTC"), inputs)
+    Timestamp('2025-10-06 05:21:00+0000', tz='UTC')
+    >>> data_as_of(pd.Timestamp("2025-10-10", tz="UTC"), None)
+    Timestamp('2025-10-10 00:00:00+0000', tz='UTC')
+    """
+    as_of = to_utc(as_of)
+    if inputs is None or "timestamp" not in inputs or not len(inputs):
+        return as_of
+    stamps = [to_utc(v) for v in inputs["timestamp"].dropna().tolist()]
+    stamps = [t for t in stamps if t is not pd.NaT and t <= as_of]
+    return max(stamps) if stamps else as_of
+
+
+def stale_notice(data_time: pd.Timestamp, rendered: pd.Timestamp, stale_after_days: int) -> str | None:
+    """The staleness notice when the data is older than ``stale_after_days`` at render time, else None.
+
+    ``stale_after_days`` 0 (or less) turns the notice off.
+
+    Examples
+    --------
+    >>> data, now = pd.Timestamp("2025-10-06T05:21Z"), pd.Timestamp("2026-12-05T05:40:31Z")
+    >>> stale_notice(data, now, 14)
+    'Data as of 2025-10-06 — 425 days old at render (2026-12-05 05:40 UTC)'
+    >>> stale_notice(data, now, 500) is None, stale_notice(data, now, 0) is None
+    (True, True)
+    """
+    data_time, rendered = to_utc(data_time), to_utc(rendered)
+    age = rendered - data_time
+    if stale_after_days <= 0 or age <= pd.Timedelta(days=stale_after_days):
+        return None
+    days = age.days
+    return (
+        f"Data as of {data_time:%Y-%m-%d} — {days:,} day{'s' if days != 1 else ''} old at render "
+        f"({rendered:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def resolve_context(
@@ -40,6 +85,12 @@ def resolve_context(
         state["inputs"] = ws.inputs
         state["warnings"] = ws.warnings
         state["workspace"] = ws  # the index reads the week's change and the plan from it
+        notice = stale_notice(
+            data_as_of(ts, ws.inputs), state.get("rendered", pd.Timestamp.now(tz="UTC")), state.get("stale_after", 0)
+        )
+        state["stale_notice"] = notice
+        if notice:  # every page shows it under its title (page_html.header_html)
+            shared.meta = (*shared.meta, (STALE_LABEL, notice))
         ws.graph  # noqa: B018 - stored in the warm-load cache the pages read, when there is one
         ws.history_heads()
         warm_thread.join()

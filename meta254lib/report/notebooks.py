@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: The parameters a run can pass; each notebook gets those its parameters cell declares.
-RUN_PARAMETERS = ("workspace", "as_of", "team")
+RUN_PARAMETERS = ("workspace", "as_of", "team", "manifest_url")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import re
 
 from ..views.escape import html_escape
 from .assets import SITE_CSS
-from .page_model import FailureInfo, PageContext
+from .page_model import STALE_LABEL, STALE_STYLE, FailureInfo, PageContext
 
 __all__ = [
     "TOC_PLACEHOLDER",
@@ -19,6 +19,7 @@ __all__ = [
     "footer_html",
     "header_html",
     "page_toc",
+    "stale_banner",
     "strip_remote",
 ]
 
@@ -111,16 +112,30 @@ def header_html(ctx: PageContext) -> str:
     >>> html = header_html(PageContext(title="<T>", as_of="2025-10-10"))
     >>> "&lt;T&gt;" in html, TOC_PLACEHOLDER in html
     (True, True)
+    >>> "m254-banner-stale" in header_html(PageContext(title="T", as_of="x", meta=((STALE_LABEL, "old"),)))
+    True
     """
     meta = [f"<span>As of {html_escape(ctx.as_of)}</span>"]
-    meta += [f"<span>{html_escape(k)}: {html_escape(v)}</span>" for k, v in ctx.meta]
+    meta += [f"<span>{html_escape(k)}: {html_escape(v)}</span>" for k, v in ctx.meta if k != STALE_LABEL]
+    stale = "".join(stale_banner(v) for k, v in ctx.meta if k == STALE_LABEL)
     headline = f'<p class="m254-headline">{html_escape(ctx.headline)}</p>' if ctx.headline else ""
     failure = _failure_html(ctx.failure) if ctx.failure else ""
     return (
         f'{_nav_html(ctx)}<header class="m254-page-header">'
         f'<div class="m254-title">{html_escape(ctx.title)}</div>'
-        f'<p class="m254-meta">{"".join(meta)}</p>{headline}{TOC_PLACEHOLDER}</header>{failure}'
+        f'<p class="m254-meta">{"".join(meta)}</p>{stale}{headline}{TOC_PLACEHOLDER}</header>{failure}'
     )
+
+
+def stale_banner(notice: str) -> str:
+    """The one-line staleness banner (:func:`~meta254lib.report.context.stale_notice`) of a page or the index.
+
+    Examples
+    --------
+    >>> stale_banner("Data as of 2025-10-06 — 425 days old")  # doctest: +ELLIPSIS
+    '<p class="m254-banner m254-banner-stale" role="note" style="...">Data as of 2025-10-06 — 425 days old</p>'
+    """
+    return f'<p class="m254-banner m254-banner-stale" role="note" style="{STALE_STYLE}">{html_escape(notice)}</p>'
 
 
 def footer_html(ctx: PageContext) -> str:

@@ -7,10 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ASSETS_DIR", "FailureInfo", "PageContext", "clean_traceback"]
+__all__ = ["ASSETS_DIR", "STALE_LABEL", "STALE_STYLE", "FailureInfo", "PageContext", "clean_traceback"]
 
 #: The folder of the shared assets (plotly.js, stylesheet) in a report folder.
 ASSETS_DIR = "assets"
+#: The label of the ``PageContext.meta`` pair that holds the staleness notice, shown as a banner.
+STALE_LABEL = "stale data"
+#: The look of the staleness banner (inline, so that it needs nothing from the stylesheet).
+STALE_STYLE = "background:#fff8c5;color:#7d4e00;border:1px solid #d4a72c"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

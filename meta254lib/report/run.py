@@ -6,7 +6,7 @@ This module is the recipe; each step lives in its own module of :mod:`meta254lib
 
 1. discover the notebooks (``notebooks/*.ipynb`` of the repository, or another folder) and read the
    parameters each declares in its ``parameters`` cell; pass each only the run parameters it declares
-   (``workspace``, ``as_of``, ``team``);
+   (``workspace``, ``as_of``, ``team``, ``manifest_url``);
 2. execute them with papermill, up to ``jobs`` at a time, each kernel on the ``ipc`` transport (no TCP
    port, no "running over TCP without encryption" warning) with its own log file; meanwhile, threads
    import nbconvert and open the workspace for the index, off the critical path;
@@ -44,7 +44,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +52,16 @@ import pandas as pd
 
 from .._version import __version__
 from ..core.atomic import ensure_folder, output_error
+from ..core.clock import to_utc
 from ..core.errors import OutputError, ParameterError
 from ..core.schema import TEAM
+from ..core.settings import DEFAULT_MANIFEST_URL, DEFAULT_STALE_AFTER_DAYS
 from ..workspace.workspace import Workspace, open_workspace
 from .asof import as_of_param, iso_week, parse_as_of
 from .context import resolve_context, warm
 from .environment import jupyter_environment, shared_workspace_cache
 from .execute import collect_pages, previous_seconds, sigterm_as_interrupt, start_workers
-from .index import unusable_inputs, write_indexes
+from .index import link_table_files, shown_workspace, unusable_inputs, write_indexes
 from .kernels import kernel_manager_class, kill_kernels
 from .locks import RUN_PREFIX, hold_out_lock, run_folder, sweep_out
 from .merge import is_complete, merge_previous
@@ -86,6 +88,9 @@ def build_report(
     timeout: int = CELL_TIMEOUT,
     progress: Callable[[ProgressEvent], None] | None = None,
     wait: bool = False,
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+    manifest_url: str = DEFAULT_MANIFEST_URL,
+    rendered: Any = None,
 ) -> ReportResult:
     """Run every report notebook on a workspace and publish the weekly report folder.
 
@@ -116,6 +121,14 @@ def build_report(
         Called with a :class:`ProgressEvent` when a page starts and finishes (from the calling thread).
     wait : bool
         When another run holds ``out``'s lock, wait for it instead of failing.
+    stale_after_days : int
+        The index and every page warn that the data is stale when the newest input is older than
+        this many days at render time; 0 turns the notice off.
+    manifest_url : str
+        URL pattern of a service's manifest (``{repo}``, ``{path}``, ``{service}``), passed as the
+        ``manifest_url`` parameter to the notebooks that declare it.
+    rendered : timestamp, optional
+        The render time the staleness is judged at; default now (tests pass a fixed time).
 
     Returns
     -------
@@ -139,15 +152,22 @@ def build_report(
     if not ws_path.is_dir():
         raise ParameterError(f"--workspace: folder not found: {workspace}")
     out_dir = Path(out).expanduser().resolve()
+    cwd = os.getcwd()
     try:
         with run_folder() as run_dir, shared_workspace_cache(ws_path, run_dir):
             opts = _Options(as_of, team, all_teams, only, jobs, notebooks_dir, timeout, progress, wait)
+            opts = replace(opts, stale_after_days=stale_after_days, manifest_url=manifest_url, rendered=rendered)
             return _run_report(workspace, ws_path, out_dir, run_dir, started, opts)
     except OSError as err:
         translated = _output_error(err, out_dir)
         if translated is None:
             raise
         raise translated from err
+    finally:
+        # papermill changes the process's folder around each notebook; from several worker threads the
+        # last one to restore can leave the folder of another's notebooks: give the caller back its own
+        if os.getcwd() != cwd and os.path.isdir(cwd):
+            os.chdir(cwd)
 
 
 @dataclass(frozen=True)
@@ -163,6 +183,9 @@ class _Options:
     timeout: int
     progress: Callable[[ProgressEvent], None] | None
     wait: bool
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
+    manifest_url: str = DEFAULT_MANIFEST_URL
+    rendered: Any = None
 
 
 def _output_error(err: OSError, out_dir: Path) -> OutputError | None:
@@ -194,14 +217,22 @@ def _run_report(
         sweep_out(out_dir)  # we hold the lock: every build folder left in out_dir is a killed run's
         ws, teams = _team_scope(ws_path, o.team, o.all_teams)
         targets = _targets(o.team, teams)
-        job_list = _job_list(specs, targets, ws_path, as_of_ts)
+        job_list = _job_list(specs, targets, ws_path, as_of_ts, o.manifest_url)
         _import_execution_stack()
-        shared = _new_run_state(out_dir, run_dir, specs, workspace, o.team, o.timeout)
+        shown = shown_workspace(workspace, ws_path)  # relative: pages show no absolute path
+        shared = _new_run_state(out_dir, run_dir, specs, shown, o.team, o.timeout)
         n_workers = max(1, min(o.jobs or os.cpu_count() or 1, len(job_list)))
         workers: list[threading.Thread] = []
         with sigterm_as_interrupt():
             try:
-                state: dict[str, Any] = {}
+                rendered = to_utc(o.rendered) if o.rendered is not None else pd.Timestamp.now(tz="UTC")
+                state: dict[str, Any] = {
+                    "rendered": rendered,
+                    "stale_after": o.stale_after_days,
+                    "ws_path": ws_path,
+                    "cwd": Path.cwd(),  # before papermill changes the process's folder
+                    "manifest_url": o.manifest_url if any("manifest_url" in s.parameters for s in specs) else None,
+                }
                 context = _start_background(ws_path, as_of_ts, ws, shared, state)
                 seconds = previous_seconds(out_dir, o.team)
                 workers, results = start_workers(job_list, shared, n_workers, seconds)
@@ -239,6 +270,7 @@ def _publish(
         merged, targets = merge_previous(shared.tmp, previous, pages, targets, order)
     complete = is_complete(merged, order)
     ok = all(p.status == "ok" for p in merged)
+    link_table_files(shared.tmp, pages)
     write_indexes(shared.tmp, week, shared, state, merged, targets, o.team, specs, jobs=n_workers, ws_arg=workspace)
     name = _folder_name(week, o.team, ok, partial=not complete)
     final, latest = publish_run(shared.tmp, out_dir, name, team=o.team, ok=ok and complete)
@@ -304,12 +336,27 @@ def _job_list(
     targets: Sequence[tuple[str | None, str]],
     ws_path: Path,
     as_of_ts: pd.Timestamp | None,
+    manifest_url: str = DEFAULT_MANIFEST_URL,
 ) -> list[Job]:
-    """One job per notebook and target; each notebook gets the run parameters it declares."""
+    """One job per notebook and target; each notebook gets the run parameters it declares.
+
+    Examples
+    --------
+    >>> spec = NotebookSpec("a", Path("a.ipynb"), "A", ("workspace", "manifest_url"))
+    >>> [j.params for j in _job_list([spec], [(None, "")], Path("/ws"), None, "{repo}/{path}")]
+    [{'workspace': '/ws', 'manifest_url': '{repo}/{path}'}]
+    >>> _job_list([NotebookSpec("b", Path("b.ipynb"), "B", ("team",))], [(None, "")], Path("/ws"), None)[0].params
+    {'team': None}
+    """
     job_list: list[Job] = []
     for t, rel in targets:
         for spec in specs:
-            values = {"workspace": str(ws_path), "as_of": as_of_param(as_of_ts), "team": t}
+            values = {
+                "workspace": str(ws_path),
+                "as_of": as_of_param(as_of_ts),
+                "team": t,
+                "manifest_url": manifest_url,
+            }
             params = {k: values[k] for k in spec.parameters if k in values}
             job_list.append(Job(len(job_list), spec, t, rel, params))
     return job_list

@@ -7,7 +7,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from ..views.escape import html_escape, table_slug
 __all__ = [
     "CSV_DECIMALS",
     "VERSION_COLUMNS",
+    "add_csv_links",
     "code_outputs",
     "csv_number",
     "csv_timestamp",
@@ -282,3 +283,45 @@ def table_to_json(table: Mapping[str, Any]) -> str:
     body = json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1]
     rows = ",\n  ".join(json.dumps(row, ensure_ascii=False) for row in table["data"])
     return f'{body},\n "rows": [\n  {rows}\n ]}}' if rows else f'{body},\n "rows": []}}'
+
+
+#: The look of a table's file link: small, beside the (bold) caption.
+_CSV_LINK_STYLE = "font-weight:normal;font-size:12px;margin-left:0.6em"
+_TABLE_DIV = re.compile(
+    r'<div class="m254-table"[^>]*?\bdata-name="([^"]*)"[^>]*>(<div class="m254-caption">.*?</div>)?', re.S
+)
+
+
+def add_csv_links(html: str, tables: Sequence[Mapping[str, str]]) -> str:
+    """A page with a small link to each exported table's file (``tables/...``, relative) beside its caption.
+
+    ``tables`` are the page's exports in the order shown (``name`` and ``href``); each is matched to
+    the next table of that name in the page. A page already linked is returned as it is.
+
+    Examples
+    --------
+    >>> page = '<div class="m254-table" data-name="a&lt;b" id="t1"><div class="m254-caption">Cap</div>x</div>'
+    >>> add_csv_links(page, [{"name": "a<b", "href": "tables/p/a-b.csv"}])  # doctest: +ELLIPSIS
+    '<div ...><div class="m254-caption">Cap <a class="m254-csv" href="tables/p/a-b.csv" ...>CSV</a></div>x</div>'
+    """
+    import html as _html
+
+    if 'class="m254-csv"' in html:
+        return html
+    pending = list(tables)
+
+    def link(m: re.Match[str]) -> str:
+        if not pending or _html.unescape(m.group(1)) != pending[0]["name"]:
+            return m.group(0)
+        href = str(pending.pop(0)["href"])
+        kind = "CSV" if href.endswith(".csv") else href.rsplit(".", 1)[-1].capitalize()
+        a = (
+            f'<a class="m254-csv" href="{html_escape(href)}" title="Download this table ({kind})" '
+            f'style="{_CSV_LINK_STYLE}">{kind}</a>'
+        )
+        caption = m.group(2)
+        if caption:
+            return m.group(0)[: -len(caption)] + caption[: -len("</div>")] + f" {a}</div>"
+        return m.group(0) + a
+
+    return _TABLE_DIV.sub(link, html)

@@ -4,11 +4,12 @@ Notebooks call these instead of ``display(df)`` or ``fig.show()`` so that every 
 report looks the same and the report builder can find what a page showed:
 
 - :func:`show_headline` records the page's one-line headline (listed in the report index);
-- :func:`show_table` renders an HTML table in which every string is HTML-escaped. Tables of more than
-  :data:`INTERACTIVE_MIN_ROWS` rows get a filter box and sortable headers, driven by a small inline
-  script of our own (no network, no library). Long tables are truncated with a count. The full
-  table travels in an extra output of mimetype :data:`TABLE_MIMETYPE`, which the report exports as
-  CSV and JSON;
+- :func:`show_table` renders an HTML table in which every string is HTML-escaped. Every table sorts
+  by any column (severity by rank); tables of more than :data:`INTERACTIVE_MIN_ROWS` rows also get a
+  filter box; columns beyond the first eight sit behind a "more columns" toggle; cells can link to
+  http(s) URLs (see :mod:`meta254lib.views.links`). The behaviour is a small inline script of our own
+  (no network, no library). Long tables are truncated with a count. The full table travels in an
+  extra output of mimetype :data:`TABLE_MIMETYPE`, which the report exports as CSV and JSON;
 - :func:`show_figure` emits a plotly figure under plotly's own mimetype (what the kernel renderer
   does by default); the report's HTML exporter turns it into an offline plot;
 - :func:`show_markdown` displays Markdown; use :func:`md_escape` on any text that comes from inputs.
@@ -23,10 +24,11 @@ the functions that need them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .escape import html_escape
-from .html_table import MAX_ROWS, next_table_id, render_table, table_payload
+from .html_table import MAX_ROWS, Links, next_table_id, render_table, table_payload
 
 __all__ = [
     "FIGURE_MIMETYPE",
@@ -95,7 +97,14 @@ def show_headline(text: str) -> None:
     _publish(_headline_bundle(text))
 
 
-def _table_bundle(df: Any, name: str, caption: str | None = None, max_rows: int = MAX_ROWS) -> dict[str, Any]:
+def _table_bundle(
+    df: Any,
+    name: str,
+    caption: str | None = None,
+    max_rows: int = MAX_ROWS,
+    links: Links | None = None,
+    visible: Sequence[str] | None = None,
+) -> dict[str, Any]:
     table_id = next_table_id(name)
     total = len(df)
     what = f"{name}: {total} row{'s' if total != 1 else ''} x {len(df.columns)} columns"
@@ -104,12 +113,20 @@ def _table_bundle(df: Any, name: str, caption: str | None = None, max_rows: int 
     with_plain = df.head(10).to_string(index=False, max_colwidth=40) if total else "(no rows)"
     return {
         "text/plain": f"{what}\n{with_plain}",
-        "text/html": render_table(df, name, caption, max_rows, table_id),
+        "text/html": render_table(df, name, caption, max_rows, table_id, links=links, visible=visible),
         TABLE_MIMETYPE: table_payload(df, name, caption),
     }
 
 
-def show_table(df: Any, name: str, caption: str | None = None, max_rows: int = MAX_ROWS) -> None:
+def show_table(
+    df: Any,
+    name: str,
+    caption: str | None = None,
+    max_rows: int = MAX_ROWS,
+    *,
+    links: Links | None = None,
+    visible: Sequence[str] | None = None,
+) -> None:
     """Show a DataFrame as an escaped HTML table and record it for CSV/JSON export.
 
     Parameters
@@ -124,6 +141,12 @@ def show_table(df: Any, name: str, caption: str | None = None, max_rows: int = M
     max_rows : int, default :data:`MAX_ROWS`
         Rows rendered in HTML; longer tables say how many rows were left out. The export always
         holds every row.
+    links : mapping, optional
+        ``{column: targets}``, one target per row: None, a URL for the whole cell, or ``[(label, url)]``
+        for a cell of several links (:func:`~meta254lib.views.links.manifest_url`,
+        :func:`~meta254lib.views.links.advisory_links`). Only http(s) URLs and ``#anchors`` link.
+    visible : sequence of str, optional
+        Columns shown before the "more columns" toggle (default: the first eight).
 
     Examples
     --------
@@ -133,7 +156,7 @@ def show_table(df: Any, name: str, caption: str | None = None, max_rows: int = M
      service  n
     <b>x</b>  3
     """
-    _publish(_table_bundle(df, name, caption, max_rows), {"meta254": {"table": str(name)}})
+    _publish(_table_bundle(df, name, caption, max_rows, links, visible), {"meta254": {"table": str(name)}})
 
 
 # --- figures and markdown -----------------------------------------------------------------------

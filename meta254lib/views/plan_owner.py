@@ -20,6 +20,7 @@ import pandas as pd
 from ..core.severity import SEVERITIES, severity_rank
 from .drift import SEVERITY_COLORS
 from .escape import html_escape, table_slug
+from .html_table import sortable_script
 
 __all__ = ["plan_by_owner_html", "severity_badge", "show_plan_by_owner"]
 
@@ -82,7 +83,10 @@ def _summary(items: pd.DataFrame) -> str:
 
 
 def _items_table(items: pd.DataFrame, linked: bool) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("item", "severity", "what", "change", "automation", "due", "scheduled"))
+    head = "".join(
+        f"<th{' data-type=' + chr(34) + 'rank' + chr(34) if h == 'severity' else ''}>{h}</th>"
+        for h in ("item", "severity", "what", "change", "automation", "due", "scheduled")
+    )
     rows = []
     for it in items.to_dict("records"):
         what = it["subject"] or str(it["action"]).replace("_", " ")
@@ -91,7 +95,8 @@ def _items_table(items: pd.DataFrame, linked: bool) -> str:
         link = f'<a href="#plan-card-{slug}">{html_escape(it["id"])}</a>' if linked else html_escape(it["id"])
         rows.append(
             f'<tr id="plan-item-{slug}"><td>{link}</td>'
-            f"<td>{severity_badge(it['severity'])}</td><td>{html_escape(what)}</td><td>{html_escape(change)}</td>"
+            f'<td data-v="{severity_rank(it["severity"])}">{severity_badge(it["severity"])}</td>'
+            f"<td>{html_escape(what)}</td><td>{html_escape(change)}</td>"
             f"<td>{html_escape(it['automation'])}</td><td>{_day(it['due'])}</td><td>{_day(it['scheduled'])}</td></tr>"
         )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -136,7 +141,7 @@ def plan_by_owner_html(plan: Any, open_services: bool = False, cards: bool | Ite
     if not len(items):
         return '<div class="m254-plan"><p>No actionable drift issue: nothing to plan.</p></div>'
     with_cards = set(items["service"]) if cards is True else set() if cards is False else set(cards)
-    parts = ['<div class="m254-plan">']
+    parts = ['<div class="m254-plan" id="m254-plan-by-owner">']
     svc_open = " open" if open_services else ""
     for team in _order(items, "team"):
         t_items = items[items["team"] == team]
@@ -161,7 +166,7 @@ def plan_by_owner_html(plan: Any, open_services: bool = False, cards: bool | Ite
                 f'<div class="m254-svc-body">{_items_table(s_items, service in with_cards)}{card}</div></details>'
             )
         parts.append("</details>")
-    parts.append(f"</div><style>{_CSS}</style>")
+    parts.append(f"</div><style>{_CSS}</style>{sortable_script('m254-plan-by-owner')}")
     return "".join(parts)
 
 

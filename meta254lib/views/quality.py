@@ -418,7 +418,9 @@ def drift_quality_figure(report: TrendReport) -> Any:
 
 def summary_markdown(report: TrendReport) -> str:
     """The executive summary (:func:`~meta254lib.quality.summary.summary_sentences`) as Markdown bullets."""
-    return "\n".join("- " + md_escape(s) for s in summary_sentences(report))
+    from .weekly import no_negative_zero, to_minute
+
+    return "\n".join("- " + md_escape(no_negative_zero(to_minute(s))) for s in summary_sentences(report))
 
 
 def formulas_markdown(params: ScoringParams | None) -> str:
@@ -431,4 +433,6 @@ def correlation_markdown(report: TrendReport) -> str:
     c = report.correlation
     if c is None or not len(c):
         return "No drift history: no correlation computed."
-    return "\n".join("- " + md_escape(s) for s in c.loc[c["scope"] == "platform", "statement"])
+    from .weekly import no_negative_zero
+
+    return "\n".join("- " + md_escape(no_negative_zero(s)) for s in c.loc[c["scope"] == "platform", "statement"])

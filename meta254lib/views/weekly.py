@@ -8,24 +8,30 @@ counts as integers, dates as ``YYYY-MM-DD`` and times to the minute in UTC.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from ..core.clock import to_utc
 from ..core.columns import SERVICE, SEVERITY, TEAM
 from ..core.severity import SEVERITIES, SEVERITY_RANK
 from ..remediation.result import RemediationPlan
 from ..state.weekly import WeeklyChange
 from .drift import SEVERITY_COLORS
-from .escape import html_escape, is_missing, md_escape
+from .escape import html_escape, is_missing, md_escape, table_slug
+from .html_table import sortable_script
 
 __all__ = [
     "FIX_FIRST_COLUMNS",
     "fix_first",
     "fmt_delta",
+    "fmt_number",
     "fmt_score",
+    "fmt_time",
+    "no_negative_zero",
     "to_minute",
     "weekly_html",
     "weekly_markdown",
@@ -48,6 +54,62 @@ def fmt_score(value: Any) -> str:
     v = float(value)
     text = f"{v:.0f}" if v == int(v) else f"{round(v, 1):.1f}"
     return "0" if text in ("-0", "0", "-0.0", "0.0") else text
+
+
+def fmt_number(value: Any) -> str:
+    """Any number for a table cell: integers as integers, at most one decimal from 1 up, two significant
+    digits (at most three decimals) below 1; ``""`` when missing; never ``-0``.
+
+    Scores and days (:func:`fmt_score`) get one decimal; a share or a probability below 1 keeps two
+    significant digits so that it does not read 0.
+
+    Examples
+    --------
+    >>> fmt_number(27.4337), fmt_number(175.027), fmt_number(97.0), fmt_number(-0.0001), fmt_number(None)
+    ('27.4', '175', '97', '0', '')
+    >>> fmt_number(0.25), fmt_number(0.012345), fmt_number(-0.0049), fmt_number(13.999999999999998)
+    ('0.25', '0.012', '-0.005', '14')
+    """
+    if is_missing(value) or isinstance(value, bool):
+        return "" if is_missing(value) else str(value).lower()
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if abs(v) >= 1:
+        return fmt_score(v) if round(v, 1) != round(v) else f"{round(v):.0f}"
+    digits = min(3, max(2, 1 - math.floor(math.log10(abs(v))))) if v else 0
+    text = f"{round(v, digits):.{digits}f}".rstrip("0").rstrip(".") if digits else "0"
+    return "0" if text in ("-0", "0", "") else text
+
+
+def fmt_time(value: Any) -> str:
+    """A timestamp to the minute in UTC (``2025-10-06 05:21 UTC``), a date alone at midnight; ``""`` when missing.
+
+    Examples
+    --------
+    >>> fmt_time(pd.Timestamp("2025-10-06T07:21:55.6+02:00")), fmt_time(pd.Timestamp("2025-10-06")), fmt_time(None)
+    ('2025-10-06 05:21 UTC', '2025-10-06', '')
+    """
+    if is_missing(value):
+        return ""
+    ts = to_utc(value)
+    if (ts.hour, ts.minute, ts.second, ts.microsecond) == (0, 0, 0, 0):
+        return ts.strftime("%Y-%m-%d")
+    return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+_NEG_ZERO = re.compile(r"(?<![\w.])[-+−](0(?:\.0+)?)(?![\w.])")
+
+
+def no_negative_zero(text: str) -> str:
+    """``text`` with every signed zero (``-0.00``, ``+0.0``, ``−0``) written unsigned.
+
+    Examples
+    --------
+    >>> no_negative_zero("r = -0.00 (lag 1), r = +0.0, -0.05 and v-0.0")
+    'r = 0.00 (lag 1), r = 0.0, -0.05 and v-0.0'
+    """
+    return _NEG_ZERO.sub(r"\1", text)
 
 
 def fmt_delta(value: Any, *, integer: bool = True) -> str:
@@ -182,24 +244,31 @@ def _tiles_html(change: WeeklyChange) -> str:
 
 
 def _fix_first_table(rows: pd.DataFrame, plan_href: str | None) -> str:
-    head = "".join(
-        f"<th>{h}</th>" for h in ("#", "Service", "What", "Severity", "Team", "Due", "Escalation", "Priority")
-    )
+    """The fix-first table: sortable (severity by rank), each item linked to its row on the plan page."""
+    heads = ("#", "Service", "What", "Severity", "Team", "Due", "Escalation", "Priority")
+    types = {"#": "num", "Severity": "rank", "Priority": "num"}
+    head = "".join(f'<th data-type="{types[h]}">{h}</th>' if h in types else f"<th>{h}</th>" for h in heads)
     body = []
     for r in rows.to_dict("records"):
         team = html_escape(r[TEAM])
         if r["contact"]:
             team = f'<a href="mailto:{html_escape(r["contact"])}" title="{html_escape(r["contact"])}">{team}</a>'
+        what = html_escape(r["what"])
+        if plan_href:
+            href = f"{plan_href}#plan-item-{table_slug(str(r['id']))}"
+            what = f'<a href="{html_escape(href)}" title="{html_escape(r["id"])}">{what}</a>'
         body.append(
             f'<tr data-severity="{html_escape(r[SEVERITY])}"><td class="num">{r["rank"]}</td>'
-            f"<td>{html_escape(r[SERVICE])}</td><td>{html_escape(r['what'])}</td><td>{_badge(r[SEVERITY])}</td>"
+            f"<td>{html_escape(r[SERVICE])}</td><td>{what}</td>"
+            f'<td data-v="{SEVERITY_RANK.get(str(r[SEVERITY]), len(SEVERITIES))}">{_badge(r[SEVERITY])}</td>'
             f"<td>{team}</td><td>{html_escape(r['due'])}</td><td>{html_escape(r['escalation'])}</td>"
             f'<td class="num">{fmt_score(r["priority"])}</td></tr>'
         )
     more = f' <a class="m254-small" href="{html_escape(plan_href)}">the full plan</a>' if plan_href else ""
     return (
         f'<h2 id="fix-first">Fix first{more}</h2>'
-        f'<table class="m254-fix-first"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<table class="m254-fix-first" id="m254-fix-first"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>{sortable_script('m254-fix-first')}"
     )
 
 

@@ -27,7 +27,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 #: The parameters of each notebook whose names are pinned, in order (the first code cell).
 PARAMETER_NAMES = {
-    "drift_overview": ["workspace", "as_of", "team", "severity_floor"],
+    "drift_overview": ["workspace", "as_of", "team", "severity_floor", "manifest_url"],
     "impact_analysis": ["workspace", "changes", "relations", "max_depth", "as_of", "team", "max_nodes"],
     "quality_trends": ["workspace", "as_of", "weeks", "team", "weights"],
 }

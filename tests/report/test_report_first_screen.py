@@ -6,6 +6,7 @@ items ranked by :func:`~meta254lib.views.weekly.fix_first`), checked against the
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from report_support import sample_report
 
 import meta254lib as m
 from meta254lib.remediation.plan import plan_workspace
+from meta254lib.report.index import attention_counts
 from meta254lib.state.weekly import weekly_change
 from meta254lib.views.weekly import fix_first
 
@@ -143,3 +145,44 @@ def test_summary_md_is_paste_ready(report, expected):
     assert "- alert-router (sre): vulnerable dependency redis (detector churn)" in summary
     assert "- [Remediation plan](remediation_plan.html)" in summary
     assert ".603919" not in summary and "T05:21" not in summary  # times to the minute
+
+
+def test_first_screen_warns_of_stale_data_and_counts_what_needs_attention(page):
+    # data/sample is from October 2025: every render after 2025-10-20 is more than 14 days later
+    notice = page.locator(".m254-banner-stale")
+    assert _above_fold(notice)
+    assert re.fullmatch(
+        r"Data as of 2025-10-06 — [\d,]+ days old at render \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)", notice.inner_text()
+    )
+    ws = m.open_workspace(SAMPLE)
+    counts = attention_counts(m.analysis_state(ws))
+    assert counts == {"slo_overdue": 25, "expired_exemptions": 1, "quality_regressions": 0}
+    for key, value in counts.items():
+        shown = page.locator(f'strong[data-count="{key}"]')
+        assert _above_fold(shown) and shown.inner_text() == str(value), key
+
+
+def test_summary_md_has_the_notice_and_the_attention_counts(report):
+    summary = (report.folder / "summary.md").read_text(encoding="utf-8")
+    lines = summary.splitlines()
+    assert re.fullmatch(r"\*\*Data as of 2025-10-06 — [\d,]+ days old at render \(.* UTC\)\.\*\*", lines[4])
+    quality = lines.index("- Quality mean: **89.3** (▲ 0.3 vs 89.0 a week before).")
+    assert (
+        lines[quality + 1] == "- SLO overdue: **25**; Expired exemptions: **1**; Quality regressions this week: **0**."
+    )
+
+
+def test_pages_show_no_absolute_paths(report):
+    for path in [*report.folder.glob("*.html"), report.folder / "summary.md"]:
+        text = path.read_text(encoding="utf-8")
+        assert str(SAMPLE) not in text and "/tmp/" not in text, path.name
+    index = (report.folder / "index.html").read_text(encoding="utf-8")
+    assert "<dt>workspace</dt><dd>data/sample</dd>" in index
+
+
+def test_every_exported_table_links_to_its_file(report):
+    for p in report.pages:
+        html = (report.folder / p.html).read_text(encoding="utf-8")
+        for t in p.tables:
+            assert html.count(f'class="m254-csv" href="{t["csv"]}"') == 1, (p.name, t["name"])
+            assert (report.folder / t["csv"]).is_file()

@@ -90,10 +90,10 @@ def test_table_escapes_every_string():
     assert 'data-name="&lt;script&gt;alert(1)&lt;/script&gt;"' in html
 
 
-def test_small_table_is_static_and_large_table_interactive():
+def test_every_table_sorts_and_only_large_tables_filter():
     small = _bundle(pd.DataFrame({"a": range(ht.INTERACTIVE_MIN_ROWS)}))["text/html"]
     large = _bundle(pd.DataFrame({"a": range(ht.INTERACTIVE_MIN_ROWS + 1)}))["text/html"]
-    assert "<script" not in small
+    assert small.count("<script>") == 1 and "window.m254Sort(table)" in small
     assert 'class="m254-filter"' not in small
     assert large.count("<script>") == 1
     assert 'class="m254-filter"' in large
@@ -127,7 +127,7 @@ def test_table_values_formatting_and_sort_keys():
     )
     bundle = _bundle(df)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", bundle["text/html"])
-    assert cells == ["2025-10-06", "1.235", "3", "true", "a, b", "2025-10-06 06:30", "", "", "false", ""]
+    assert cells == ["2025-10-06", "1.2", "3", "true", "a, b", "2025-10-06 06:30 UTC", "", "", "false", ""]
     assert 'data-v="1.23456"' in bundle["text/html"]
     assert bundle[d.TABLE_MIMETYPE]["data"] == [
         ["2025-10-06T00:00:00+00:00", 1.23456, 3, True, ["a", "b"]],
