@@ -131,8 +131,9 @@ def test_notebook_is_committed_clean_with_literal_parameters():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", [])
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    names = [line.split("=")[0].strip() for line in code[0].source.splitlines() if "=" in line]
-    assert names == ["workspace", "as_of", "team", "service", "severity_floor"]
+    assignments = [line for line in code[0].source.splitlines() if "=" in line and not line.startswith("#")]
+    names = [line.split("=")[0].strip() for line in assignments]
+    assert names == ["workspace", "as_of", "team", "service", "severity_floor", "manifest_url"]
     assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines())
 
 
