@@ -40,11 +40,10 @@ import click
 import numpy as np
 import pandas as pd
 
-from ..core.columns import DOMAIN, SERVICE, TEAM
 from ..core.errors import EXIT_INTERNAL, Meta254Error
-from ..core.names import check_name
 from ..core.records import csv_text, json_records, json_value
 from ..state.analysis import AnalysisState, analysis_state
+from ..workspace.scope_inventory import selected_services as scoped_services
 from ..workspace.workspace import Workspace, open_workspace
 from .tables import text_table
 
@@ -144,19 +143,6 @@ def scope_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--team`` and ``--domain``: only these services' rows (names checked, case-insensitive)."""
     fn = click.option("--domain", default=None, help="Only this domain's services.")(fn)
     return click.option("--team", "-t", default=None, help="Only this team's services.")(fn)
-
-
-def scoped_services(ws: Workspace, team: str | None, domain: str | None) -> set[str] | None:
-    """The services ``--team`` and ``--domain`` select (``None``: no selection, every service)."""
-    if not team and not domain:
-        return None
-    services = ws.services
-    keep = set(services[SERVICE])
-    for column, wanted in ((TEAM, team), (DOMAIN, domain)):
-        if wanted:
-            name = check_name(column, wanted, services[column].dropna(), case_insensitive=True)
-            keep &= set(services.loc[services[column] == name, SERVICE])
-    return keep
 
 
 #: The output formats every command offers.

@@ -37,11 +37,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..core.atomic import ensure_folder, output_errors, write_atomic
-from ..core.columns import DOMAIN, SERVICE, TEAM, UTC_TS
+from ..core.columns import SERVICE, UTC_TS
 from ..core.errors import OutputError, ParameterError
-from ..core.names import check_name
 from ..core.schema import DRIFT_HISTORY, QUALITY_HISTORY
 from ..core.tableschema import TableSchema
+from ..workspace.scope_inventory import selected_services
 from ..workspace.workspace import Workspace
 from .asof import iso_week
 
@@ -98,19 +98,6 @@ def arrow_schema(schema: TableSchema) -> pa.Schema:
     ('timestamp[us, tz=UTC]', 'int64', 'string')
     """
     return pa.schema([pa.field(c, _ARROW_TYPES[d]) for c, d, _ in schema.spec])
-
-
-def _scope(ws: Workspace, team: str | None, domain: str | None) -> set[str] | None:
-    """The services ``team`` and ``domain`` select (names checked, case-insensitive); None: every service."""
-    if not team and not domain:
-        return None
-    services = ws.services
-    keep = set(services[SERVICE])
-    for column, wanted in ((TEAM, team), (DOMAIN, domain)):
-        if wanted:
-            name = check_name(column, wanted, services[column].dropna(), case_insensitive=True)
-            keep &= set(services.loc[services[column] == name, SERVICE])
-    return keep
 
 
 def _week_labels(times: pd.Series) -> np.ndarray:
@@ -256,7 +243,7 @@ def export_history_parquet(
     """
     out = Path(out).expanduser().resolve()
     _check_target(out, ws, force)
-    scope = _scope(ws, team, domain)
+    scope = selected_services(ws, team, domain)
     parent = ensure_folder(out.parent)
     tmp = parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
     meta: dict[str, Any] = {

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..core.columns import SERVICE, TEAM
+from ..core.columns import DOMAIN, SERVICE, TEAM
 from ..core.names import check_name
 
 if TYPE_CHECKING:
@@ -142,3 +142,16 @@ def service_rows(frame: pd.DataFrame, services: Iterable[str] | None) -> pd.Data
     if services is None:
         return frame
     return frame[frame[SERVICE].isin(services)]
+
+
+def selected_services(ws: Workspace, team: str | None, domain: str | None) -> set[str] | None:
+    """The services ``team`` and ``domain`` select (names checked, case-insensitive); ``None``: every service."""
+    if not team and not domain:
+        return None
+    services = ws.services
+    keep = set(services[SERVICE])
+    for column, wanted in ((TEAM, team), (DOMAIN, domain)):
+        if wanted:
+            name = check_name(column, wanted, services[column].dropna(), case_insensitive=True)
+            keep &= set(services.loc[services[column] == name, SERVICE])
+    return keep
