@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..core.numfmt import signed
 from ..core.schema import LAG_CORRELATION, SERVICE
 from .window import typed_frame
 
@@ -34,6 +35,8 @@ def correlation_statement(r: float, n: int, lag: int, who: str) -> str:
     --------
     >>> correlation_statement(0.1, 2, 1, "x")
     'x: no correlation computable at lag 1 week(s) (fewer than 3 pairs; n = 2).'
+    >>> correlation_statement(-0.001, 40, 2, "All services")[:24]  # never "-0.00"
+    'All services: r = 0.00 b'
     """
     strength = correlation_strength(r, n)
     if strength == "not computable":
@@ -41,7 +44,7 @@ def correlation_statement(r: float, n: int, lag: int, who: str) -> str:
         return f"{who}: no correlation computable at lag {lag} week(s) ({why}; n = {n})."
     sign = "higher" if r > 0 else "lower"
     head = (
-        f"{who}: r = {r:+.2f} between drift backlog and the score change {lag} week(s) later "
+        f"{who}: r = {signed(r)} between drift backlog and the score change {lag} week(s) later "
         f"(n = {n}), a {strength} correlation"
     )
     if strength == "weak":

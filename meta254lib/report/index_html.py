@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..views.escape import html_escape
-from ..views.html_table import table_html
+from ..views.html_table import sortable_script, table_assets, table_html, without_table_assets
+from ..views.weekly import fmt_number
 from .assets import SITE_CSS
 from .page_model import ASSETS_DIR
 
@@ -28,8 +29,9 @@ def _index_pages_html(pages: Sequence[Mapping[str, Any]]) -> str:
             f"<td>{headline}</td></tr>"
         )
     return (
-        '<table class="m254-pages"><thead><tr><th>Page</th><th>Status</th><th>Headline</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        '<table class="m254-pages" id="m254-pages"><thead><tr><th scope="col">Page</th>'
+        '<th scope="col">Status</th><th scope="col">Headline</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>{sortable_script('m254-pages', assets=False)}"
     )
 
 
@@ -43,13 +45,16 @@ def _downloads_html(pages: Sequence[Mapping[str, Any]]) -> str:
             for t in p.get("tables", [])
         )
         notebook = f'<a href="{html_escape(p["ipynb"])}">.ipynb</a>' if p.get("ipynb") else "none"
+        seconds = float(p["seconds"])
         rows.append(
             f'<tr data-downloads="{html_escape(p["name"])}"><td>{html_escape(p["title"])}</td>'
-            f'<td class="num">{float(p["seconds"]):.1f} s</td><td>{tables or "none"}</td><td>{notebook}</td></tr>'
+            f'<td class="num" data-v="{seconds!r}">{fmt_number(seconds)} s</td><td>{tables or "none"}</td>'
+            f"<td>{notebook}</td></tr>"
         )
     return (
-        '<table class="m254-downloads"><thead><tr><th>Page</th><th>Render time</th><th>Tables</th>'
-        f"<th>Notebook</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<table class="m254-downloads" id="m254-downloads"><thead><tr><th scope="col">Page</th>'
+        '<th scope="col" data-type="num">Render time</th><th scope="col">Tables</th><th scope="col">Notebook</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{sortable_script('m254-downloads', assets=False)}"
     )
 
 
@@ -132,11 +137,12 @@ def render_index(
         f"<title>{html_escape(title)}</title>",
         f'<link rel="stylesheet" href="{html_escape(assets_href)}{SITE_CSS}">',
         _FIRST_SCREEN_CSS,
+        table_assets(),  # once for the page: every table below only calls the sorter
         '</head><body class="m254-index"><main>',
         f'<nav class="m254-nav" aria-label="Report pages">{"".join(nav)}</nav>',
         f'<header class="m254-page-header"><h1 class="m254-title">{html_escape(title)}</h1>',
         f'<p class="m254-meta"><span>As of {html_escape(as_of)}</span></p></header>',
-        first_screen,
+        without_table_assets(first_screen),
         _banner_html(pages),
         '<h2 id="pages">Pages</h2>',
         _index_pages_html(pages),
@@ -185,9 +191,11 @@ def _params_inputs_warnings_html(params: Sequence[tuple[str, str]], inputs: Any,
     if inputs is not None:
         parts += [
             '<h2 id="inputs">Input files</h2>',
-            table_html(inputs, "inputs", caption="Files read from the workspace, and optional inputs absent"),
+            table_html(
+                inputs, "inputs", caption="Files read from the workspace, and optional inputs absent", assets=False
+            ),
         ]
     if warnings is not None:
         parts.append(f'<h2 id="warnings">Load warnings ({len(warnings):,})</h2>')
-        parts.append(table_html(warnings, "warnings") if len(warnings) else "<p>None.</p>")
+        parts.append(table_html(warnings, "warnings", assets=False) if len(warnings) else "<p>None.</p>")
     return parts

@@ -28,7 +28,17 @@ from .drift import (
 )
 from .escape import html_escape, is_missing, md_escape, table_slug
 from .explore import Explorer, explore
-from .html_table import INTERACTIVE_MIN_ROWS, MAX_ROWS, next_table_id, render_table, table_html, table_payload
+from .html_table import (
+    INTERACTIVE_MIN_ROWS,
+    MAX_ROWS,
+    next_table_id,
+    render_table,
+    sortable_script,
+    table_assets,
+    table_html,
+    table_payload,
+    without_table_assets,
+)
 from .impact import (
     IMPACTED_TABLE_COLUMNS,
     domain_matrix_figure,
@@ -40,6 +50,16 @@ from .impact import (
 )
 from .impact_explorer import explorer_html, explorer_payload, show_impact_explorer, workspace_explorer_payload
 from .kpi_cards import drift_kpi_tiles, show_kpi_cards
+from .links import (
+    advisory_links,
+    advisory_references,
+    advisory_url,
+    issue_links,
+    manifest_url,
+    manifest_urls,
+    plan_item_links,
+    safe_href,
+)
 from .overview import (
     absent_inputs_markdown,
     domain_runtime_figure,
@@ -77,6 +97,7 @@ from .quality import (
 )
 from .sources import sources_markdown
 from .trains import train_gates_table, trains_headline, trains_markdown, trains_table
+from .weekly import fmt_number, fmt_time, no_negative_zero, to_minute
 
 __all__ = [
     "FIGURE_CONFIG",
@@ -91,6 +112,9 @@ __all__ = [
     "TOP_ISSUE_COLUMNS",
     "Explorer",
     "absent_inputs_markdown",
+    "advisory_links",
+    "advisory_references",
+    "advisory_url",
     "attribution_figure",
     "burndown_figure",
     "correlation_markdown",
@@ -109,6 +133,8 @@ __all__ = [
     "explorer_payload",
     "fence",
     "figure_html",
+    "fmt_number",
+    "fmt_time",
     "formulas_markdown",
     "heatmap_figure",
     "html_escape",
@@ -119,21 +145,27 @@ __all__ = [
     "impacted_table",
     "input_files_table",
     "is_missing",
+    "issue_links",
     "lag_matrix_figure",
     "load_plotly",
+    "manifest_url",
+    "manifest_urls",
     "md_escape",
     "model_comparison_figure",
     "next_table_id",
+    "no_negative_zero",
     "overview_as_of_markdown",
     "overview_headline",
     "plan_by_owner_html",
     "plan_gantt",
+    "plan_item_links",
     "plan_markdown",
     "platform_figure",
     "plotly_js",
     "remediation_survival_figure",
     "render_table",
     "report_labels",
+    "safe_href",
     "service_inventory_table",
     "service_markdown",
     "services_crosstab",
@@ -145,13 +177,16 @@ __all__ = [
     "show_markdown",
     "show_plan_by_owner",
     "show_table",
+    "sortable_script",
     "sources_markdown",
     "sparklines_figure",
     "summary_markdown",
+    "table_assets",
     "table_html",
     "table_payload",
     "table_slug",
     "team_maturity_figure",
+    "to_minute",
     "top_movers",
     "train_gates_table",
     "trains_headline",
@@ -160,5 +195,6 @@ __all__ = [
     "trends_headline",
     "what_if_figure",
     "what_if_summary",
+    "without_table_assets",
     "workspace_explorer_payload",
 ]

@@ -5,7 +5,8 @@ URLs or in-page anchors become links (:func:`~meta254lib.views.links.safe_href`)
 any column (numbers by value, severities by rank: high > medium > low); tables of more than
 :data:`INTERACTIVE_MIN_ROWS` rows also get a filter box; columns beyond :data:`MAX_VISIBLE_COLUMNS`
 sit behind a per-table "more columns" toggle (a checkbox and CSS, so it works without script). The
-behaviour is a small inline script of our own (no network, no library). Numbers and times are
+behaviour is a small inline script of our own (no network, no library), defined once per page
+(:func:`table_assets`) and called by each table. Numbers and times are
 formatted by :func:`~meta254lib.views.weekly.fmt_number` and :func:`~meta254lib.views.weekly.fmt_time`.
 pandas is imported lazily.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,8 +32,10 @@ __all__ = [
     "next_table_id",
     "render_table",
     "sortable_script",
+    "table_assets",
     "table_html",
     "table_payload",
+    "without_table_assets",
 ]
 
 #: Tables with more rows than this get the filter box (every table sorts).
@@ -145,64 +149,135 @@ TABLE_CSS = _SORT_CSS + (
     "div.m254-table input.m254-more{margin:0.3em 0 0.3em 0;vertical-align:middle}"
 )
 
-# The filter matches the text of the columns shown (hidden columns too once "more columns" is ticked).
-# Sorting: reads textContent or data-v and moves existing rows; it never builds HTML from cell text,
-# so escaped input stays text. Defined once per page (window.m254Sort), called once per table.
-SORT_JS = """window.m254Sort=window.m254Sort||function(table){
-if(!table||table.getAttribute("data-sortable")==="1"||!table.tHead||!table.tBodies[0]){return;}
-table.setAttribute("data-sortable","1");
-var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows),heads=table.tHead.rows[0].cells;
-Array.prototype.forEach.call(heads,function(th,i){
-th.className+=" m254-sortable";th.setAttribute("title","Click to sort");th.setAttribute("tabindex","0");
-function go(){var dir=th.getAttribute("aria-sort")==="ascending"?-1:1;
-Array.prototype.forEach.call(heads,function(h){h.removeAttribute("aria-sort");});
-th.setAttribute("aria-sort",dir>0?"ascending":"descending");
-var t=th.getAttribute("data-type"),num=t==="num"||t==="rank";
+# The sorter and the filter, defined once per page (window.m254Sort, window.m254Filter) and called by
+# each table. Sorting reads textContent or data-v, takes the rows the body holds when a header is
+# clicked (so a table whose rows a script rebuilds still sorts: m254Sort.again re-applies the current
+# order) and moves rows; it never builds HTML from cell text, so escaped input stays text. The filter
+# matches the text of the columns shown (hidden columns too once "more columns" is ticked). The
+# stylesheet moves itself into <head>, so it outlives the notebook output cell that carried it.
+SORT_JS = """if(!window.m254Sort){(function(){
+var css=document.getElementById("m254-table-css");
+if(css&&document.head&&css.parentNode!==document.head){document.head.appendChild(css);}
+function each(list,f){Array.prototype.forEach.call(list,f);}
+function order(table,i,dir){
+var body=table.tBodies[0],t=table.tHead.rows[0].cells[i].getAttribute("data-type"),num=t==="num"||t==="rank";
 function key(r){var c=r.cells[i];if(!c){return null;}
 var v=c.getAttribute("data-v");if(num){if(v===null){v=c.textContent;}return v===""?null:parseFloat(v);}
 return v===null?c.textContent:v;}
+var rows=Array.prototype.slice.call(body.rows);
 rows.sort(function(a,b){var x=key(a),y=key(b);
 if(x===y){return 0;}if(x===null||x===""||x!==x){return 1;}if(y===null||y===""||y!==y){return -1;}
 if(num){return (x-y)*dir;}return x.localeCompare(y)*dir;});
 rows.forEach(function(r){body.appendChild(r);});}
+window.m254Sort=function(table){
+if(!table||table.getAttribute("data-sortable")==="1"||!table.tHead||!table.tBodies[0]){return;}
+table.setAttribute("data-sortable","1");
+var heads=table.tHead.rows[0].cells;
+each(heads,function(th,i){
+th.className+=" m254-sortable";th.setAttribute("title","Click to sort");th.setAttribute("tabindex","0");
+function go(){var dir=th.getAttribute("aria-sort")==="ascending"?-1:1;
+each(heads,function(h){h.removeAttribute("aria-sort");});
+th.setAttribute("aria-sort",dir>0?"ascending":"descending");order(table,i,dir);}
 th.addEventListener("click",go);
-th.addEventListener("keydown",function(e){if(e.key==="Enter"){go();}});});};"""
-
-_FILTER_JS = """(function(root){
+th.addEventListener("keydown",function(e){if(e.key==="Enter"){go();}});});};
+window.m254Sort.again=function(table){if(!table||!table.tHead){return;}
+each(table.tHead.rows[0].cells,function(th,i){var s=th.getAttribute("aria-sort");
+if(s){order(table,i,s==="ascending"?1:-1);}});};
+window.m254Filter=function(root){
 if(!root||root.getAttribute("data-ready")==="1"){return;}
 root.setAttribute("data-ready","1");
-var table=root.querySelector("table");window.m254Sort(table);
-var input=root.querySelector("input.m254-filter");if(!input){return;}
-var rows=Array.prototype.slice.call(table.tBodies[0].rows),total=rows.length,count=root.querySelector(".m254-count");
-var more=root.querySelector("input.m254-more");
+var table=root.querySelector("table"),input=root.querySelector("input.m254-filter");if(!table||!input){return;}
+var count=root.querySelector(".m254-count"),more=root.querySelector("input.m254-more");
 function text(r){var all=!more||more.checked;return Array.prototype.filter.call(r.cells,function(c){
 return all||c.className.indexOf("m254-x")<0;}).map(function(c){return c.textContent;}).join(" ").toLowerCase();}
-function show(){var q=input.value.toLowerCase(),n=0;
-rows.forEach(function(r){var ok=!q||text(r).indexOf(q)>=0;
-r.style.display=ok?"":"none";if(ok){n++;}});
-count.textContent=n+" of "+total+" rows shown";}
-input.addEventListener("input",show);if(more){more.addEventListener("change",show);}
-})(document.getElementById("%s"));"""
+function show(){var q=input.value.toLowerCase(),n=0,rows=table.tBodies[0].rows;
+each(rows,function(r){var ok=!q||text(r).indexOf(q)>=0;r.style.display=ok?"":"none";if(ok){n++;}});
+count.textContent=n+" of "+rows.length+" rows shown";}
+input.addEventListener("input",show);if(more){more.addEventListener("change",show);}};
+})();}"""
+
+#: What each :func:`render_table` table runs: sort its table, and filter it when it has a filter box.
+_TABLE_CALL = (
+    '(function(root){var table=root&&root.querySelector("table");if(table&&window.m254Sort){'
+    'window.m254Sort(table);window.m254Filter(root);}})(document.getElementById("%s"));'
+)
+#: What :func:`sortable_script` runs: sort the element if it is a table, else every table inside it.
+_ELEMENT_CALL = (
+    '(function(e){if(e&&window.m254Sort){(e.tagName==="TABLE"?[e]:Array.prototype.slice.call('
+    'e.querySelectorAll("table"))).forEach(function(t){window.m254Sort(t);});}})(document.getElementById("%s"));'
+)
+_STYLE = f'<style id="m254-table-css">{TABLE_CSS}</style>'
 
 
-def sortable_script(element_id: str) -> str:
-    """A ``<style>`` and ``<script>`` making the table with id ``element_id`` (or every table inside it) sortable.
+class _Kernel:
+    """Whether this IPython kernel (one per notebook, so one per report page) has shown the assets."""
 
-    For tables built outside :func:`render_table` (the fix-first table, the plan's item tables). The id
-    must be made of letters, digits, ``-`` and ``_``.
+    assets_shown = False
+
+
+def _in_kernel() -> bool:
+    """Running inside an IPython kernel (not a plain script, a doctest or terminal IPython)."""
+    ipython = sys.modules.get("IPython")  # not imported: not in a kernel
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _assets(assets: bool | None) -> tuple[str, str]:
+    """The stylesheet and the script to put in a table's HTML: both or neither (see :func:`table_assets`)."""
+    if assets is None:
+        if not _in_kernel():
+            assets = True
+        else:
+            assets, _Kernel.assets_shown = not _Kernel.assets_shown, True
+    return (_STYLE, SORT_JS) if assets else ("", "")
+
+
+def table_assets() -> str:
+    """The page-wide part of every table: the stylesheet and the sorter/filter script (about 4.2 KB).
+
+    Tables and :func:`sortable_script` only *call* it. Where it goes is their ``assets`` argument:
+    ``None`` (the default) puts it in the first table an IPython kernel shows (one kernel runs one
+    notebook, so once per page) and in every table built outside a kernel; a page builder that puts
+    :func:`table_assets` in the page itself passes ``assets=False``. Defined twice, it runs once.
 
     Examples
     --------
-    >>> 'getElementById("fix-first")' in sortable_script("fix-first")
+    >>> page = table_assets()
+    >>> page.count("<style"), page.count("<script>"), "window.m254Sort=function" in page
+    (1, 1, True)
+    """
+    return f"{_STYLE}<script>{SORT_JS}</script>"
+
+
+def without_table_assets(html: str) -> str:
+    """``html`` with the stylesheet and script of :func:`table_assets` taken out (the calls stay).
+
+    For a fragment built outside a kernel and placed in a page that already has the assets.
+
+    Examples
+    --------
+    >>> without_table_assets(sortable_script("x", assets=True)) == sortable_script("x", assets=False)
+    True
+    """
+    return html.replace(_STYLE, "").replace(SORT_JS, "")
+
+
+def sortable_script(element_id: str, *, assets: bool | None = None) -> str:
+    """A ``<script>`` making the table with id ``element_id`` (or every table inside it) sortable.
+
+    For tables built outside :func:`render_table` (the fix-first table, the plan's item tables, the
+    index's tables, the impact explorer's). The id must be made of letters, digits, ``-`` and ``_``.
+    ``assets`` decides whether the stylesheet and the sorter come with it (:func:`table_assets`).
+
+    Examples
+    --------
+    >>> 'getElementById("fix-first")' in sortable_script("fix-first", assets=False)
     True
     """
     if not re.fullmatch(r"[A-Za-z0-9_-]+", element_id):
         raise ValueError(f"sortable_script: element id {element_id!r} must be letters, digits, - and _")
-    return (
-        f"<style>{_SORT_CSS}</style><script>{SORT_JS}(function(e){{if(e){{"
-        f"(e.tagName==='TABLE'?[e]:Array.prototype.slice.call(e.querySelectorAll('table'))).forEach(window.m254Sort);}}}})"
-        f'(document.getElementById("{element_id}"));</script>'
-    )
+    style, js = _assets(assets)
+    return f"{style}<script>{js}{_ELEMENT_CALL % element_id}</script>"
 
 
 def table_payload(df: Any, name: str, caption: str | None) -> dict[str, Any]:
@@ -295,6 +370,7 @@ def render_table(
     *,
     links: Links | None = None,
     visible: Sequence[str] | None = None,
+    assets: bool | None = None,
 ) -> str:
     """The escaped HTML of a table: sortable, filterable beyond :data:`INTERACTIVE_MIN_ROWS` rows.
 
@@ -310,6 +386,9 @@ def render_table(
     visible : sequence of str, optional
         The columns shown before the "more columns" toggle (default: the first
         :data:`MAX_VISIBLE_COLUMNS`).
+    assets : bool, optional
+        Whether the stylesheet and the sorter come with the table (:func:`table_assets`; default:
+        with the first table of a kernel, and with every table outside one).
     """
     total = len(df)
     shown = df.iloc[:max_rows] if max_rows >= 0 else df
@@ -330,7 +409,8 @@ def render_table(
         ]
         body_rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f'<div class="m254-caption">{html_escape(caption)}</div>' if caption else ""
-    parts = [f'<div class="m254-table" id="{table_id}" data-name="{html_escape(name)}">{cap}']
+    style, js = _assets(assets)
+    parts = [f'<div class="m254-table" id="{table_id}" data-name="{html_escape(name)}">{style}{cap}']
     if interactive:
         parts.append(
             '<div class="m254-controls"><input type="search" class="m254-filter" '
@@ -357,9 +437,7 @@ def render_table(
         )
     elif total == 0:
         parts.append('<p class="m254-note">No rows.</p>')
-    parts.append(f"<style>{TABLE_CSS}</style>")
-    parts.append(f"<script>{SORT_JS}{_FILTER_JS % table_id}</script>")
-    parts.append("</div>")
+    parts.append(f"<script>{js}{_TABLE_CALL % table_id}</script></div>")
     return "".join(parts)
 
 
@@ -371,11 +449,12 @@ def table_html(
     *,
     links: Links | None = None,
     visible: Sequence[str] | None = None,
+    assets: bool | None = None,
 ) -> str:
     """The HTML that :func:`show_table` displays, as a string (for pages built outside a kernel).
 
     Every string (cells, column names, caption) is HTML-escaped. Element ids are unique within one
-    Python process.
+    Python process. ``assets`` as for :func:`render_table`.
 
     Examples
     --------
@@ -384,7 +463,7 @@ def table_html(
     >>> "&lt;i&gt;x&lt;/i&gt;" in html, "<i>" in html
     (True, False)
     """
-    return render_table(df, name, caption, max_rows, next_table_id(name), links=links, visible=visible)
+    return render_table(df, name, caption, max_rows, next_table_id(name), links=links, visible=visible, assets=assets)
 
 
 def next_table_id(name: str) -> str:

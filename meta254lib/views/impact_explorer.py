@@ -42,6 +42,7 @@ from ..graph.build import DEFAULT_RELATIONS, parse_relations
 from ..graph.rules import canonical_external
 from ..impact.names import known_names
 from .escape import html_escape
+from .html_table import sortable_script
 
 if TYPE_CHECKING:
     from ..workspace.workspace import Workspace
@@ -345,6 +346,7 @@ function show(it){
     cell(tr,names[n]);cell(tr,String(w.dist[n]),"num");
     cell(tr,P.team[n]>=0?P.teams[P.team[n]]:"");cell(tr,why(w,n,it),"why");body.appendChild(tr);});
   more.textContent=hit.length>%(max_rows)d?"Showing the nearest %(max_rows)d of "+hit.length+" services.":"";
+  if(window.m254Sort){window.m254Sort.again(body.parentNode);}
   root.setAttribute("data-change",it.label);}
 function filter(){
   var q=input.value.trim().toLowerCase(),found=0;select.textContent="";
@@ -367,14 +369,16 @@ def explorer_html(payload: Mapping[str, Any], element_id: str | None = None) -> 
     """The self-contained explorer: picker, header and impacted table, the payload and the script.
 
     The payload travels in ``<script type="application/json">`` with ``<``, ``>`` and ``&`` escaped, so no
-    name can end the element; the script writes names with ``textContent`` only.
+    name can end the element; the script writes names with ``textContent`` only. The impacted table
+    sorts by any column with the one table sorter (:func:`~meta254lib.views.html_table.sortable_script`);
+    a new pick keeps the order the reader chose.
 
     Parameters
     ----------
     payload : mapping
         The dict of :func:`explorer_payload`.
     element_id : str, optional
-        The id of the explorer's element (default: a process-unique one).
+        The id of the explorer's element (default: a process-unique one): letters, digits, ``-`` and ``_``.
 
     Returns
     -------
@@ -386,7 +390,7 @@ def explorer_html(payload: Mapping[str, Any], element_id: str | None = None) -> 
     >>> G = nx.DiGraph(); G.add_node("</script><b>x</b>")
     >>> html = explorer_html(explorer_payload(G), "impx")
     >>> html.count("</script>"), "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003ex" in html
-    (2, True)
+    (3, True)
     """
     eid = element_id or f"m254-impx-{next(_ids)}"
     rel = ", ".join(str(r) for r in payload.get("relations", ()))
@@ -403,12 +407,12 @@ def explorer_html(payload: Mapping[str, Any], element_id: str | None = None) -> 
         '<p class="m254-impx-count"></p></div></div>'
         f'<p class="m254-impx-head" aria-live="polite"></p><p class="m254-impx-note"></p>'
         '<div class="m254-impx-scroll"><table><thead><tr><th scope="col">service</th>'
-        '<th scope="col">distance</th><th scope="col">team</th><th scope="col">why</th></tr></thead>'
+        '<th scope="col" data-type="num">distance</th><th scope="col">team</th><th scope="col">why</th></tr></thead>'
         "<tbody></tbody></table></div>"
         f'<p class="m254-impx-more"></p><p class="m254-impx-foot">Computed in this page {html_escape(limits)}.</p>'
         "</div>"
         f'<script type="application/json" id="{html_escape(eid)}-data">{_json_for_script(payload)}</script>'
-        f"<script>{script}</script><style>{_CSS}</style>"
+        f"<script>{script}</script><style>{_CSS}</style>{sortable_script(eid)}"
     )
 
 

@@ -1,5 +1,6 @@
-"""Shared by test_report_run.py and test_report_browser.py: fixture notebooks, a tiny hostile workspace,
-and report runs built once per test session (notebook executions are the slow part of the suite)."""
+"""Shared by the report tests: fixture notebooks, a tiny hostile workspace, report runs built once per
+test session (notebook executions are the slow part of the suite), and :class:`OfflinePage`, a page
+opened in chromium with the network blocked (the fixtures that open one are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import atexit
 import functools
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from conftest import SAMPLE, svc, write_workspace
 
@@ -19,6 +22,63 @@ FIXTURE_NOTEBOOKS = Path(__file__).resolve().parent / "report_notebooks"
 XSS = "<script>alert(1)</script>"
 #: Services in the tiny workspace: more than 20, so the service table is interactive.
 TINY_SERVICES = 26
+
+#: The browser the report tests drive (Debian's chromium), its flags and the reviewer's screen.
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # belt and braces: even if a page tried, no name would resolve (OfflinePage also aborts every request)
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+class OfflinePage:
+    """A page in a browser context of its own, loaded from a file with the network blocked.
+
+    Every request other than ``file:`` is aborted and recorded in :attr:`outside`; console errors,
+    uncaught exceptions and dialogs (dismissed) are recorded too. After the load it waits ``wait_ms``
+    (plotly draws after ``load``; it is local, so this is quick).
+    """
+
+    def __init__(self, browser: Any, path: Path, *, viewport: Mapping[str, int] = VIEWPORT, wait_ms: int = 300):
+        self.outside: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.context = browser.new_context(viewport=dict(viewport))
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.as_uri(), wait_until="load")
+        if wait_ms:
+            self.page.wait_for_timeout(wait_ms)
+
+    @property
+    def errors(self) -> list[str]:
+        """Console errors and uncaught exceptions together."""
+        return self.console_errors + self.page_errors
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def close(self) -> None:
+        self.context.close()
 
 
 def _session_dir(prefix: str) -> Path:

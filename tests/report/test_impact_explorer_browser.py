@@ -1,3 +1,4 @@
+# ruff: noqa: F401, F811 - the browser fixtures are imported by name and requested as arguments
 """The impact page's offline explorer in chromium, on the report built from data/sample, network blocked.
 
 Picking a service, a spec, an event and an external changes the view, and the impacted services (names,
@@ -9,64 +10,24 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from browser_fixtures import browser, report
 from click.testing import CliRunner
-from report_support import sample_report
+from report_support import OfflinePage
 
 from meta254lib.cli.app import main
 from meta254lib.views.impact_explorer import explorer_html, explorer_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-VIEWPORT = {"width": 1400, "height": 900}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file() and not shutil.which("chromium"):
-        pytest.skip("chromium not installed (apt-get install -y chromium); browser tests skipped")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright (python) not installed; pip install -e '.[dev]'")
-    with sync_playwright() as pw:
-        exe = str(CHROMIUM) if CHROMIUM.is_file() else shutil.which("chromium")
-        b = pw.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"], headless=True)
-        yield b
-        b.close()
-
-
-class Offline:
-    """A page whose requests other than file:// are aborted and recorded, with its errors and dialogs."""
-
-    def __init__(self, browser, path: Path) -> None:
-        self.outside: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport=VIEWPORT)
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", self._dialog)
-        self.page.goto(path.as_uri(), wait_until="load")
-
-    def _route(self, route) -> None:
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+class Explorer(OfflinePage):
+    """The impact page (network blocked, errors and dialogs recorded), with the explorer's pick and rows."""
 
     def pick(self, label: str) -> list[tuple[str, int, str]]:
         """Search for ``label``, pick it, and return the rows shown: ``(service, distance, why)``."""
@@ -84,16 +45,10 @@ class Offline:
         )
         return [(c[0], int(c[1]), c[3]) for c in cells]
 
-    def close(self) -> None:
-        self.context.close()
-
 
 @pytest.fixture(scope="module")
-def impact_page(browser):
-    result = sample_report()
-    if result is None:
-        pytest.skip("data/sample has not been generated")
-    page = Offline(browser, result.folder / "impact_analysis.html")
+def impact_page(browser, report):
+    page = Explorer(browser, report.folder / "impact_analysis.html", wait_ms=0)
     yield page
     page.close()
     assert page.outside == []
@@ -164,7 +119,7 @@ def test_hostile_names_stay_text(browser, tmp_path):
     page_file = tmp_path / "explorer.html"
     body = explorer_html(explorer_payload(G, initial="service:core"))
     page_file.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{body}</body></html>')
-    page = Offline(browser, page_file)
+    page = Explorer(browser, page_file, wait_ms=0)
     try:
         assert page.rows() == [
             ("</script><script>alert(2)</script>", 1, "</script><script>alert(2)</script> -depends_on-> core")
@@ -173,3 +128,44 @@ def test_hostile_names_stay_text(browser, tmp_path):
         assert page.dialogs == [] and page.errors == [] and page.outside == []
     finally:
         page.close()
+
+
+def test_result_table_sorts_and_keeps_the_order_across_picks(browser, report):
+    """The one table sorter: numbers by value, and a new pick (rows rebuilt) keeps the chosen order."""
+    page = Explorer(browser, report.folder / "impact_analysis.html", wait_ms=0)
+    try:
+        heads = page.page.locator(".m254-impx thead th")
+        assert heads.nth(0).get_attribute("class").strip() == "m254-sortable"
+        heads.nth(2).click()  # team
+        assert heads.nth(2).get_attribute("aria-sort") == "ascending"
+        teams = [t for _, _, t in _team_rows(page)]
+        assert len(set(teams)) > 1 and _ascending(page, teams), teams
+        expected = _cli("--service", "auth-service")
+        page.pick("service:auth-service")
+        shown = _team_rows(page)
+        assert sorted(s for s, _, _ in shown) == sorted(s for s, _, _ in expected)
+        assert _ascending(page, [t for _, _, t in shown])
+        heads.nth(1).click()  # distance, descending after ascending: numbers by value
+        heads.nth(1).click()
+        distances = [d for _, d, _ in _team_rows(page)]
+        assert distances == sorted(distances, reverse=True) and distances[0] > distances[-1]
+        assert page.errors == [] and page.outside == []
+    finally:
+        page.close()
+
+
+def _team_rows(page: Explorer) -> list[tuple[str, int, str]]:
+    """The rows shown as ``(service, distance, team)``."""
+    cells = page.page.eval_on_selector_all(
+        ".m254-impx tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent))"
+    )
+    return [(c[0], int(c[1]), c[2]) for c in cells]
+
+
+def _ascending(page: Explorer, texts: list[str]) -> bool:
+    """``texts`` in the browser's text order (the order the sorter uses), empty cells last."""
+    return page.page.evaluate(
+        "v => { const f = v.filter(x => x); return v.slice(f.length).every(x => !x)"
+        " && f.every((x, i) => i === 0 || f[i - 1].localeCompare(x) <= 0); }",
+        texts,
+    )

@@ -1,3 +1,4 @@
+# ruff: noqa: F401, F811 - the browser fixtures are imported by name and requested as arguments
 """Every page of the sample report in chromium, network blocked: numbers without spurious precision,
 every table sortable, severity sorted by rank, links safe, extra columns behind a toggle.
 
@@ -7,17 +8,15 @@ The report is the session's (:func:`report_support.sample_report`: the real note
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from report_support import sample_report
+from browser_fixtures import browser, open_page, report
 
 from meta254lib.report.notebooks import default_notebooks_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 PAGES = ["index", *sorted(p.stem for p in default_notebooks_dir().glob("*.ipynb"))]
 #: A number with more than four decimals (not part of a longer token such as a version or an id).
 LONG_DECIMALS = re.compile(r"(?<![\w.\-])-?\d+\.\d{5,}(?![\w.])")
@@ -25,37 +24,8 @@ LONG_DECIMALS = re.compile(r"(?<![\w.\-])-?\d+\.\d{5,}(?![\w.])")
 NEGATIVE_ZERO = re.compile(r"(?<![\w.\-])-0(?:\.0+)?(?![\w.])")
 
 
-@pytest.fixture(scope="module")
-def report():
-    result = sample_report()
-    if result is None:
-        pytest.skip("data/sample has not been generated")
-    return result
-
-
-@pytest.fixture(scope="module")
-def context():
-    if not CHROMIUM.is_file() and not shutil.which("chromium"):
-        pytest.skip("chromium not installed (apt-get install -y chromium); browser tests skipped")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright (python) not installed; pip install -e '.[dev]'")
-    with sync_playwright() as pw:
-        exe = str(CHROMIUM) if CHROMIUM.is_file() else shutil.which("chromium")
-        browser = pw.chromium.launch(
-            executable_path=exe, args=["--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND"]
-        )
-        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-        ctx.route("http://**/*", lambda route: route.abort())
-        ctx.route("https://**/*", lambda route: route.abort())
-        yield ctx
-        ctx.close()
-        browser.close()
-
-
-#: Tables built elsewhere, checked apart: the index's (meta254lib/report/index_html.py) and the impact
-#: explorer's result table (meta254lib/views/impact_explorer.py, built in the browser).
+#: Tables built outside render_table, also checked apart: the index's (meta254lib/report/index_html.py)
+#: and the impact explorer's result table (meta254lib/views/impact_explorer.py, built in the browser).
 OTHER_TABLES = {"index": ("m254-pages", "m254-downloads"), "impact_analysis": ("m254-impx-1",)}
 
 
@@ -69,92 +39,97 @@ def _unsortable(page) -> list[str]:
     )
 
 
-def _open(context, path: Path):
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_timeout(200)
+def _open(open_page, path: Path):
+    """The page at 1400 x 900 with every collapsed section and hidden column opened, and its visit."""
+    visit = open_page(path, wait_ms=200)
     # everything a reviewer can open: collapsed sections and hidden columns
-    page.evaluate(
+    visit.page.evaluate(
         "document.querySelectorAll('details').forEach(d => { d.open = true; });"
         "document.querySelectorAll('input.m254-more').forEach(c => { c.checked = true; });"
     )
-    return page, errors
+    return visit.page, visit
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_numbers_tables_and_links(report, context, name):
+def test_numbers_tables_and_links(report, open_page, name):
     path = report.folder / f"{name}.html"
     assert path.is_file(), f"{name}.html missing"
-    page, errors = _open(context, path)
-    try:
-        text = page.locator("body").inner_text()
-        assert LONG_DECIMALS.findall(text) == [], f"{name}: numbers with more than 4 decimals"
-        assert NEGATIVE_ZERO.findall(text) == [], f"{name}: negative zero shown"
-        assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", text), f"{name}: a timestamp with fractions of a second"
-        # every table with a header row sorts (plotly's own tables are SVG, not <table>)
-        unsortable = [t for t in _unsortable(page) if t not in OTHER_TABLES.get(name, ())]
-        assert unsortable == [], f"{name}: tables without sortable headers: {unsortable}"
-        # every link is in-page, relative, mailto or http(s): never javascript: or data:
-        hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))")
-        assert not [h for h in hrefs if re.match(r"\s*(javascript|data|vbscript):", h, re.I)]
-        assert errors == [], errors
-    finally:
-        page.close()
+    page, visit = _open(open_page, path)
+    text = page.locator("body").inner_text()
+    assert LONG_DECIMALS.findall(text) == [], f"{name}: numbers with more than 4 decimals"
+    assert NEGATIVE_ZERO.findall(text) == [], f"{name}: negative zero shown"
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", text), f"{name}: a timestamp with fractions of a second"
+    # every table with a header row sorts (plotly's own tables are SVG, not <table>)
+    unsortable = [t for t in _unsortable(page) if t not in OTHER_TABLES.get(name, ())]
+    assert unsortable == [], f"{name}: tables without sortable headers: {unsortable}"
+    # every link is in-page, relative, mailto or http(s): never javascript: or data:
+    hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))")
+    assert not [h for h in hrefs if re.match(r"\s*(javascript|data|vbscript):", h, re.I)]
+    # the table sorter and stylesheet are on the page once (the first table of the page's kernel carries them)
+    html = path.read_text(encoding="utf-8")
+    assert html.count("window.m254Sort=function") == 1 and html.count('id="m254-table-css"') == 1
+    assert visit.errors == [], visit.errors
 
 
-def test_severity_sorts_by_rank_and_wide_tables_fold(report, context):
-    page, errors = _open(context, report.folder / "drift_overview.html")
-    try:
-        table = page.locator('div.m254-table[data-name="drift_issues"]')
-        # the issue table has more than eight columns: the rest sit behind the toggle, closed by default
-        page.evaluate("document.querySelectorAll('input.m254-more').forEach(c => { c.checked = false; })")
-        visible = table.locator("thead th:visible").count()
-        assert visible <= 8 < table.locator("thead th").count()
-        header = table.locator("thead th", has_text=re.compile(r"^severity$"))
-        header.click()
-        col = page.evaluate(
-            "t => { const ths = Array.from(t.querySelectorAll('thead th'));"
-            " const i = ths.findIndex(h => h.textContent.trim().startsWith('severity'));"
-            " return Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells[i].textContent.trim()); }",
-            table.element_handle(),
-        )
-        rank = {"high": 0, "medium": 1, "low": 2}
-        assert [rank[s] for s in col] == sorted(rank[s] for s in col)
-        assert col[0] == "high" and col[-1] == "low"
-        # services link to their manifest, advisory ids to the advisory
-        links = page.evaluate(
-            "t => Array.from(t.querySelectorAll('tbody a')).map(a => a.getAttribute('href'))", table.element_handle()
-        )
-        assert any(h.endswith("/service-manifest.yaml") and h.startswith("https://") for h in links)
-        assert any("advisories" in h or "osv.dev" in h for h in links)
-        assert errors == []
-    finally:
-        page.close()
+def test_severity_sorts_by_rank_and_wide_tables_fold(report, open_page):
+    page, visit = _open(open_page, report.folder / "drift_overview.html")
+    table = page.locator('div.m254-table[data-name="drift_issues"]')
+    # the issue table has more than eight columns: the rest sit behind the toggle, closed by default
+    page.evaluate("document.querySelectorAll('input.m254-more').forEach(c => { c.checked = false; })")
+    visible = table.locator("thead th:visible").count()
+    assert visible <= 8 < table.locator("thead th").count()
+    header = table.locator("thead th", has_text=re.compile(r"^severity$"))
+    header.click()
+    col = page.evaluate(
+        "t => { const ths = Array.from(t.querySelectorAll('thead th'));"
+        " const i = ths.findIndex(h => h.textContent.trim().startsWith('severity'));"
+        " return Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells[i].textContent.trim()); }",
+        table.element_handle(),
+    )
+    rank = {"high": 0, "medium": 1, "low": 2}
+    assert [rank[s] for s in col] == sorted(rank[s] for s in col)
+    assert col[0] == "high" and col[-1] == "low"
+    # services link to their manifest, advisory ids to the advisory
+    links = page.evaluate(
+        "t => Array.from(t.querySelectorAll('tbody a')).map(a => a.getAttribute('href'))", table.element_handle()
+    )
+    assert any(h.endswith("/service-manifest.yaml") and h.startswith("https://") for h in links)
+    assert any("advisories" in h or "osv.dev" in h for h in links)
+    assert visit.errors == []
 
 
-def test_plan_items_link_to_their_step_cards(report, context):
-    page, errors = _open(context, report.folder / "remediation_plan.html")
-    try:
-        anchors = page.evaluate(
-            "Array.from(document.querySelectorAll('div.m254-table[data-name=plan] tbody a[href^=\"#plan-\"]'))"
-            ".map(a => a.getAttribute('href'))"
-        )
-        assert anchors, "the plan table links no item"
-        missing = page.evaluate("hs => hs.filter(h => !document.getElementById(h.slice(1)))", anchors)
-        assert missing == [], missing
-        assert errors == []
-    finally:
-        page.close()
+def test_plan_items_link_to_their_step_cards(report, open_page):
+    page, visit = _open(open_page, report.folder / "remediation_plan.html")
+    anchors = page.evaluate(
+        "Array.from(document.querySelectorAll('div.m254-table[data-name=plan] tbody a[href^=\"#plan-\"]'))"
+        ".map(a => a.getAttribute('href'))"
+    )
+    assert anchors, "the plan table links no item"
+    missing = page.evaluate("hs => hs.filter(h => !document.getElementById(h.slice(1)))", anchors)
+    assert missing == [], missing
+    assert visit.errors == []
 
 
-@pytest.mark.xfail(reason="these tables need views.html_table.sortable_script in index_html.py / impact_explorer.py")
 @pytest.mark.parametrize("name", sorted(OTHER_TABLES))
-def test_tables_built_elsewhere_sort(report, context, name):
-    page, _ = _open(context, report.folder / f"{name}.html")
-    try:
-        assert _unsortable(page) == []
-    finally:
-        page.close()
+def test_tables_built_elsewhere_sort(report, open_page, name):
+    page, _ = _open(open_page, report.folder / f"{name}.html")
+    assert _unsortable(page) == []
+
+
+def test_index_tables_sort_render_times_by_value(report, open_page):
+    page, visit = _open(open_page, report.folder / "index.html")
+    table = page.locator("table.m254-downloads")
+    header = table.locator("thead th", has_text="Render time")
+    header.click()
+    header.click()  # descending: the slowest page first
+    assert header.get_attribute("aria-sort") == "descending"
+    seconds = [float(t.removesuffix(" s")) for t in table.locator("tbody td.num").all_inner_texts()]
+    assert len(seconds) > 1 and seconds == sorted(seconds, reverse=True)
+    pages = page.locator("table.m254-pages")
+    pages.locator("thead th").first.click()
+    titles = pages.locator("tbody td:first-child").all_inner_texts()
+    assert page.evaluate("v => v.every((x, i) => i === 0 || v[i - 1].localeCompare(x) <= 0)", titles)
+    # the sorter and its stylesheet are on the page once, whatever the number of tables
+    html = (report.folder / "index.html").read_text()
+    assert html.count("window.m254Sort=function") == 1 and html.count('id="m254-table-css"') == 1
+    assert visit.errors == []

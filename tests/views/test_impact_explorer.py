@@ -16,6 +16,7 @@ import pytest
 import meta254lib as m
 from meta254lib.graph.reach import random_dependency_graph
 from meta254lib.impact.analysis import analyse_impact
+from meta254lib.views.html_table import sortable_script, without_table_assets
 from meta254lib.views.impact_explorer import (
     EXPLORER_FORMAT,
     explorer_html,
@@ -157,8 +158,8 @@ def test_html_embeds_the_payload_so_that_no_name_ends_the_script():
     G.add_edge(hostile, "a", relations="depends_on")
     p = explorer_payload(G, initial="service:a")
     html = explorer_html(p, "impx-test")
-    # only our own two script elements close; the payload holds no "<", ">" or "&" at all
-    assert html.count("</script>") == 2
+    # only our own three script elements close (payload, explorer, sorter); the payload holds no "<", ">" or "&"
+    assert html.count("</script>") == 3
     data = html.split('<script type="application/json" id="impx-test-data">')[1].split("</script>")[0]
     assert "<" not in data and ">" not in data and "&" not in data
     assert json.loads(data) == p
@@ -172,3 +173,12 @@ def test_payload_of_10000_services_fits_the_page_budget():
         G.nodes[n]["team"] = f"team-{i % 12}"
     html = explorer_html(explorer_payload(G))
     assert len(html.encode()) < 1_000_000
+
+
+def test_result_table_sorts_with_the_one_sorter_after_every_pick():
+    html = explorer_html(explorer_payload(nx.DiGraph([("b", "a")])), "impx-sort")
+    # the sorter is html_table's (its call on the explorer's element), not a copy of its own
+    assert sortable_script("impx-sort", assets=False) in without_table_assets(html)
+    assert '<th scope="col" data-type="num">distance</th>' in html
+    # every pick rebuilds the rows, then re-applies the order the reader chose
+    assert "window.m254Sort.again(body.parentNode)" in html

@@ -41,8 +41,8 @@ def test_columns_beyond_eight_fold_behind_a_toggle():
     assert 'type="checkbox" class="m254-more"' in html and "more columns (4)</label>" in html
     chosen = ht.table_html(df, "wide", visible=["c11", "c5"])
     assert chosen.count('class="m254-x"') == 9 and "more columns (9)" in chosen  # c0, the first, always shows
-    narrow = ht.table_html(df.iloc[:, :8], "narrow")
-    assert "m254-more" not in narrow.split("<style>")[0]
+    narrow = ht.table_html(df.iloc[:, :8], "narrow", assets=False)
+    assert "m254-more" not in narrow
 
 
 def test_links_are_escaped_and_only_http():
@@ -102,3 +102,44 @@ def test_sortable_script_refuses_odd_ids():
 
     with pytest.raises(ValueError, match="element id"):
         ht.sortable_script('x"); alert(1); ("')
+
+
+def _in_kernel(monkeypatch, shown=False):
+    monkeypatch.setattr(ht, "_in_kernel", lambda: True)
+    monkeypatch.setattr(ht._Kernel, "assets_shown", shown)
+
+
+def test_in_a_kernel_only_the_first_table_carries_the_assets(monkeypatch):
+    _in_kernel(monkeypatch)
+    df = pd.DataFrame({"a": range(30)})
+    first, second = ht.table_html(df, "one"), ht.table_html(df, "two")
+    script = ht.sortable_script("fix-first")
+    assert first.count(ht.SORT_JS) == 1 and first.count('<style id="m254-table-css">') == 1
+    for later in (second, script):
+        assert ht.SORT_JS not in later and "m254-table-css" not in later
+        assert later.count("<script>") == 1 and "window.m254Sort" in later
+    # the big part once, each later table a call of about 200 bytes
+    assert len(second) - len(first) < -3000
+    assert len(script) < 250
+
+
+def test_outside_a_kernel_every_fragment_is_complete_unless_told(monkeypatch):
+    monkeypatch.setattr(ht, "_in_kernel", lambda: False)
+    df = pd.DataFrame({"a": [1]})
+    assert all(ht.SORT_JS in ht.table_html(df, "t") for _ in range(2))
+    assert ht.SORT_JS in ht.sortable_script("x")
+    bare = ht.table_html(df, "t", assets=False)
+    assert ht.SORT_JS not in bare and "<style" not in bare
+    _in_kernel(monkeypatch, shown=True)
+    assert ht.SORT_JS in ht.table_html(df, "t", assets=True)
+
+
+def test_assets_come_out_of_a_fragment_and_go_in_once():
+    page = ht.table_assets()
+    assert page.count(ht.SORT_JS) == 1 and page.startswith('<style id="m254-table-css">')
+    fragment = ht.sortable_script("fix-first", assets=True) + ht.table_html(pd.DataFrame({"a": [1]}), "t", assets=True)
+    stripped = ht.without_table_assets(fragment)
+    assert ht.SORT_JS not in stripped and "m254-table-css" not in stripped
+    assert stripped.count("<script>") == 2 and 'getElementById("fix-first")' in stripped
+    # the script defines the sorter only when the page has none yet
+    assert ht.SORT_JS.startswith("if(!window.m254Sort){")
