@@ -156,3 +156,54 @@ def test_first_screen_attention_counts_agree(views: Views) -> None:
         assert f'data-count="{key}">{value:,}</strong>' in index, key
     summary = (views.report / "summary.md").read_text(encoding="utf-8")
     assert f"SLO overdue: **{counts['slo_overdue']:,}**" in summary
+
+
+def test_fix_first_rows_agree(views: Views) -> None:
+    """Each fix-first row's open / overdue, quality, trend and blast radius are the pages' and the CLI's numbers."""
+    from meta254lib.state.fix_first import fix_first
+
+    rows = fix_first(views.state, m.plan_workspace(views.ws, views.state.as_of).items)
+    if not len(rows):
+        pytest.skip("no plan items")
+    issues = _counted(views.table("drift_overview", "drift_issues"))
+    slo = views.table("drift_overview", "slo_status")
+    overdue = slo[slo["within_slo"].eq(False)]
+    scores = views.state.quality_scores().set_index("service")["score"]
+    trends = views.table("quality_trends", "service_trends").set_index("service")["direction"]
+    for row in rows.itertuples():
+        assert row.open == int((issues["service"] == row.service).sum()), row.service
+        assert row.overdue == int((overdue["service"] == row.service).sum()), row.service
+        if row.service in scores.index:
+            assert row.quality == scores[row.service], row.service
+        assert row.quality_trend == (trends.get(row.service) or ""), row.service
+    assert rows["open"].sum() <= views.state.backlog.open
+    for row in rows.head(3).itertuples():
+        summary = views.cli("impact", "--service", row.service)["summary"]
+        assert (row.blast_radius, row.weighted_blast_radius) == (
+            summary["blast_radius"],
+            pytest.approx(summary["weighted_blast_radius"], abs=1e-9),
+        )
+    index = (views.report / "index.html").read_text(encoding="utf-8")
+    for row in rows.head(10).itertuples():
+        assert f'data-open="{row.open}" data-overdue="{row.overdue}"' in index, row.service
+
+
+def test_worsened_agrees_with_the_backlog_before_and_now(views: Views) -> None:
+    """worsened + worsened_churn = the issues counted in last week's report and now whose severity rose."""
+    from meta254lib.state.weekly import weekly_change
+
+    change = weekly_change(views.state)
+    if change.before_time is None:
+        pytest.skip("no drift report a week before the as-of")
+    history = views.ws.drift_history
+    before = _counted(history[history["report_time"] == change.before_time]).dropna(subset=["issue_id"])
+    rank = {"high": 0, "medium": 1, "low": 2}
+    was = before.groupby(before["issue_id"].astype(str))["severity"].agg(lambda s: min(rank[v] for v in s))
+    now = _counted(views.state.drift.issues).set_index("id")["severity"].map(rank)
+    both = was.index.intersection(now.index)
+    rose = {i for i in both if now[i] < was[i]}
+    assert change.worsened + change.worsened_churn == len(rose)
+    assert set(change.worsened_issues["id"]) == rose
+    assert len(before) == change.open_before and len(now) == change.open_now
+    summary = (views.report / "summary.md").read_text(encoding="utf-8")
+    assert f"worsened this week: **{change.worsened:,}**" in summary

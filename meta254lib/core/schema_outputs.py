@@ -9,6 +9,7 @@ __all__ = [
     "BLAST_RADIUS",
     "DRIFT_ISSUES",
     "DRIFT_WEEKLY",
+    "FIX_FIRST",
     "FLEET_IMPACT",
     "GRADE_TRANSITIONS",
     "GROUP_TRENDS",
@@ -491,4 +492,28 @@ FLEET_IMPACT = table(
     ("contract_dependents", "object", "tuple of the direct dependents whose edge crosses an interface"),
     ("nearest", "object", "tuple of the nearest dependents, by distance then name (at most `nearest`)"),
     ("nearest_why", "object", "tuple of the why-path of each of those, as impact analysis writes it"),
+)
+
+FIX_FIRST = table(
+    "fix_first",
+    "One row per service with plan items, ranked by its top item: severity high > medium > low, then priority "
+    "(`state.fix_first`).",
+    ("rank", "int64", "1 first"),
+    (SERVICE, "str", "service"),
+    (TEAM, "str", "owning team, empty when unknown"),
+    ("contact", "str", "owning team's contact (teams.yaml), else empty"),
+    ("escalation", "str", "runbook escalation level and name of the top item (`L3 Architecture Team`)"),
+    (SEVERITY, "str", "high | medium | low: severity of the service's top plan item"),
+    ("top_action", "str", "the top item's action, subject and current → target (`security fix redis 7.0 → 7.2`)"),
+    ("item_id", "str", "id of the top plan item"),
+    ("items", "int64", "plan items of the service"),
+    ("due", UTC_TS, "due date of the top item"),
+    ("priority", "float64", "priority of the top item"),
+    ("open", "int64", "counted (not exempt) open drift issues of the service (the backlog, by service)"),
+    ("overdue", "int64", "of the service's open issues, those past their response-time SLO (`drift.slo_status`)"),
+    ("quality", "Float64", "implemented quality score at the bound snapshot (`state.quality_scores`), NA if none"),
+    ("quality_trend", "str", "improving | stable | declining (quality trends), empty when unknown"),
+    ("quality_slope", "float64", "score points per week over the trend window (NaN when unknown)"),
+    ("blast_radius", "int64", "services impacted by a change to the service (impact analysis)"),
+    ("weighted_blast_radius", "float64", "weighted blast radius of the service (impact analysis)"),
 )

@@ -13,17 +13,8 @@ from typing import Any
 import pandas as pd
 
 from .._version import __version__
-from ..core.clock import to_utc_index
-from ..drift.history import filter_history, history_with_current
-from ..drift.kpis import slo_status
-from ..quality.trends import workspace_trends
-from ..remediation.plan import plan_workspace
-from ..state.analysis import analysis_state
-from ..state.weekly import WeeklyChange, weekly_change
-from ..views.escape import html_escape, md_escape
-from ..views.weekly import fix_first, weekly_html, weekly_markdown
-from ..workspace.scope_inventory import service_rows, team_services
-from ..workspace.workspace import open_workspace
+from ..views.escape import md_escape
+from .index_first import attention_counts, first_screen, weekly_facts
 from .index_html import render_index
 from .notebooks import NotebookSpec
 from .page_html import stale_banner
@@ -116,12 +107,12 @@ def write_indexes(
         base_params.append(("manifest URL pattern", str(state["manifest_url"])))
     team_entries = _team_entries(pages, targets)
     inputs = _inputs_for_index(state.get("inputs"))
-    weekly = _weekly_facts(ws_arg, state)
+    weekly = weekly_facts(ws_arg, state)
     for t, rel in targets:
         tpages = [p for p in pages if p.html.startswith(rel) and (rel or not p.html.startswith("teams/"))]
         params = [*base_params[:2], ("team", t or "all teams"), *base_params[2:], *_kept_params(tpages)]
         title = f"Weekly report {week}" + (f" — team {t}" if t else "")
-        first_html, first_md = _first_screen(weekly, t, _page_dicts(tpages, rel))
+        first_html, first_md = first_screen(weekly, t, _page_dicts(tpages, rel))
         if stale:
             first_html, first_md = stale_banner(stale) + first_html, f"**{md_escape(stale)}.**\n\n{first_md}"
         html = render_index(
@@ -148,125 +139,6 @@ def write_indexes(
     (tmp / "run.json").write_text(
         json.dumps(run, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
-
-
-def _weekly_facts(ws_arg: Path | str, state: Mapping[str, Any]) -> tuple[Any, Any, Any] | str:
-    """The week's change, the remediation plan and the analysis state at the run's as-of, or why they could not
-    be computed."""
-    try:
-        ws = state.get("workspace") or open_workspace(ws_arg)
-        st = analysis_state(ws, state.get("as_of_ts"))
-        return weekly_change(st), plan_workspace(ws, st.as_of), st
-    except Exception as err:  # the index still lists the pages when the workspace cannot be analysed
-        return f"{type(err).__name__}: {err}"
-
-
-#: What :func:`attention_counts` counts, as the first screen labels them.
-ATTENTION = (
-    ("slo_overdue", "SLO overdue", "open issues past their response-time SLO (drift overview)"),
-    ("expired_exemptions", "Expired exemptions", "exemptions past their expiry date (drift overview)"),
-    ("quality_regressions", "Quality regressions this week", "score drops in the week to the as-of (quality trends)"),
-)
-
-
-def attention_counts(st: Any, team: str | None = None) -> dict[str, int]:
-    """The first screen's "needs attention" counts, computed as the pages compute them.
-
-    ``slo_overdue``: open issues past their SLO (:func:`~meta254lib.drift.kpis.slo_status` on the drift
-    history with the current run, as the drift overview's ``slo_status`` table); ``expired_exemptions``:
-    exemptions whose status is ``expired`` (its ``exemptions`` table); ``quality_regressions``: regressions
-    of :func:`~meta254lib.quality.trends.workspace_trends` in the week to the quality as-of (the quality
-    trends page's ``regressions`` table, that week's rows).
-
-    Parameters
-    ----------
-    st : AnalysisState
-        The run's analysis state.
-    team : str, optional
-        Count this team's services only.
-
-    Examples
-    --------
-    >>> import meta254lib as m
-    >>> attention_counts(m.analysis_state(m.open_workspace("data/sample")))  # doctest: +SKIP
-    {'slo_overdue': 63, 'expired_exemptions': 1, 'quality_regressions': 0}
-    """
-    ws, result = st.ws, st.drift
-    services = team_services(ws, team)
-    recorded = ws.drift_history if ws.has_input("drift_history") else None
-    history = filter_history(history_with_current(recorded, result), services=services, severity_floor="low")
-    slo = slo_status(history, result.as_of, policy=result.policy)
-    overdue = int(slo["within_slo"].eq(False).sum()) if "within_slo" in slo else 0
-    exemptions = service_rows(result.exemptions, services)
-    expired = int(exemptions["status"].eq("expired").sum()) if exemptions is not None and "status" in exemptions else 0
-    regressions = workspace_trends(ws, as_of=st.quality_as_of, team=team).regressions
-    week_start = st.quality_as_of - pd.Timedelta(days=7)
-    if regressions is not None and len(regressions) and "time" in regressions:
-        times = to_utc_index(regressions["time"])
-        this_week = int(((times > week_start) & (times <= st.quality_as_of)).sum())
-    else:
-        this_week = 0
-    return {"slo_overdue": overdue, "expired_exemptions": expired, "quality_regressions": this_week}
-
-
-def _attention_html(counts: Mapping[str, int] | str) -> tuple[str, str]:
-    """The "needs attention" line of the first screen (HTML) and of ``summary.md``."""
-    if isinstance(counts, str):
-        text = f"SLO, exemption and regression counts could not be computed: {counts}"
-        return f'<p class="m254-attention">{html_escape(text)}</p>', f"- {md_escape(text)}\n"
-    html = " · ".join(
-        f'<span data-attention="{key}" title="{html_escape(note)}">{html_escape(label)}: '
-        f'<strong data-count="{key}">{counts[key]:,}</strong></span>'
-        for key, label, note in ATTENTION
-    )
-    md = "- " + "; ".join(f"{label}: **{counts[key]:,}**" for key, label, _ in ATTENTION) + ".\n"
-    return f'<p class="m254-attention">Needs attention: {html}</p>', md
-
-
-def _first_screen(
-    weekly: tuple[WeeklyChange, Any] | str, team: str | None, pages: Sequence[Mapping[str, Any]]
-) -> tuple[str, str]:
-    """The index's first screen (HTML) and ``summary.md``'s weekly part for one target (team or platform)."""
-    if isinstance(weekly, str):
-        text = f"The change against last week could not be computed: {weekly}"
-        return f'<p class="m254-banner m254-banner-failed">{html_escape(text)}</p>', md_escape(text) + "\n"
-    change, plan, st = weekly
-    try:
-        counts: dict[str, int] | str = attention_counts(st, team)
-    except Exception as err:  # the rest of the first screen still shows
-        counts = f"{type(err).__name__}: {err}"
-    attention_html, attention_md = _attention_html(counts)
-    rows = fix_first(plan, team=team, limit=10)
-    total = len(fix_first(plan, team=team)) if team else len(plan.items)
-    plan_href = next((p["href"] for p in pages if p["name"] == "remediation_plan"), None)
-    links = [(str(p["title"]), str(p["href"])) for p in pages]
-    html = weekly_html(change, rows, plan_href=plan_href, total_items=total, team=team)
-    md = weekly_markdown(change, rows, links, team=team)
-    return attention_html + html, _after_first_list(md, attention_md)
-
-
-def _after_first_list(md: str, line: str) -> str:
-    """``md`` with ``line`` appended to its first bullet list (the week's deltas).
-
-    Examples
-    --------
-    >>> print(_after_first_list("### This week\\n\\n- a\\n- b\\n\\n### Next\\n", "- c\\n"), end="")
-    ### This week
-    <BLANKLINE>
-    - a
-    - b
-    - c
-    <BLANKLINE>
-    ### Next
-    """
-    lines = md.splitlines(keepends=True)
-    first = next((i for i, text in enumerate(lines) if text.startswith("- ")), None)
-    if first is None:
-        return line + md
-    end = first
-    while end < len(lines) and lines[end].startswith("- "):
-        end += 1
-    return "".join(lines[:end]) + line + "".join(lines[end:])
 
 
 def _base_params(

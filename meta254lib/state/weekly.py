@@ -10,6 +10,13 @@
   one resolved in the week is fixed. A spell that started or ended only because the report came from
   another detector (the platform's report, then meta254's run) is *detector churn*, counted apart;
   so ``before + new + churn_in - fixed - churn_out = now`` holds exactly;
+- **worsened**, by issue id: an issue counted (not exempt) in last week's report and in the current run
+  whose severity rank is higher now than in last week's report (``low → medium``, ``medium → high``,
+  ``low → high``), the most severe row of an id in a report standing for it. It is *worsened* when the
+  reports of the week (last week's, those after it, then the current run) show a rise between two
+  consecutive reports of the same detector; otherwise the rise came only with a report from another
+  detector, and it is *detector churn*, counted apart (``worsened_churn``). So
+  ``worsened + worsened_churn`` is exactly the number of ids open in both whose severity rose;
 - **quality**: the platform mean score of each state's bound snapshot
   (``analysis_state(ws, as_of)`` and ``analysis_state(ws, as_of - 7 days)``).
 """
@@ -27,12 +34,14 @@ from ..drift.flow import backlog
 from ..drift.history import history_with_current, issue_spells
 from .analysis import AnalysisState, analysis_state
 
-__all__ = ["NEW_ISSUE_COLUMNS", "WEEK", "WeeklyChange", "weekly_change"]
+__all__ = ["NEW_ISSUE_COLUMNS", "WEEK", "WORSENED_COLUMNS", "WeeklyChange", "weekly_change"]
 
 #: The comparison window.
 WEEK = pd.Timedelta(days=7)
 #: Columns of :attr:`WeeklyChange.new_issues`.
 NEW_ISSUE_COLUMNS = ("id", SERVICE, TEAM, "type", SEVERITY, "subject", "first_seen", "churn")
+#: Columns of :attr:`WeeklyChange.worsened_issues`.
+WORSENED_COLUMNS = ("id", SERVICE, TEAM, "type", "subject", "severity_before", SEVERITY, "churn")
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,9 @@ class WeeklyChange:
     quality_now: float | None
     quality_before: float | None
     sources: dict[str, str]
+    worsened: int = 0
+    worsened_churn: int = 0
+    worsened_issues: pd.DataFrame | None = None
 
     @property
     def open_now(self) -> int:
@@ -86,6 +98,8 @@ class WeeklyChange:
             "fixed": self.fixed,
             "churn_in": self.churn_in,
             "churn_out": self.churn_out,
+            "worsened": self.worsened,
+            "worsened_churn": self.worsened_churn,
             "new_high": len(self.new_high),
             "quality_now": self.quality_now,
             "quality_before": self.quality_before,
@@ -122,6 +136,48 @@ def _new_issues(spells: pd.DataFrame, start: pd.Timestamp, state: AnalysisState)
     return out.drop(columns="_r").reset_index(drop=True).reindex(columns=list(NEW_ISSUE_COLUMNS))
 
 
+def _worsened(history: pd.DataFrame, before: pd.Timestamp | None, state: AnalysisState) -> pd.DataFrame:
+    """Issues open in last week's report and now whose severity rose (:data:`WORSENED_COLUMNS`), most severe
+    first; ``churn`` when no two consecutive reports of one detector show the rise."""
+    if before is None or not len(history):
+        return pd.DataFrame(columns=list(WORSENED_COLUMNS))
+    rows = history[
+        history["issue_id"].notna() & (history["report_time"] >= before) & (history["report_time"] <= state.as_of)
+    ]
+    rows = rows[~rows["exempt"].astype("boolean").fillna(False).astype(bool)]
+    rows = rows.assign(
+        _rank=rows[SEVERITY].map(SEVERITY_RANK).fillna(len(SEVERITIES)), issue_id=rows["issue_id"].astype(str)
+    )
+    # one row per (issue, report): its most severe row
+    per = rows.sort_values(["issue_id", "report_time", "_rank"], kind="mergesort").drop_duplicates(
+        ["issue_id", "report_time"], keep="first"
+    )
+    first, last = per.groupby("issue_id").head(1), per.groupby("issue_id").tail(1)
+    both = first[first["report_time"] == before].set_index("issue_id")
+    now = last[last["report_time"] == state.as_of].set_index("issue_id")
+    ids = both.index.intersection(now.index)
+    rose = ids[now.loc[ids, "_rank"].to_numpy() < both.loc[ids, "_rank"].to_numpy()]
+    grouped = per.groupby("issue_id", sort=False)
+    step = (per["_rank"] < grouped["_rank"].shift()) & (per["source"] == grouped["source"].shift())
+    same_detector = set(per.loc[step, "issue_id"])
+    teams = state.ws.services.set_index(SERVICE)[TEAM].to_dict() if len(state.ws.services) else {}
+    cur = now.loc[rose]
+    out = pd.DataFrame(
+        {
+            "id": list(rose),
+            SERVICE: cur[SERVICE].astype(str).to_numpy(),
+            TEAM: [str(teams.get(v) or "") for v in cur[SERVICE]],
+            "type": cur["type"].astype(str).to_numpy(),
+            "subject": cur["subject"].fillna("").astype(str).to_numpy(),
+            "severity_before": both.loc[rose, SEVERITY].astype(str).to_numpy(),
+            SEVERITY: cur[SEVERITY].astype(str).to_numpy(),
+            "churn": [i not in same_detector for i in rose],
+        }
+    )
+    out = out.assign(_r=out[SEVERITY].map(SEVERITY_RANK)).sort_values(["_r", SERVICE, "type", "subject", "id"])
+    return out.drop(columns="_r").reset_index(drop=True).reindex(columns=list(WORSENED_COLUMNS))
+
+
 def _before(history: pd.DataFrame, state: AnalysisState, start: pd.Timestamp) -> tuple[Any, Any, Any]:
     """Last week's report time, its open issues by severity, and its source (Nones without one)."""
     per_report = backlog(history, state.as_of, state.policy)
@@ -147,7 +203,7 @@ def weekly_change(state: AnalysisState) -> WeeklyChange:
     -------
     WeeklyChange
         On ``data/sample``: 102 open a week before, 0 new, 5 fixed, 37 in and 59 out by detector churn,
-        75 open now.
+        75 open now; 0 worsened, and 25 rated more severe only by the change of detector (low → medium).
     """
     start = state.as_of - WEEK
     history = history_with_current(state.ws.drift_history, state.drift)
@@ -156,10 +212,14 @@ def weekly_change(state: AnalysisState) -> WeeklyChange:
     ended = spells[spells["resolved_at"].notna() & (spells["resolved_at"] > start)]
     before_time, backlog_before, before_source = _before(history, state, start)
     previous = analysis_state(state.ws, start, policy=None)
+    worse = _worsened(history, before_time, state)
     sources = {
         "backlog": f"open issues: {state.drift_source}",
         "backlog_before": f"a week before: {before_source or 'no drift report a week before the as-of'}",
-        "flow": "new and fixed: issue spells of the drift history with the current run appended",
+        "flow": (
+            "new and fixed: issue spells of the drift history with the current run appended; worsened: last "
+            "week's report against the current run, by issue id"
+        ),
         "quality": state.quality.source,
         "quality_before": f"a week before: {previous.quality.source}",
     }
@@ -177,4 +237,7 @@ def weekly_change(state: AnalysisState) -> WeeklyChange:
         quality_now=_mean_score(state),
         quality_before=_mean_score(previous),
         sources=sources,
+        worsened=int((~worse["churn"].astype(bool)).sum()),
+        worsened_churn=int(worse["churn"].astype(bool).sum()),
+        worsened_issues=worse,
     )

@@ -1,8 +1,8 @@
 """The weekly first screen: the change against last week, a ranked fix-first table with owners, sources.
 
-:func:`fix_first` ranks a remediation plan's items (severity high > medium > low, then priority);
 :func:`weekly_html` and :func:`weekly_markdown` format a :class:`~meta254lib.state.weekly.WeeklyChange`
-and those rows for the report's ``index.html`` and ``summary.md``. Numbers: scores to one decimal,
+and the fix-first rows of :func:`~meta254lib.state.fix_first.fix_first` (one per service, ranked severity
+high > medium > low, then priority) for the report's ``index.html`` and ``summary.md``. Numbers: scores to one decimal,
 counts as integers, dates as ``YYYY-MM-DD`` and times to the minute in UTC.
 """
 
@@ -17,16 +17,14 @@ import pandas as pd
 
 from ..core.clock import to_utc
 from ..core.columns import SERVICE, SEVERITY, TEAM
-from ..core.severity import SEVERITIES, SEVERITY_RANK
-from ..remediation.result import RemediationPlan
+from ..core.numfmt import no_negative_zero
+from ..core.severity import SEVERITIES
 from ..state.weekly import WeeklyChange
 from .drift import SEVERITY_COLORS
 from .escape import html_escape, is_missing, md_escape, table_slug
 from .html_table import sortable_script
 
 __all__ = [
-    "FIX_FIRST_COLUMNS",
-    "fix_first",
     "fmt_delta",
     "fmt_number",
     "fmt_score",
@@ -36,9 +34,6 @@ __all__ = [
     "weekly_html",
     "weekly_markdown",
 ]
-
-#: Columns of :func:`fix_first`.
-FIX_FIRST_COLUMNS = ("rank", SERVICE, "what", SEVERITY, TEAM, "contact", "due", "escalation", "priority", "id")
 
 
 def fmt_score(value: Any) -> str:
@@ -98,20 +93,6 @@ def fmt_time(value: Any) -> str:
     return ts.strftime("%Y-%m-%d %H:%M UTC")
 
 
-_NEG_ZERO = re.compile(r"(?<![\w.])[-+−](0(?:\.0+)?)(?![\w.])")
-
-
-def no_negative_zero(text: str) -> str:
-    """``text`` with every signed zero (``-0.00``, ``+0.0``, ``−0``) written unsigned.
-
-    Examples
-    --------
-    >>> no_negative_zero("r = -0.00 (lag 1), r = +0.0, -0.05 and v-0.0")
-    'r = 0.00 (lag 1), r = 0.0, -0.05 and v-0.0'
-    """
-    return _NEG_ZERO.sub(r"\1", text)
-
-
 def fmt_delta(value: Any, *, integer: bool = True) -> str:
     """A week-over-week change with an arrow: ``▲ 3``, ``▼ 27``, ``± 0``.
 
@@ -142,56 +123,6 @@ def to_minute(text: str) -> str:
     return _ISO.sub(r"\1 \2 UTC", text)
 
 
-def _what(row: Mapping[str, Any]) -> str:
-    """``security fix redis 7.0 → 7.2``: the action, its subject and current → target."""
-    parts = [str(row.get("action") or "").replace("_", " ")]
-    if not is_missing(row.get("subject")) and str(row.get("subject")):
-        parts.append(str(row["subject"]))
-    cur, tgt = row.get("current"), row.get("target")
-    if not is_missing(cur) and str(cur) and not is_missing(tgt) and str(tgt):
-        parts.append(f"{cur} → {tgt}")
-    return " ".join(parts)
-
-
-def fix_first(plan: RemediationPlan, *, team: str | None = None, limit: int | None = None) -> pd.DataFrame:
-    """The plan's items ranked high > medium > low, then by priority (:data:`FIX_FIRST_COLUMNS`).
-
-    Parameters
-    ----------
-    plan : RemediationPlan
-        The remediation plan at the as-of.
-    team : str, optional
-        Only the items this team owns.
-    limit : int, optional
-        At most this many rows.
-    """
-    items = plan.items
-    if team is not None:
-        items = items[items[TEAM].astype(str) == team]
-    rank = items[SEVERITY].map(SEVERITY_RANK).fillna(len(SEVERITIES))
-    items = items.assign(_r=rank, _p=-items["priority"].astype(float)).sort_values(["_r", "_p", "id"], kind="mergesort")
-    if limit is not None:
-        items = items.head(limit)
-    rows = [
-        {
-            "rank": k + 1,
-            SERVICE: str(r[SERVICE]),
-            "what": _what(r),
-            SEVERITY: str(r[SEVERITY]),
-            TEAM: "" if is_missing(r.get(TEAM)) else str(r[TEAM]),
-            "contact": "" if is_missing(r.get("team_contact")) else str(r["team_contact"]),
-            "due": "" if is_missing(r.get("due")) else pd.Timestamp(r["due"]).strftime("%Y-%m-%d"),
-            "escalation": " ".join(
-                str(r[c]) for c in ("escalation", "escalation_name") if not is_missing(r.get(c)) and str(r[c])
-            ),
-            "priority": round(float(r["priority"]), 1),
-            "id": str(r["id"]),
-        }
-        for k, r in enumerate(items.to_dict("records"))
-    ]
-    return pd.DataFrame(rows, columns=list(FIX_FIRST_COLUMNS))
-
-
 def _badge(severity: str) -> str:
     """A severity badge, coloured by severity (the only use of these colours)."""
     color = SEVERITY_COLORS.get(severity, SEVERITY_COLORS["all"])
@@ -207,7 +138,7 @@ def _tile(label: str, value: str, detail: str = "", cls: str = "") -> str:
 
 
 def _tiles_html(change: WeeklyChange) -> str:
-    """The change tiles: open by severity with ▲/▼, new and fixed, detector churn, new high, quality."""
+    """The change tiles: open by severity with ▲/▼, new, fixed and worsened, detector churn, new high, quality."""
     before = change.backlog_before or {}
     by_sev = " · ".join(
         f"{_badge(s)} {change.backlog_now.get(s, 0):,}"
@@ -221,15 +152,17 @@ def _tiles_html(change: WeeklyChange) -> str:
     tiles = [
         _tile("Open issues", f"{change.open_now:,}", f"{html_escape(vs)}<br>{by_sev}", "open"),
         _tile(
-            "New / fixed this week",
-            f'<span data-count="new">{change.new:,}</span> / <span data-count="fixed">{change.fixed:,}</span>',
-            "same detector, by issue id",
+            "New / fixed / worsened",
+            f'<span data-count="new">{change.new:,}</span> / <span data-count="fixed">{change.fixed:,}</span>'
+            f' / <span data-count="worsened">{change.worsened:,}</span>',
+            "this week, same detector, by issue id; worsened: severity rose",
             "flow",
         ),
         _tile(
             "Detector churn",
             f"+{change.churn_in:,} / −{change.churn_out:,}",
-            "appeared / went away only because the report came from another detector",
+            "appeared / went away only because the report came from another detector"
+            + (f"; {change.worsened_churn:,} rated more severe only by it" if change.worsened_churn else ""),
             "churn",
         ),
         _tile(
@@ -243,32 +176,68 @@ def _tiles_html(change: WeeklyChange) -> str:
     return f'<div class="m254-tiles">{"".join(tiles)}</div>'
 
 
+#: The fix-first table's visible columns: header and sort type.
+_FIX_FIRST_HEADS = (
+    ("Service", ""),
+    ("Top action", ""),
+    ("Severity", "rank"),
+    ("Team", ""),
+    ("Open / overdue", "num"),
+    ("Quality (trend)", "num"),
+    ("Blast radius", "num"),
+    ("Due", ""),
+)
+#: Arrows of the quality trend directions.
+_TREND_ARROW = {"improving": "▲ ", "declining": "▼ "}
+
+
+def _quality_text(r: Mapping[str, Any]) -> str:
+    """``86 (▼ declining)``: the score and its trend; ``n/a`` without a score."""
+    if is_missing(r["quality"]):
+        return "n/a"
+    trend = str(r["quality_trend"] or "")
+    return fmt_score(r["quality"]) + (f" ({_TREND_ARROW.get(trend, '')}{trend})" if trend else "")
+
+
+def _fix_first_row(r: Mapping[str, Any], plan_href: str | None) -> str:
+    """One service's row of the fix-first table."""
+    action = html_escape(r["top_action"])
+    if plan_href:
+        href = f"{plan_href}#plan-item-{table_slug(str(r['item_id']))}"
+        title = f"{r['item_id']}, priority {fmt_score(r['priority'])}"
+        action = f'<a href="{html_escape(href)}" title="{html_escape(title)}">{action}</a>'
+    if r["items"] > 1:
+        action += f' <span class="m254-small">+{r["items"] - 1:,} more</span>'
+    team = html_escape(r[TEAM])
+    owner = "; ".join(v for v in (r["contact"], f"escalation {r['escalation']}" if r["escalation"] else "") if v)
+    if r["contact"]:
+        team = f'<a href="mailto:{html_escape(r["contact"])}" title="{html_escape(owner)}">{team}</a>'
+    elif owner:
+        team = f'<span title="{html_escape(owner)}">{team}</span>'
+    q = "" if is_missing(r["quality"]) else str(float(r["quality"]))
+    slope = "" if is_missing(r["quality_slope"]) else f"slope {fmt_number(r['quality_slope'])} points a week"
+    weighted = f"weighted blast radius {fmt_number(r['weighted_blast_radius'])}"
+    return (
+        f'<tr data-severity="{html_escape(r[SEVERITY])}" data-service="{html_escape(r[SERVICE])}">'
+        f"<td>{html_escape(r[SERVICE])}</td><td>{action}</td>"
+        f'<td data-v="{r["rank"]}">{_badge(r[SEVERITY])}</td><td>{team}</td>'
+        f'<td class="num" data-v="{r["open"]}" data-open="{r["open"]}" data-overdue="{r["overdue"]}">'
+        f"{r['open']:,} / {r['overdue']:,}</td>"
+        f'<td class="num" data-v="{q}" title="{html_escape(slope)}">{html_escape(_quality_text(r))}</td>'
+        f'<td class="num" data-v="{r["blast_radius"]}" title="{html_escape(weighted)}">{r["blast_radius"]:,}</td>'
+        f"<td>{html_escape(fmt_time(r['due']))}</td></tr>"
+    )
+
+
 def _fix_first_table(rows: pd.DataFrame, plan_href: str | None) -> str:
-    """The fix-first table: sortable (severity by rank), each item linked to its row on the plan page."""
-    heads = ("#", "Service", "What", "Severity", "Team", "Due", "Escalation", "Priority")
-    types = {"#": "num", "Severity": "rank", "Priority": "num"}
-    head = "".join(f'<th data-type="{types[h]}">{h}</th>' if h in types else f"<th>{h}</th>" for h in heads)
-    body = []
-    for r in rows.to_dict("records"):
-        team = html_escape(r[TEAM])
-        if r["contact"]:
-            team = f'<a href="mailto:{html_escape(r["contact"])}" title="{html_escape(r["contact"])}">{team}</a>'
-        what = html_escape(r["what"])
-        if plan_href:
-            href = f"{plan_href}#plan-item-{table_slug(str(r['id']))}"
-            what = f'<a href="{html_escape(href)}" title="{html_escape(r["id"])}">{what}</a>'
-        body.append(
-            f'<tr data-severity="{html_escape(r[SEVERITY])}"><td class="num">{r["rank"]}</td>'
-            f"<td>{html_escape(r[SERVICE])}</td><td>{what}</td>"
-            f'<td data-v="{SEVERITY_RANK.get(str(r[SEVERITY]), len(SEVERITIES))}">{_badge(r[SEVERITY])}</td>'
-            f"<td>{team}</td><td>{html_escape(r['due'])}</td><td>{html_escape(r['escalation'])}</td>"
-            f'<td class="num">{fmt_score(r["priority"])}</td></tr>'
-        )
+    """The fix-first table: one row per service, sortable (severity by the ranking), linked to the plan page."""
+    head = "".join(f'<th data-type="{t}">{h}</th>' if t else f"<th>{h}</th>" for h, t in _FIX_FIRST_HEADS)
+    body = "".join(_fix_first_row(r, plan_href) for r in rows.to_dict("records"))
     more = f' <a class="m254-small" href="{html_escape(plan_href)}">the full plan</a>' if plan_href else ""
     return (
         f'<h2 id="fix-first">Fix first{more}</h2>'
         f'<table class="m254-fix-first" id="m254-fix-first"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>{sortable_script('m254-fix-first')}"
+        f"<tbody>{body}</tbody></table>{sortable_script('m254-fix-first')}"
     )
 
 
@@ -277,7 +246,7 @@ def weekly_html(
     rows: pd.DataFrame,
     *,
     plan_href: str | None = None,
-    total_items: int | None = None,
+    total_services: int | None = None,
     team: str | None = None,
 ) -> str:
     """The index's first screen: change tiles, the fix-first table, new high-severity issues, sources.
@@ -287,17 +256,20 @@ def weekly_html(
     change : WeeklyChange
         The change against last week.
     rows : DataFrame
-        :func:`fix_first` rows to show.
+        :func:`~meta254lib.state.fix_first.fix_first` rows to show.
     plan_href : str, optional
         Link to the plan page.
-    total_items : int, optional
-        How many plan items there are in all (said under the table).
+    total_services : int, optional
+        How many services have plan items in all (said under the table).
     team : str, optional
         The team of a team index: the change stays platform-wide, the fix-first rows are the team's.
     """
-    note = ""
-    if total_items is not None and total_items > len(rows):
-        note = f'<p class="m254-small">Top {len(rows):,} of {total_items:,} plan items.</p>'
+    shown = f"Top {len(rows):,} of {total_services:,} services" if (total_services or 0) > len(rows) else "Services"
+    note = (
+        f'<p class="m254-small">{shown} with plan items, each ranked by its top item (severity, then priority). '
+        "Open / overdue: counted open drift issues / those past their response-time SLO. Quality: the current "
+        "score and its trend. Blast radius: services a change to it impacts (impact analysis).</p>"
+    )
     parts = [
         '<section class="m254-weekly" aria-label="This week">',
         f'<h2 id="this-week">This week (to {change.as_of.strftime("%Y-%m-%d %H:%M")} UTC)'
@@ -334,6 +306,24 @@ def _new_high_html(new_high: pd.DataFrame) -> str:
     )
 
 
+def _fix_first_markdown(rows: pd.DataFrame) -> list[str]:
+    """The fix-first rows as a Markdown table, with each service's owner and escalation."""
+    lines = [
+        "| # | Service | Top action | Severity | Team (contact) | Open / overdue | Quality (trend) | Blast radius "
+        "| Due | Escalation |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows.to_dict("records"):
+        owner = md_escape(r[TEAM]) + (f" ({md_escape(r['contact'])})" if r["contact"] else "")
+        action = md_escape(r["top_action"]) + (f" (+{r['items'] - 1:,} more)" if r["items"] > 1 else "")
+        lines.append(
+            f"| {r['rank']} | {md_escape(r[SERVICE])} | {action} | {md_escape(r[SEVERITY])} | {owner} | "
+            f"{r['open']:,} / {r['overdue']:,} | {md_escape(_quality_text(r))} | {r['blast_radius']:,} | "
+            f"{md_escape(fmt_time(r['due']))} | {md_escape(r['escalation'])} |"
+        )
+    return lines
+
+
 def weekly_markdown(
     change: WeeklyChange, rows: pd.DataFrame, links: Sequence[tuple[str, str]] = (), *, team: str | None = None
 ) -> str:
@@ -356,22 +346,17 @@ def weekly_markdown(
         "### This week" + (" (platform-wide)" if team else ""),
         "",
         f"- **Open issues: {change.open_now:,}**{vs}: {sev}.",
-        f"- New this week: **{change.new:,}**; fixed this week: **{change.fixed:,}** (same detector, by issue id).",
-        f"- Detector churn: +{change.churn_in:,} / −{change.churn_out:,} (a report from another detector).",
+        f"- New this week: **{change.new:,}**; fixed this week: **{change.fixed:,}**; worsened this week: "
+        f"**{change.worsened:,}** (same detector, by issue id; worsened: severity rose).",
+        f"- Detector churn: +{change.churn_in:,} / −{change.churn_out:,} (a report from another detector)"
+        + (f"; {change.worsened_churn:,} rated more severe only by it." if change.worsened_churn else "."),
         f"- Quality mean: **{fmt_score(change.quality_now)}** ({fmt_delta(change.quality_delta, integer=False)}"
         f" vs {fmt_score(change.quality_before)} a week before).",
         "",
         f"### Fix first (top {len(rows):,}" + (f", team {md_escape(team)})" if team else ")"),
         "",
-        "| # | Service | What | Severity | Team (contact) | Due | Escalation |",
-        "|---|---|---|---|---|---|---|",
+        *_fix_first_markdown(rows),
     ]
-    for r in rows.to_dict("records"):
-        owner = md_escape(r[TEAM]) + (f" ({md_escape(r['contact'])})" if r["contact"] else "")
-        lines.append(
-            f"| {r['rank']} | {md_escape(r[SERVICE])} | {md_escape(r['what'])} | {md_escape(r[SEVERITY])} | "
-            f"{owner} | {md_escape(r['due'])} | {md_escape(r['escalation'])} |"
-        )
     lines += ["", f"### High-severity issues first reported this week ({len(change.new_high):,})", ""]
     for r in change.new_high.to_dict("records"):
         churn = " (detector churn)" if r["churn"] else ""

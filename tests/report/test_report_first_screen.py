@@ -1,7 +1,7 @@
 """The index's first screen on data/sample, in chromium at 1400 x 900: what changed, what first, who.
 
-The numbers shown are the library's (:func:`~meta254lib.state.weekly.weekly_change` and the plan's
-items ranked by :func:`~meta254lib.views.weekly.fix_first`), checked against the rendered page.
+The numbers shown are the library's (:func:`~meta254lib.state.weekly.weekly_change` and the fix-first rows of
+:func:`~meta254lib.state.fix_first.fix_first`, one per service), checked against the rendered page.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from report_support import sample_report
 import meta254lib as m
 from meta254lib.remediation.plan import plan_workspace
 from meta254lib.report.index import attention_counts
+from meta254lib.state.fix_first import fix_first
 from meta254lib.state.weekly import weekly_change
-from meta254lib.views.weekly import fix_first
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,7 +38,7 @@ def report():
 def expected():
     ws = m.open_workspace(SAMPLE)
     state = m.analysis_state(ws)
-    return weekly_change(state), fix_first(plan_workspace(ws, state.as_of), limit=10)
+    return weekly_change(state), fix_first(state, plan_workspace(ws, state.as_of).items, limit=10)
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +76,19 @@ def _above_fold(locator) -> bool:
 def test_first_screen_shows_the_change_against_last_week(page, expected):
     change, _ = expected
     assert (change.new, change.fixed, change.open_now, change.open_before) == (0, 5, 75, 102)
+    assert (change.worsened, change.worsened_churn) == (0, 25)
     tile = page.locator('[data-tile="open"]')
     assert _above_fold(tile)
     assert f"▼ 27 vs {change.open_before} a week before" in tile.inner_text()
     assert tile.locator(".m254-tile-value").inner_text() == str(change.open_now)
-    for name, value in (("new", change.new), ("fixed", change.fixed)):
+    for name, value in (("new", change.new), ("fixed", change.fixed), ("worsened", change.worsened)):
         count = page.locator(f'[data-count="{name}"]')
         assert _above_fold(count) and count.inner_text() == str(value)
     flow = page.locator('[data-tile="flow"]').inner_text()
-    assert "New / fixed this week" in flow
+    assert "New / fixed / worsened" in flow and "this week, same detector" in flow
     churn = page.locator('[data-tile="churn"]')
     assert _above_fold(churn) and f"+{change.churn_in} / −{change.churn_out}" in churn.inner_text()
+    assert f"{change.worsened_churn} rated more severe only by it" in churn.inner_text()
     quality = page.locator('[data-tile="quality"]').inner_text()
     assert "89.3" in quality and "▲ 0.3 vs 89.0 a week before" in quality
 
@@ -95,26 +97,48 @@ def test_first_screen_shows_a_fix_first_table_with_team_and_due(page, expected):
     _, rows = expected
     table = page.locator("table.m254-fix-first")
     headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
-    assert {"Service", "What", "Severity", "Team", "Due", "Escalation"} <= set(headers)
+    assert headers == [
+        "Service",
+        "Top action",
+        "Severity",
+        "Team",
+        "Open / overdue",
+        "Quality (trend)",
+        "Blast radius",
+        "Due",
+    ]
     body = table.locator("tbody tr")
     assert body.count() == 10
     visible = [i for i in range(body.count()) if _above_fold(body.nth(i))]
     assert len(visible) >= 5, visible
-    team_col, due_col = headers.index("Team"), headers.index("Due")
     for i in visible:
         cells = [c.strip() for c in body.nth(i).locator("td").all_inner_texts()]
         want = rows.iloc[i]
-        assert cells[1] == want["service"] and cells[team_col] == want["team"] and cells[due_col] == want["due"]
-    assert rows.iloc[0][["service", "what", "team", "due"]].tolist() == [
+        assert cells[0] == want["service"] and cells[3] == want["team"]
+        assert cells[4] == f"{want['open']} / {want['overdue']}"
+        assert cells[7] == want["due"].strftime("%Y-%m-%d")
+        assert cells[6] == str(want["blast_radius"])
+    # one row per service, ranked by its top item: high > medium > low, then priority
+    assert rows["service"].is_unique
+    assert rows.iloc[0][["service", "top_action", "team", "open", "overdue", "blast_radius"]].tolist() == [
         "reference-data",
         "security fix redis 7.0 → 7.2",
         "shared-services",
-        "2025-10-13",
+        2,
+        0,
+        37,
     ]
-    # severity colours: every badge's colour is its severity's; high > medium > low in the ranking
+    first = [c.strip() for c in body.nth(0).locator("td").all_inner_texts()]
+    assert first[5] == "93 (stable)" and first[7] == "2025-10-13"
     ranks = {"high": 0, "medium": 1, "low": 2}
     sev = [ranks[s] for s in rows["severity"]]
     assert sev == sorted(sev)
+    # sortable: by blast radius, then back to the ranking by severity (ascending)
+    table.locator("thead th", has_text="Blast radius").click()
+    radius = [int(t) for t in table.locator("tbody td:nth-child(7)").all_inner_texts()]
+    assert radius == sorted(radius)
+    table.locator("thead th", has_text="Severity").click()
+    assert table.locator("tbody td:first-child").all_inner_texts() == rows["service"].tolist()
 
 
 def test_downloads_are_collapsed_below_the_first_screen(page):
@@ -135,11 +159,12 @@ def test_summary_md_is_paste_ready(report, expected):
     )
     assert "New this week: **0**; fixed this week: **5**" in summary
     assert "### Fix first (top 10)" in summary
+    assert "worsened this week: **0**" in summary and "25 rated more severe only by it" in summary
     table = [line for line in summary.splitlines() if line.startswith("| ") and " | 2025-" in line]
     assert len(table) == 10
     assert table[0] == (
         "| 1 | reference-data | security fix redis 7.0 → 7.2 | high | shared-services "
-        "(shared-services@254carbon.com) | 2025-10-13 | L3 Architecture Team |"
+        "(shared-services@254carbon.com) | 2 / 0 | 93 (stable) | 37 | 2025-10-13 | L3 Architecture Team |"
     )
     assert f"### High-severity issues first reported this week ({len(change.new_high)})" in summary
     assert "- alert-router (sre): vulnerable dependency redis (detector churn)" in summary

@@ -6,9 +6,10 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import svc
 
 import meta254lib as m
-from meta254lib.state.weekly import NEW_ISSUE_COLUMNS, weekly_change
+from meta254lib.state.weekly import NEW_ISSUE_COLUMNS, WORSENED_COLUMNS, weekly_change
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,64 @@ def test_no_history_means_no_week_before(tmp_path):
     assert change.backlog_before is None and change.open_before is None and change.before_time is None
     assert (change.open_now, change.new, change.fixed, change.churn_in, len(change.new_issues)) == (1, 0, 0, 0, 0)
     assert change.quality_now is None and change.quality_delta is None
+    assert (change.worsened, change.worsened_churn, len(change.worsened_issues)) == (0, 0, 0)
+
+
+def _severities(history: pd.DataFrame, day: str) -> dict[str, str]:
+    rows = history[history["report_time"].dt.strftime("%Y-%m-%d") == day]
+    rows = rows[~rows["exempt"].astype("boolean").fillna(False).astype(bool)].dropna(subset=["issue_id"])
+    return dict(zip(rows["issue_id"].astype(str), rows["severity"].astype(str), strict=True))
+
+
+def test_worsened_by_issue_id_with_detector_churn_apart(change_and_state):
+    change, state = change_and_state
+    rank = {"high": 0, "medium": 1, "low": 2}
+    last_week = _severities(state.ws.drift_history, "2025-09-29")
+    platform_now = _severities(state.ws.drift_history, "2025-10-06")
+    counted = state.drift.counted
+    ours = dict(zip(counted["id"].astype(str), counted["severity"].astype(str), strict=True))
+    rose = {i for i in set(last_week) & set(ours) if rank[ours[i]] < rank[last_week[i]]}
+    # the platform's own reports rate no issue higher this week; meta254's run rates 25 of them higher
+    assert not {i for i in set(last_week) & set(platform_now) if rank[platform_now[i]] < rank[last_week[i]]}
+    assert len(rose) == 25
+    assert (change.worsened, change.worsened_churn) == (0, 25)
+    assert change.worsened + change.worsened_churn == len(rose)
+    worse = change.worsened_issues
+    assert set(worse["id"]) == rose and worse["churn"].all()
+    assert worse.groupby(["severity_before", "severity"]).size().to_dict() == {("low", "medium"): 25}
+    assert change.to_dict()["worsened"] == 0 and change.to_dict()["worsened_churn"] == 25
+
+
+def _report(when: str, severities: dict[str, str]) -> dict:
+    issues = [
+        {"type": "version_staleness", "severity": v, "service": s, "description": "x"} for s, v in severities.items()
+    ]
+    return {"metadata": {"generated_at": when}, "issues": issues}
+
+
+def test_worsened_within_one_detector_and_by_churn(make_ws):
+    # every service is stale (high in meta254's run); the platform rated them a week before and on Monday
+    services = [svc(n, team=t, last_update="2025-01-01T00:00:00Z") for n, t in (("auth", "core"), ("pay", "money"))]
+    services.append(svc("web", team="core", last_update="2025-01-01T00:00:00Z"))
+    dr = "analysis/reports/drift"
+    root = make_ws(
+        services,
+        files={
+            f"{dr}/20251002_000000_drift_report.json": _report(
+                "2025-10-02T00:00:00Z", {"auth": "low", "pay": "low", "web": "high"}
+            ),
+            f"{dr}/20251006_000000_drift_report.json": _report(
+                "2025-10-06T00:00:00Z", {"auth": "medium", "pay": "low", "web": "high"}
+            ),
+        },
+    )
+    change = weekly_change(m.analysis_state(m.open_workspace(root)))
+    # auth: low -> medium within the platform's reports (worsened); pay: low -> high only with meta254's run
+    # (detector churn); web: high all along (not worsened)
+    assert (change.worsened, change.worsened_churn) == (1, 1)
+    worse = change.worsened_issues
+    assert list(worse.columns) == list(WORSENED_COLUMNS)
+    assert worse[["service", "team", "severity_before", "severity", "churn"]].values.tolist() == [
+        ["auth", "core", "low", "high", False],
+        ["pay", "money", "low", "high", True],
+    ]
