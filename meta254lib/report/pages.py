@@ -13,7 +13,15 @@ from .notebooks import NotebookSpec
 from .page_html import error_page
 from .page_model import FailureInfo, PageContext
 from .run_model import Job, PageResult, RunState
-from .tables import code_outputs, page_headline, page_tables, strip_table_data, table_to_csv, table_to_json
+from .tables import (
+    code_outputs,
+    link_full_tables,
+    page_headline,
+    page_tables,
+    strip_table_data,
+    table_to_csv,
+    table_to_json,
+)
 
 __all__ = [
     "FULL_TABLE_ROWS",
@@ -98,7 +106,7 @@ def _write_table(table: dict[str, Any], base: Path, stem: str) -> tuple[str, str
 def _export_tables(nb: Any, base: Path, name: str) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """Write every table the page showed as ``tables/<name>/<slug>.csv|.json`` below ``base``.
 
-    Large tables are written as ``.csv.gz`` plus a JSON preview (:func:`_write_table`). Returns the
+    Large tables are written as ``.parquet`` plus a JSON preview (:func:`_write_table`). Returns the
     index entries (name, csv, json, rows) and the JSON path of each table by position.
     """
     tables = []
@@ -115,8 +123,9 @@ def _export_tables(nb: Any, base: Path, name: str) -> tuple[list[dict[str, Any]]
 def publish_page(job: Job, nb: Any, failure: FailureInfo | None, seconds: float, shared: RunState) -> PageResult:
     """Write one executed page: its tables, its HTML page and the executed notebook without table rows.
 
-    Waits until the run knows its as-of date and the exporter is warm. The table rows of ``nb`` are
-    replaced by the paths of their exports (:func:`~meta254lib.report.tables.strip_table_data`).
+    Waits until the run knows its as-of date and the exporter is warm. A table the page shows in part
+    links its full export (:func:`~meta254lib.report.tables.link_full_tables`). The table rows of ``nb``
+    are replaced by the paths of their exports (:func:`~meta254lib.report.tables.strip_table_data`).
 
     Raises
     ------
@@ -125,6 +134,7 @@ def publish_page(job: Job, nb: Any, failure: FailureInfo | None, seconds: float,
     """
     base = shared.tmp / job.rel
     tables, exported = _export_tables(nb, base, job.spec.name)
+    link_full_tables(nb, {i: t["csv"] for i, t in enumerate(tables)})
     headline = page_headline(nb)
     shared.ready.wait()
     if shared.error is not None or shared.cancel.is_set():

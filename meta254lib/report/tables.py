@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..views.display import HEADLINE_MIMETYPE, TABLE_MIMETYPE
+from ..views.display import FULL_TABLE_LINK_CLASS, HEADLINE_MIMETYPE, TABLE_MIMETYPE
 from ..views.escape import html_escape, table_slug
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "code_outputs",
     "csv_number",
     "csv_timestamp",
+    "link_full_tables",
     "page_headline",
     "page_tables",
     "strip_table_data",
@@ -130,6 +131,56 @@ def strip_table_data(nb: Any, exported: Mapping[int, str]) -> int:
                 f"exported as {html_escape(base)}.csv and .json</p>"
             )
         n += 1
+    return n
+
+
+_FULL_LINK = re.compile(rf'<a class="{FULL_TABLE_LINK_CLASS}" href="[^"]*">[^<]*</a>')
+
+
+def link_full_tables(nb: Any, files: Mapping[int, str]) -> int:
+    """Point the "full table" link of every truncated table at its exported file, in place.
+
+    A table shown in part (:func:`meta254lib.views.display.truncation_note`) names ``<slug>.csv`` in
+    the kernel; the page links the file the report wrote, relative to the page.
+
+    Parameters
+    ----------
+    nb : NotebookNode or dict
+        The executed notebook; the ``text/html`` of its table outputs is modified.
+    files : mapping of int to str
+        Position of the table (in :func:`page_tables` order) to the path of its full export, relative
+        to the page (``tables/<page>/<slug>.parquet``).
+
+    Returns
+    -------
+    int
+        The number of links set.
+
+    Examples
+    --------
+    >>> html = '<p>1 of 9 rows shown — full table: <a class="m254-full-table" href="t.csv">t.csv</a></p>'
+    >>> out = {"output_type": "display_data", "data": {TABLE_MIMETYPE: {"data": []}, "text/html": html}}
+    >>> link_full_tables({"cells": [{"cell_type": "code", "outputs": [out]}]}, {0: "tables/p/t.parquet"})
+    1
+    >>> out["data"]["text/html"].split(": ", 1)[1]
+    '<a class="m254-full-table" href="tables/p/t.parquet">tables/p/t.parquet</a></p>'
+    """
+    n = 0
+    i = 0
+    for out in code_outputs(nb):
+        data = out.get("data", {})
+        payload = data.get(TABLE_MIMETYPE)
+        if not isinstance(payload, Mapping) or "data" not in payload:
+            continue
+        html = data.get("text/html")
+        if i in files and isinstance(html, str):
+            href = html_escape(files[i])
+            link = f'<a class="{FULL_TABLE_LINK_CLASS}" href="{href}">{href}</a>'
+            new, k = _FULL_LINK.subn(lambda _m, link=link: link, html, count=1)
+            if k:
+                data["text/html"] = new
+                n += 1
+        i += 1
     return n
 
 

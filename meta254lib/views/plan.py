@@ -35,14 +35,24 @@ from .escape import md_escape
 from .plan_owner import plan_by_owner_html, show_plan_by_owner
 
 __all__ = [
+    "GANTT_MAX_ROWS",
+    "NOTES_MAX_LINES",
     "burndown_figure",
     "fence",
+    "notes_table",
     "plan_by_owner_html",
     "plan_gantt",
     "plan_markdown",
     "service_markdown",
     "show_plan_by_owner",
+    "show_plan_notes",
 ]
+
+#: A plan with more Gantt rows (one per wave and service) than this draws items per week instead.
+#: The sample's plan has 35 rows; a 10,000-service fleet's has about 6,000 (1,588 waves).
+GANTT_MAX_ROWS = 120
+#: Warnings and notes listed on the page as text; more are shown as a table (top rows, full export).
+NOTES_MAX_LINES = 40
 
 
 def fence(text: str, lang: str = "") -> str:
@@ -163,11 +173,86 @@ def plan_markdown(plan: RemediationPlan, service: str | None = None) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _due_lines(fig: Any, plan: RemediationPlan, annotate: bool = True) -> None:
+    """A dotted line at the as-of day and a dashed one at each planned severity's due date."""
+    fig.add_vline(x=_day(plan.as_of), line_dash="dot", line_color="grey")
+    for sev, days in plan.policy.response_days.items():
+        if (plan.items["severity"] == sev).any():
+            due = plan.as_of.normalize() + pd.Timedelta(days=int(days))
+            label = {"annotation_text": f"{sev} due"} if annotate else {}
+            fig.add_vline(x=_day(due), line_dash="dash", line_color="#555", **label)
+
+
+def _schedule_by_week(plan: RemediationPlan, n_rows: int) -> Any:
+    """The fleet-size Gantt: items scheduled by the end of each week (Monday), cumulative, stacked by
+    severity, security fixes hatched; the hover gives the week's own items, services and waves."""
+    import plotly.graph_objects as go
+
+    items = plan.items
+    day = pd.to_datetime(items["scheduled"], utc=True).dt.normalize()
+    frame = pd.DataFrame(
+        {
+            "week": (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).map(_day),  # the Monday of the week
+            "severity": items["severity"].astype(str),
+            "security": items["security"].astype(bool),
+            "wave": items["wave"].astype(int),
+            "service": items["service"],
+        }
+    )
+    weeks = sorted(frame["week"].unique())
+    fig = go.Figure()
+    for cls in SEVERITIES:
+        for security in (True, False):
+            sub = frame[(frame["severity"] == cls) & (frame["security"] == security)]
+            if not len(sub):
+                continue
+            g = sub.groupby("week", sort=True).agg(
+                items=("wave", "size"), services=("service", "nunique"), first=("wave", "min"), last=("wave", "max")
+            )
+            g = g.reindex(weeks)
+            done = g["items"].fillna(0).astype(int).cumsum()
+            fig.add_trace(
+                go.Scatter(
+                    name=f"{cls} (security)" if security else cls,
+                    x=weeks,
+                    y=done.tolist(),
+                    mode="lines",
+                    stackgroup="items",
+                    line={"color": SEVERITY_COLORS[cls], "width": 0.5, "shape": "hv"},
+                    fillcolor=SEVERITY_COLORS[cls],
+                    fillpattern={"shape": "/" if security else ""},
+                    text=[
+                        f"that week {int(n)} items on {int(k)} services, waves {int(w0)}–{int(w1)}" if n > 0 else ""
+                        for n, k, w0, w1 in zip(
+                            g["items"].fillna(0),
+                            g["services"].fillna(0),
+                            g["first"].fillna(0),
+                            g["last"].fillna(0),
+                            strict=True,
+                        )
+                    ],
+                    hovertemplate="%{y:,} by the week of %{x|%Y-%m-%d}; %{text}<extra>%{fullData.name}</extra>",
+                )
+            )
+    _due_lines(fig, plan, annotate=False)
+    fig.update_layout(
+        title=f"Items scheduled by each week, cumulative: {len(items):,} items in {items['wave'].nunique():,} waves "
+        f"({n_rows:,} wave and service rows)",
+        xaxis={"type": "date", "title": "week scheduled (dashed: due dates; hatched: security fixes)"},
+        yaxis={"title": "items scheduled (cumulative)"},
+        legend_title_text="severity",
+        hovermode="x unified",
+    )
+    return fig
+
+
 def plan_gantt(plan: RemediationPlan) -> Any:
     """A plotly Gantt chart: one bar per item on its scheduled day, by wave and service.
 
     Bars are coloured by severity (the colours of every drift figure); security fixes are hatched;
-    dashed lines mark the as-of day and each severity's due date.
+    dashed lines mark the as-of day and each severity's due date. A plan of more than
+    :data:`GANTT_MAX_ROWS` wave and service rows (a fleet) shows the items scheduled by each week instead,
+    cumulative and stacked by severity, with each week's own items, services and waves in the hover.
     """
     import plotly.graph_objects as go
 
@@ -179,6 +264,8 @@ def plan_gantt(plan: RemediationPlan) -> Any:
     rows = items.sort_values(["wave", "scheduled", "service", "id"], kind="mergesort")
     labels = [f"W{int(w)} · {s}" for w, s in zip(rows["wave"], rows["service"], strict=True)]
     order = list(dict.fromkeys(labels))
+    if len(order) > GANTT_MAX_ROWS:
+        return _schedule_by_week(plan, len(order))
     for cls in SEVERITIES:
         sel = rows["severity"] == cls
         if not sel.any():
@@ -211,11 +298,7 @@ def plan_gantt(plan: RemediationPlan) -> Any:
                 "<extra>%{fullData.name}</extra>",
             )
         )
-    fig.add_vline(x=_day(plan.as_of), line_dash="dot", line_color="grey")
-    for sev, days in plan.policy.response_days.items():
-        if (items["severity"] == sev).any():
-            due = plan.as_of.normalize() + pd.Timedelta(days=int(days))
-            fig.add_vline(x=_day(due), line_dash="dash", line_color="#555", annotation_text=f"{sev} due")
+    _due_lines(fig, plan)
     fig.update_layout(
         title=f"Remediation waves from {_day(plan.as_of)} (hatched: security fixes)",
         barmode="overlay",
@@ -259,3 +342,46 @@ def burndown_figure(plan: RemediationPlan) -> Any:
         legend={"orientation": "h", "y": -0.2},
     )
     return fig
+
+
+def notes_table(plan: RemediationPlan) -> pd.DataFrame:
+    """The plan's warnings then notes as a table: ``kind`` (warning or note) and ``text``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> notes_table(SimpleNamespace(warnings=("w1",), notes=("n1",))).values.tolist()
+    [['warning', 'w1'], ['note', 'n1']]
+    """
+    rows = [("warning", str(w)) for w in plan.warnings] + [("note", str(n)) for n in plan.notes]
+    return pd.DataFrame(rows, columns=["kind", "text"])
+
+
+def show_plan_notes(plan: RemediationPlan) -> None:
+    """Show the plan's warnings and notes: a list, or at fleet size a count and a table.
+
+    Up to :data:`NOTES_MAX_LINES` lines are listed as Markdown (values escaped). More (thousands of
+    items scheduled after their due date at 10,000 services) are counted, the notes listed, and every
+    line shown in a table whose export holds them all.
+    """
+    from .display import show_markdown, show_table
+
+    lines = notes_table(plan)
+    if len(lines) <= NOTES_MAX_LINES:
+        show_markdown("\n".join(f"- {md_escape(t)}" for t in lines["text"]) or "No warnings.")
+        return
+    late = int(lines["text"].str.contains(" after its due date ", regex=False).sum())
+    cycles = int(lines["text"].str.contains(": cycle ", regex=False).sum())
+    notes = [f"- {md_escape(t)}" for t in lines.loc[lines["kind"] == "note", "text"]]
+    show_markdown(
+        "\n".join(
+            [
+                f"{len(lines) - len(notes):,} warnings: {late:,} items scheduled after their due date, "
+                f"{cycles:,} dependency cycles deploying together, {len(lines) - len(notes) - late - cycles:,} "
+                "others. All are in the table below.",
+                "",
+                *notes,
+            ]
+        )
+    )
+    show_table(lines, "warnings", caption="Warnings and notes")

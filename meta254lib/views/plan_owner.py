@@ -6,6 +6,11 @@ from the Markdown checklist of :func:`meta254lib.views.plan.service_markdown`. T
 ordered by worst severity (high > medium > low), then by the first due date, then by name. Colours
 mean severity only (:data:`meta254lib.views.drift.SEVERITY_COLORS`).
 
+A plan of at most :data:`MAX_SERVICES` services shows every service. A fleet's plan (5,665 services at
+10,000) shows each team's first services in that order (:func:`shown_services`), the services with
+step cards and those the caller keeps, and one line per team counting the rest, which the plan table
+and its export list in full.
+
 Every value from the inputs is HTML-escaped (the step cards are built from Markdown whose values are
 escaped by :func:`~meta254lib.views.escape.md_escape`).
 """
@@ -22,7 +27,21 @@ from .drift import SEVERITY_COLORS
 from .escape import html_escape, table_slug
 from .html_table import sortable_script
 
-__all__ = ["plan_by_owner_html", "severity_badge", "show_plan_by_owner"]
+__all__ = [
+    "MAX_SERVICES",
+    "MIN_SERVICES_PER_TEAM",
+    "plan_by_owner_html",
+    "severity_badge",
+    "show_plan_by_owner",
+    "shown_services",
+]
+
+#: A plan of at most this many services shows them all; a larger one shows about this many in all.
+MAX_SERVICES = 200
+#: Services a team shows at least when its plan is cut (its first, by worst severity and due date).
+MIN_SERVICES_PER_TEAM = 5
+#: The most urgent items (by severity, then priority) whose services are always shown.
+URGENT_ITEMS = 50
 
 _CSS = (
     ".m254-plan details{margin:2px 0}"
@@ -33,6 +52,7 @@ _CSS = (
     ".m254-plan .m254-name{display:inline-block;min-width:13em}"
     ".m254-plan .m254-svc-body{margin:0.3em 0 0.8em 1.6em;padding-left:0.8em;border-left:3px solid #d0d7de}"
     ".m254-plan .m254-meta{color:#57606a;font-size:13px}"
+    ".m254-plan p.m254-more-services{margin:0.3em 0 0.8em 2.9em}"
     ".m254-sev{display:inline-block;min-width:4.2em;text-align:center;color:#fff;border-radius:3px;"
     "font-size:12px;font-weight:600;padding:0 5px;margin:0 0.4em}"
     ".m254-plan table{border-collapse:collapse;font-size:13px;margin:0.3em 0}"
@@ -71,13 +91,51 @@ def _order(items: pd.DataFrame, key: str) -> list[str]:
     return [name for _, _, name in sorted(facts)]
 
 
-def _summary(items: pd.DataFrame) -> str:
+def shown_services(items: pd.DataFrame, keep: Iterable[str] = ()) -> set[str] | None:
+    """The services whose items the page shows, or None for all of them.
+
+    A plan of at most :data:`MAX_SERVICES` services shows all. A larger one shows each team's first
+    ``max(MIN_SERVICES_PER_TEAM, MAX_SERVICES // teams)`` services (by worst severity, first due date,
+    name) and every service in ``keep``.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"team": "t", "service": [f"s{i:03}" for i in range(250)], "severity": "low",
+    ...                       "due": pd.Timestamp("2025-10-20")})
+    >>> shown = shown_services(items, keep=["s249"])
+    >>> len(shown), "s000" in shown, "s249" in shown, shown_services(items.head(200)) is None
+    (201, True, True, True)
+    """
+    if items["service"].nunique() <= MAX_SERVICES:
+        return None
+    per_team = max(MIN_SERVICES_PER_TEAM, MAX_SERVICES // max(1, items["team"].nunique()))
+    shown = {str(s) for s in keep}
+    for _, t_items in items.groupby("team", sort=False):
+        shown.update(_order(t_items, "service")[:per_team])
+    return shown
+
+
+def _more_line(items: pd.DataFrame, services: list[str]) -> str:
+    """The line under a cut team: how many services and items it has beyond those shown."""
+    rest = items[items["service"].isin(services)]
+    n_svc = len(services)
+    return (
+        f'<p class="m254-meta m254-more-services">… and {n_svc:,} more service{"s" if n_svc != 1 else ""} '
+        f"with {_count_text(rest)}: the plan table below lists every item, and its export holds all rows.</p>"
+    )
+
+
+def _count_text(items: pd.DataFrame) -> str:
     n = len(items)
     counts = ", ".join(
-        f"{int((items['severity'] == s).sum())} {s}" for s in SEVERITIES if (items["severity"] == s).any()
+        f"{int((items['severity'] == s).sum()):,} {s}" for s in SEVERITIES if (items["severity"] == s).any()
     )
+    return f"{n:,} item{'s' if n != 1 else ''} ({counts})"
+
+
+def _summary(items: pd.DataFrame) -> str:
     return (
-        f'{severity_badge(_worst(items))}<span class="m254-meta">{n} item{"s" if n != 1 else ""} ({counts}) · '
+        f'{severity_badge(_worst(items))}<span class="m254-meta">{_count_text(items)} · '
         f"first due {_day(items['due'].min())}</span>"
     )
 
@@ -120,7 +178,30 @@ def _cards_html(plan: Any, service: str) -> str:
     return html
 
 
-def plan_by_owner_html(plan: Any, open_services: bool = False, cards: bool | Iterable[str] = True) -> str:
+def _urgent_services(items: pd.DataFrame) -> list[str]:
+    """Services of the :data:`URGENT_ITEMS` most urgent items (severity, then priority: the weekly
+    page's fix-first order, whose rows link to their items here)."""
+    ranked = items.assign(_r=items["severity"].map(severity_rank), _p=-items["priority"].astype(float))
+    return [str(s) for s in ranked.sort_values(["_r", "_p", "id"], kind="mergesort").head(URGENT_ITEMS)["service"]]
+
+
+def _service_html(plan: Any, service: str, s_items: pd.DataFrame, with_cards: set[str], svc_open: str) -> str:
+    card = (
+        f'<div class="m254-cards">{_cards_html(plan, service)}</div>'
+        if service in with_cards
+        else f'<p class="m254-meta">Step cards: <code>meta254 plan --service {html_escape(service)} '
+        "--format markdown</code></p>"
+    )
+    return (
+        f'<details class="m254-svc" id="plan-svc-{html_escape(table_slug(service))}"{svc_open}>'
+        f'<summary><span class="m254-name">{html_escape(service)}</span>{_summary(s_items)}</summary>'
+        f'<div class="m254-svc-body">{_items_table(s_items, service in with_cards)}{card}</div></details>'
+    )
+
+
+def plan_by_owner_html(
+    plan: Any, open_services: bool = False, cards: bool | Iterable[str] = True, keep: Iterable[str] = ()
+) -> str:
     """The plan's items grouped by team, then service, in collapsible ``<details>``.
 
     Parameters
@@ -131,6 +212,10 @@ def plan_by_owner_html(plan: Any, open_services: bool = False, cards: bool | Ite
     cards : bool or iterable of str, default True
         Include the step cards of every service (True), of none (False) or of the services named. A
         service without its cards in the page names the command that writes them.
+    keep : iterable of str, optional
+        Services shown even when a fleet-size plan is cut (:func:`shown_services`), e.g. those of the
+        plan table's first rows, whose item ids link here. Services with step cards and those of the
+        most urgent items are always shown.
 
     Returns
     -------
@@ -141,6 +226,7 @@ def plan_by_owner_html(plan: Any, open_services: bool = False, cards: bool | Ite
     if not len(items):
         return '<div class="m254-plan"><p>No actionable drift issue: nothing to plan.</p></div>'
     with_cards = set(items["service"]) if cards is True else set() if cards is False else set(cards)
+    shown = shown_services(items, [*keep, *with_cards, *_urgent_services(items)])
     parts = ['<div class="m254-plan" id="m254-plan-by-owner">']
     svc_open = " open" if open_services else ""
     for team in _order(items, "team"):
@@ -150,37 +236,33 @@ def plan_by_owner_html(plan: Any, open_services: bool = False, cards: bool | Ite
         parts.append(
             f'<details class="m254-team" open><summary>{html_escape(team or "(no team)")}'
             f"{' · ' + html_escape(contact) if contact else ''} {_summary(t_items)}"
-            f'<span class="m254-meta"> · {n_svc} service{"s" if n_svc != 1 else ""}</span></summary>'
+            f'<span class="m254-meta"> · {n_svc:,} service{"s" if n_svc != 1 else ""}</span></summary>'
         )
+        by_service = dict(tuple(t_items.groupby("service", sort=False)))
+        hidden = []
         for service in _order(t_items, "service"):
-            s_items = t_items[t_items["service"] == service]
-            card = (
-                f'<div class="m254-cards">{_cards_html(plan, service)}</div>'
-                if service in with_cards
-                else f'<p class="m254-meta">Step cards: <code>meta254 plan --service {html_escape(service)} '
-                "--format markdown</code></p>"
-            )
-            parts.append(
-                f'<details class="m254-svc" id="plan-svc-{html_escape(table_slug(service))}"{svc_open}>'
-                f'<summary><span class="m254-name">{html_escape(service)}</span>{_summary(s_items)}</summary>'
-                f'<div class="m254-svc-body">{_items_table(s_items, service in with_cards)}{card}</div></details>'
-            )
+            if shown is None or service in shown:
+                parts.append(_service_html(plan, service, by_service[service], with_cards, svc_open))
+            else:
+                hidden.append(service)
+        if hidden:
+            parts.append(_more_line(t_items, hidden))
         parts.append("</details>")
     parts.append(f"</div><style>{_CSS}</style>{sortable_script('m254-plan-by-owner')}")
     return "".join(parts)
 
 
-def show_plan_by_owner(plan: Any, open_services: bool = False, cards: bool | Iterable[str] = True) -> None:
+def show_plan_by_owner(
+    plan: Any, open_services: bool = False, cards: bool | Iterable[str] = True, keep: Iterable[str] = ()
+) -> None:
     """Display :func:`plan_by_owner_html` (a plain-text outline outside a kernel)."""
     from .display import _publish
 
     items = plan.items
-    lines = [
-        f"{team}: {len(items[items['team'] == team])} item(s) on "
-        f"{', '.join(_order(items[items['team'] == team], 'service'))}"
-        for team in (_order(items, "team") if len(items) else [])
-    ]
-    _publish(
-        {"text/plain": "\n".join(lines) or "No item.", "text/html": plan_by_owner_html(plan, open_services, cards)},
-        {"meta254": {"plan_by_owner": True}},
-    )
+    lines = []
+    for team in _order(items, "team") if len(items) else []:
+        names = _order(items[items["team"] == team], "service")
+        more = f" and {len(names) - 10:,} more" if len(names) > 10 else ""
+        lines.append(f"{team}: {int((items['team'] == team).sum())} item(s) on {', '.join(names[:10])}{more}")
+    html = plan_by_owner_html(plan, open_services, cards, keep)
+    _publish({"text/plain": "\n".join(lines) or "No item.", "text/html": html}, {"meta254": {"plan_by_owner": True}})

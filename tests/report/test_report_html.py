@@ -130,3 +130,19 @@ def test_table_exports_round_trip():
 def test_site_css_and_plotly_js_are_offline():
     assert "http" not in assets.site_css()
     assert "url(" not in assets.site_css()
+
+
+def test_export_leaves_the_notebook_as_it_was_and_never_copies_table_rows():
+    """export_page works on page_copy: new cells and outputs, shared values, no table rows."""
+    import copy
+
+    nb = _executed_notebook()
+    before = copy.deepcopy(nb)
+    html = export.export_page(nb, PageContext(title="The title", as_of="2025-10-10"))
+    assert nb == before  # the figure spec is shared with the copy and left as it was
+    assert 'id="m254-fig-1"' in html and "m254-table" in html
+    light = export.page_copy(nb)
+    table_out, figure_out = nb.cells[2].outputs[1], nb.cells[2].outputs[3]
+    assert d.TABLE_MIMETYPE in table_out.data and d.TABLE_MIMETYPE not in light.cells[2].outputs[1].data
+    assert light.cells[2].outputs[3].data[d.FIGURE_MIMETYPE] is figure_out.data[d.FIGURE_MIMETYPE]
+    assert light.cells[2].outputs is not nb.cells[2].outputs and light.metadata is not nb.metadata

@@ -54,3 +54,27 @@ def test_large_outputs_leave_the_kept_notebook_but_table_records_stay():
     assert outs[0]["data"][TABLE_MIMETYPE] == {"name": "t", "exported": "tables/p/t.json"}
     assert outs[0]["data"]["text/plain"].endswith("left out of this notebook: see p.html")
     assert "text/html" not in outs[0]["data"] and outs[1]["data"] == small
+
+
+def test_a_truncated_table_links_its_full_export(tmp_path, monkeypatch):
+    """The page's "full table" link names the file the report wrote (Parquet above FULL_TABLE_ROWS)."""
+    import pandas as pd
+
+    from meta254lib.report.tables import link_full_tables
+    from meta254lib.views import display as d
+
+    monkeypatch.setattr(pages, "FULL_TABLE_ROWS", 10)
+    big = d._table_bundle(pd.DataFrame({"n": range(30)}), "Big one", None, 5)
+    small = d._table_bundle(pd.DataFrame({"n": range(3)}), "Small", None, 1)
+    whole = d._table_bundle(pd.DataFrame({"n": range(3)}), "Whole")
+    outs = [{"output_type": "display_data", "metadata": {}, "data": b} for b in (whole, big, small)]
+    nb = {"cells": [{"cell_type": "code", "outputs": outs}]}
+    tables, _ = pages._export_tables(nb, tmp_path, "p")
+    assert link_full_tables(nb, {i: t["csv"] for i, t in enumerate(tables)}) == 2
+    assert (
+        '5 of 30 rows shown — full table: <a class="m254-full-table" href="tables/p/big-one.parquet">'
+        "tables/p/big-one.parquet</a>" in outs[1]["data"]["text/html"]
+    )
+    assert 'href="tables/p/small.csv"' in outs[2]["data"]["text/html"]
+    assert "m254-full-table" not in outs[0]["data"]["text/html"]
+    assert (tmp_path / "tables/p/big-one.parquet").is_file() and (tmp_path / "tables/p/small.csv").is_file()

@@ -78,6 +78,7 @@ def test_table_slug():
 
 
 def _bundle(df, name="t", caption=None, max_rows=ht.MAX_ROWS):
+    """A table bundle; ``max_rows=None`` is show_table's default (whole up to FULL_TABLE_ROWS)."""
     return d._table_bundle(df, name, caption, max_rows)
 
 
@@ -105,14 +106,58 @@ def test_large_table_is_truncated_with_a_count_but_exported_whole():
     bundle = _bundle(df, name="Scores", max_rows=100)
     html = bundle["text/html"]
     assert html.count("<tr>") == 101  # header + 100 rows
-    assert "Showing the first 100 of 1,234 rows" in html
-    assert "scores.csv and scores.json" in html
+    assert "100 of 1,234 rows shown — full table: " in html
+    assert '<a class="m254-full-table" href="scores.csv">scores.csv</a>' in html
+    assert html.endswith("</p></div>")  # the note sits inside the table's block
     payload = bundle[d.TABLE_MIMETYPE]
     assert payload["total_rows"] == 1234
     assert len(payload["data"]) == 1234
     assert payload["data"][3] == ["s3", 1.0]
     assert payload["columns"] == ["service", "score"]
     assert payload["dtypes"] == ["str", "float64"]
+
+
+def _rows(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"rank": range(n, 0, -1), "service": [f"svc-{i:06}" for i in range(n)]})
+
+
+def test_sample_size_tables_show_every_row():
+    """The sample's largest table (1,123 rows) and anything up to FULL_TABLE_ROWS is shown whole."""
+    assert d.FULL_TABLE_ROWS >= 1123
+    for n in (1123, d.FULL_TABLE_ROWS):
+        html = _bundle(_rows(n), max_rows=None)["text/html"]
+        assert html.count("<tr>") == n + 1
+        assert "m254-truncated" not in html and "rows shown — full table" not in html
+
+
+def test_fleet_size_tables_show_their_top_rows_and_link_the_full_table():
+    n = d.FULL_TABLE_ROWS + 1
+    bundle = _bundle(_rows(n), name="Fleet <x>", caption="cap", max_rows=None)
+    html = bundle["text/html"]
+    assert html.count("<tr>") == d.TOP_ROWS + 1
+    # the top rows in the table's own order, not re-sorted
+    cells = re.findall(r"<td[^>]*>(svc-\d+)</td>", html)
+    assert cells == [f"svc-{i:06}" for i in range(d.TOP_ROWS)]
+    assert f"{d.TOP_ROWS} of {n:,} rows shown — full table: " in html
+    assert 'href="fleet-x.csv"' in html and "<x>" not in html
+    # counts come from the full table: the plain text and the export hold every row
+    assert bundle["text/plain"].startswith(f"Fleet <x>: {n} rows x 2 columns (cap); {d.TOP_ROWS} shown")
+    assert len(bundle[d.TABLE_MIMETYPE]["data"]) == bundle[d.TABLE_MIMETYPE]["total_rows"] == n
+
+
+def test_links_of_a_truncated_table_follow_its_rows():
+    n = d.FULL_TABLE_ROWS + 5
+    links = {"service": [f"https://x.test/{i}" for i in range(n)]}
+    html = d._table_bundle(_rows(n), "t", None, None, links)["text/html"]
+    assert html.count('href="https://x.test/') == d.TOP_ROWS
+    assert 'href="https://x.test/0"' in html and f'href="https://x.test/{d.TOP_ROWS}"' not in html
+
+
+@pytest.mark.parametrize(
+    ("total", "max_rows", "shown"), [(0, None, 0), (1500, None, 1500), (1501, None, 200), (10, 3, 3), (10, -1, 10)]
+)
+def test_shown_rows(total, max_rows, shown):
+    assert d.shown_rows(total, max_rows) == shown
 
 
 def test_table_values_formatting_and_sort_keys():

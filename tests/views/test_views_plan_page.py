@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import SAMPLE
 
@@ -16,6 +17,7 @@ from meta254lib.core.severity import severity_rank
 from meta254lib.drift import DriftInputs, detect_drift
 from meta254lib.remediation import PlanInputs, build_plan
 from meta254lib.views.drift import SEVERITY_COLORS
+from meta254lib.views.escape import table_slug
 from meta254lib.views.plan import burndown_figure, plan_gantt
 from meta254lib.views.plan_owner import plan_by_owner_html, severity_badge
 
@@ -97,6 +99,78 @@ def test_hostile_service_name_is_escaped_and_an_empty_plan_says_so():
     assert '<details class="m254-svc"' in html and " open>" in html
     empty = build_plan(PlanInputs(issues.iloc[:0], services), as_of="2025-10-10")
     assert "nothing to plan" in plan_by_owner_html(empty)
+
+
+def test_a_fleet_size_plan_shows_each_teams_first_services_and_counts_the_rest(sample_plan, monkeypatch):
+    """Above MAX_SERVICES services each team shows its first ones (and the kept, carded and urgent ones)."""
+    from meta254lib.views import plan_owner
+
+    monkeypatch.setattr(plan_owner, "MAX_SERVICES", 9)
+    monkeypatch.setattr(plan_owner, "MIN_SERVICES_PER_TEAM", 1)
+    monkeypatch.setattr(plan_owner, "URGENT_ITEMS", 1)
+    items = sample_plan.items
+    cards = sample_plan.card_services(limit=2)
+    html = plan_by_owner_html(sample_plan, cards=cards, keep=["audit-trail"])
+    shown = set(re.findall(r'<details class="m254-svc" id="plan-svc-([^"]+)"', html))
+    urgent = plan_owner._urgent_services(items)
+    firsts = {plan_owner._order(g, "service")[0] for _, g in items.groupby("team")}
+    assert shown == {table_slug(s) for s in firsts | set(cards) | {"audit-trail"} | set(urgent)}
+    assert len(shown) < items["service"].nunique()
+    # every team still has its summary line with all its items; the rest is counted, not dropped
+    assert len(_summaries(html, "m254-team")) == items["team"].nunique()
+    more = re.findall(r"… and ([\d,]+) more services? with ([\d,]+) items?", html)
+    assert sum(int(n) for n, _ in more) == items["service"].nunique() - len(shown)
+    hidden_items = int((~items["service"].map(table_slug).isin(shown)).sum())
+    assert sum(int(k) for _, k in more) == hidden_items
+    # the services shown keep every item row and their step cards
+    assert len(re.findall(r'<tr id="plan-item-', html)) == len(items) - hidden_items
+    assert html.count('id="plan-card-') == int(items["service"].isin(cards).sum())
+
+
+def test_the_sample_plan_is_not_cut(sample_plan):
+    from meta254lib.views import plan_owner
+
+    assert sample_plan.items["service"].nunique() <= plan_owner.MAX_SERVICES
+    assert plan_owner.shown_services(sample_plan.items) is None
+    assert 'more-services">' not in plan_by_owner_html(sample_plan)
+
+
+def test_a_fleet_size_gantt_counts_items_per_week(sample_plan, monkeypatch):
+    from meta254lib.views import plan as vp
+
+    assert len(plan_gantt(sample_plan).data) <= 4  # the sample draws one bar per item (a trace per severity)
+    monkeypatch.setattr(vp, "GANTT_MAX_ROWS", 5)
+    fig = plan_gantt(sample_plan)
+    items = sample_plan.items
+    assert all(t.stackgroup == "items" for t in fig.data)
+    assert sum(t.y[-1] for t in fig.data) == len(items)  # cumulative: the last week holds every item
+    by_name = {t.name: t.y[-1] for t in fig.data}
+    for sev in ("high", "medium", "low"):
+        sel = items["severity"] == sev
+        assert by_name.get(sev, 0) == int((sel & ~items["security"]).sum())
+        assert by_name.get(f"{sev} (security)", 0) == int((sel & items["security"]).sum())
+    assert all(t.line.color == SEVERITY_COLORS[t.name.split()[0]] for t in fig.data)
+    assert all(list(t.y) == sorted(t.y) for t in fig.data)
+    assert f"{len(items):,} items" in fig.layout.title.text
+    weeks = [pd.Timestamp(x) for x in fig.data[0].x]
+    assert all(w.day_of_week == 0 for w in weeks)  # one point per Monday
+    first = fig.data[0]
+    n0 = first.y[0]
+    assert first.text[0].startswith(f"that week {n0} items on ")
+
+
+def test_many_warnings_are_counted_and_tabled(sample_plan, monkeypatch, capsys):
+    from meta254lib.views import plan as vp
+
+    vp.show_plan_notes(sample_plan)
+    listed = capsys.readouterr().out
+    assert listed.count("\n- ") + listed.startswith("- ") == len(sample_plan.warnings) + len(sample_plan.notes)
+    monkeypatch.setattr(vp, "NOTES_MAX_LINES", 2)
+    vp.show_plan_notes(sample_plan)
+    out = capsys.readouterr().out
+    late = sum(" after its due date " in w for w in sample_plan.warnings)
+    assert out.startswith(f"{len(sample_plan.warnings)} warnings: {late} items scheduled after their due date")
+    assert f"warnings: {len(sample_plan.warnings) + len(sample_plan.notes)} rows x 2 columns" in out
 
 
 @pytest.mark.browser
