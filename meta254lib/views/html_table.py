@@ -192,7 +192,7 @@ function text(r){var all=!more||more.checked;return Array.prototype.filter.call(
 return all||c.className.indexOf("m254-x")<0;}).map(function(c){return c.textContent;}).join(" ").toLowerCase();}
 function show(){var q=input.value.toLowerCase(),n=0,rows=table.tBodies[0].rows;
 each(rows,function(r){var ok=!q||text(r).indexOf(q)>=0;r.style.display=ok?"":"none";if(ok){n++;}});
-count.textContent=n+" of "+rows.length+" rows shown";}
+count.textContent=q?n+" of "+rows.length+" rows match":rows.length+" rows";}
 input.addEventListener("input",show);if(more){more.addEventListener("change",show);}};
 })();}"""
 
@@ -415,7 +415,7 @@ def render_table(
         parts.append(
             '<div class="m254-controls"><input type="search" class="m254-filter" '
             f'placeholder="Filter rows" aria-label="Filter {html_escape(name)}">'
-            f'<span class="m254-count">{len(shown)} of {len(shown)} rows shown</span></div>'
+            f'<span class="m254-count">{len(shown):,} rows</span></div>'
         )
     n_hidden = sum(hidden)
     if n_hidden:

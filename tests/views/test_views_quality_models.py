@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from meta254lib.views import quality as q
+from meta254lib.views import quality_models as q
 
 
 def _comparison(n: int) -> pd.DataFrame:
