@@ -94,6 +94,10 @@ from . import diff as cli_diff  # noqa: E402
 
 main.add_command(cli_diff.command)
 
+from . import week as cli_week  # noqa: E402
+
+main.add_command(cli_week.command)
+
 from . import lab as cli_lab  # noqa: E402
 
 main.add_command(cli_lab.command)
