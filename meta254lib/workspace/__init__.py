@@ -12,7 +12,8 @@ from .catalog import parse_catalog, parse_events_registry, parse_exemptions, par
 from .catalog_tables import services_tables
 from .coerce import parse_timestamp, timestamp_from_filename
 from .heads import HistoryHeads
-from .history_files import parse_drift_report, parse_quality_snapshot, parse_repr_issue
+from .history_files import parse_drift_report, parse_repr_issue
+from .history_snapshots import parse_quality_snapshot
 from .scope_inventory import (
     count_services,
     inputs_absent,

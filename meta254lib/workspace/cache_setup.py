@@ -26,8 +26,8 @@ __all__ = [
     "resolve_mode",
 ]
 
-#: Version of the unit file layout; part of every key.
-FORMAT_VERSION = 1
+#: Version of the unit file layout; part of every key (2: Arrow-backed text columns as `arrowtext`).
+FORMAT_VERSION = 2
 #: Folder created inside the workspace (git-ignored).
 CACHE_DIRNAME = ".meta254-cache"
 #: Environment variable naming a cache folder outside the workspace.

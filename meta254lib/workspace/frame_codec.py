@@ -1,7 +1,8 @@
 """The columnar codec of the warm-load cache: a DataFrame as raw little-endian column buffers.
 
 Numbers, booleans and timestamps are plain arrays (read with ``numpy.frombuffer``), nullable dtypes
-carry a mask, text is a JSON list of distinct values plus ``int32`` codes, and any other column is
+carry a mask, text is its distinct values plus ``int32`` codes (Arrow-backed text: the Arrow offsets and
+UTF-8 bytes of the distinct values, as they are; other text: a JSON list), and any other column is
 tagged JSON (:func:`meta254lib.workspace.codec.encode_value`). Lengths, dtypes, code ranges and column
 names are checked while decoding; anything malformed raises
 :class:`~meta254lib.workspace.codec.CacheCorrupt`.
@@ -25,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..core.clock import to_utc_index, to_zone
 from .codec import PLAIN_TYPES, CacheCorrupt, Uncacheable, decode_value, encode_value
@@ -86,12 +89,15 @@ def encode_frame(df: pd.DataFrame, blobs: Blobs) -> dict[str, Any]:
         if isinstance(dtype, pd.StringDtype):
             if dtype.storage not in _STORAGES:
                 raise Uncacheable(f"string storage {dtype.storage}")
-            spec["enc"] = "text"
             spec["storage"] = dtype.storage
             spec["kind"] = "str" if dtype.na_value is np.nan else "string"
-            codes, uniques = pd.factorize(s, use_na_sentinel=True)
-            spec["codes"] = blobs.add(codes.astype("<i4"))
-            spec["values"] = blobs.add_json([str(u) for u in uniques])
+            if dtype.storage == "pyarrow":
+                spec |= _encode_arrow_text(s.array, blobs)
+            else:
+                spec["enc"] = "text"
+                codes, uniques = pd.factorize(s, use_na_sentinel=True)
+                spec["codes"] = blobs.add(codes.astype("<i4"))
+                spec["values"] = blobs.add_json([str(u) for u in uniques])
         elif isinstance(dtype, pd.DatetimeTZDtype):
             spec["enc"] = "datetimetz"
             spec["unit"] = dtype.unit
@@ -134,6 +140,47 @@ def encode_frame(df: pd.DataFrame, blobs: Blobs) -> dict[str, Any]:
     return {"nrows": len(df), "columns": cols}
 
 
+#: The code types of Arrow-backed text, narrowest first (``-1`` is missing, so a type holds ``max`` values).
+_CODE_TYPES = ("|i1", "<i2", "<i4")
+
+
+def _encode_arrow_text(values: Any, blobs: Blobs) -> dict[str, Any]:
+    """An Arrow-backed text column as its distinct values (Arrow ``large_string`` offsets and UTF-8
+    bytes, copied as they are) plus codes, ``-1`` for missing, in the narrowest of :data:`_CODE_TYPES`
+    that holds them; no Python string is made.
+
+    Examples
+    --------
+    >>> blobs = Blobs()
+    >>> spec = _encode_arrow_text(pd.array(["b", None, "b", "é"], dtype="str"), blobs)
+    >>> spec["cdtype"], np.frombuffer(blobs.items[spec["codes"]], spec["cdtype"]).tolist()
+    ('|i1', [0, -1, 0, 1])
+    >>> bytes(blobs.items[spec["data"]]).decode()
+    'bé'
+    """
+    arrow = pa.array(values)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    encoded = arrow.cast(pa.large_string()).dictionary_encode()
+    distinct = encoded.dictionary
+    width = next(t for t in _CODE_TYPES if len(distinct) <= np.iinfo(t).max)  # the narrowest that holds them
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(width)
+    _, offsets_buf, data_buf = distinct.buffers()
+    if not len(distinct) or offsets_buf is None or data_buf is None:
+        offsets, data = np.zeros(len(distinct) + 1, dtype="<i8"), np.zeros(0, dtype=np.uint8)
+    else:
+        offsets = np.frombuffer(offsets_buf, dtype="<i8")[distinct.offset : distinct.offset + len(distinct) + 1]
+        data = np.frombuffer(data_buf, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+        offsets = offsets - offsets[0]
+    return {
+        "enc": "arrowtext",
+        "cdtype": codes.dtype.str,
+        "codes": blobs.add(codes),
+        "offsets": blobs.add(offsets),
+        "data": blobs.add(data),
+    }
+
+
 def _text_tuples(s: pd.Series) -> bool:
     """Whether every value is a tuple of text (or None): such columns are stored flat."""
     values = s.tolist()
@@ -170,6 +217,32 @@ def _decode_text(col: Mapping[str, Any], blobs: list[bytearray], n: int) -> Any:
     table[: len(uniques)] = uniques
     table[len(uniques)] = dtype.na_value
     return pd.array(table.take(codes), dtype=dtype)
+
+
+def _decode_arrowtext(col: Mapping[str, Any], blobs: list[bytearray], n: int) -> Any:
+    """A text column of :func:`_encode_arrow_text`: Arrow ``large_string`` offsets, UTF-8 bytes and codes.
+
+    The offsets and bytes are checked in full by Arrow (monotonic, in bounds, valid UTF-8).
+    """
+    cdtype = col.get("cdtype")
+    if cdtype not in _CODE_TYPES:
+        raise CacheCorrupt(f"bad text code type {cdtype!r}")
+    codes = read_array(blobs[col["codes"]], cdtype, n)
+    blob = blobs[col["offsets"]]
+    offsets = read_array(blob, "<i8", len(blob) // 8)
+    if not len(offsets) or int(offsets[0]) != 0:
+        raise CacheCorrupt("text offsets do not start at 0")
+    size = len(offsets) - 1
+    try:
+        distinct = pa.LargeStringArray.from_buffers(size, pa.py_buffer(blob), pa.py_buffer(blobs[col["data"]]))
+        distinct.validate(full=True)
+    except (pa.ArrowException, ValueError) as err:
+        raise CacheCorrupt(f"text values: {err}") from None
+    if n and (int(codes.min()) < -1 or int(codes.max()) >= size):
+        raise CacheCorrupt("text codes out of range")
+    dtype = _str_dtype(col["kind"], str(col.get("storage", "pyarrow")))
+    taken = distinct.take(pa.array(codes, mask=codes < 0))
+    return pd.array(taken, dtype=dtype)
 
 
 def _decode_datetimetz(col: Mapping[str, Any], blobs: list[bytearray], n: int) -> Any:
@@ -245,6 +318,7 @@ def _decode_json(col: Mapping[str, Any], blobs: list[bytearray], n: int) -> Any:
 #: The decoder of each column encoding of :func:`encode_frame`.
 _DECODERS: dict[str, Callable[[Mapping[str, Any], list[bytearray], int], Any]] = {
     "text": _decode_text,
+    "arrowtext": _decode_arrowtext,
     "datetimetz": _decode_datetimetz,
     "masked": _decode_masked,
     "raw": _decode_raw,

@@ -1,8 +1,9 @@
 """The workspace's history tables: every issue of every drift report, every service of every quality snapshot.
 
-Each report or snapshot is parsed by :mod:`meta254lib.workspace.history_files`; the latest copies the
-platform writes beside the archive (``latest_drift_report.json``, ``latest_quality_snapshot.json``)
-join the history only when they are not a copy of an archived file.
+Each report is parsed by :mod:`meta254lib.workspace.history_files`, each snapshot by
+:mod:`meta254lib.workspace.history_snapshots`; the latest copies the platform writes beside the archive
+(``latest_drift_report.json``, ``latest_quality_snapshot.json``) join the history only when they are
+not a copy of an archived file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..core import schema as S
 from ..core.columns import UTC_TS
@@ -24,14 +26,8 @@ from ..core.errors import InputError
 from ..core.tableschema import TableSchema
 from .coerce import parse_timestamp, timestamp_from_filename
 from .files import WorkspaceFiles
-from .history_files import (
-    RECORD_COLUMNS,
-    DriftColumns,
-    HistoryMemo,
-    drift_report_columns,
-    quality_snapshot_columns,
-    snapshot_catalog_time,
-)
+from .history_files import RECORD_COLUMNS, DriftColumns, HistoryMemo, drift_report_columns
+from .history_snapshots import snapshot_catalog_time, snapshot_columns
 
 __all__ = [
     "LATEST_DRIFT_REPORT",
@@ -155,19 +151,64 @@ def _text(values: list[Any]) -> pd.Series:
         return pd.Series(values, dtype="str")
 
 
+#: The Arrow type of each column dtype a clean snapshot column is converted to directly.
+_ARROW = {"str": pa.large_string(), "Float64": pa.float64(), "Int64": pa.int64(), "boolean": pa.bool_()}
+
+
+def _column(values: list[Any], dtype: str, clean: bool) -> pa.Array | pd.Series:
+    """One snapshot's part of a column: an Arrow array when ``clean`` (its values are known to be of the
+    dtype's Python types, see :func:`~meta254lib.workspace.history_snapshots.snapshot_columns`), else the
+    column :func:`_text` or :func:`_masked` gives (which check them).
+
+    Examples
+    --------
+    >>> _column([1, None], "Int64", True).to_pylist(), _column([1, None], "Int64", False).tolist()
+    ([1, None], [1, <NA>])
+    """
+    if clean and dtype in _ARROW:
+        try:
+            return pa.array(values, type=_ARROW[dtype])
+        except (pa.ArrowException, UnicodeError, OverflowError):  # e.g. a lone surrogate: as pandas converts it
+            pass
+    return _text(values) if dtype == "str" else _masked(values, dtype)
+
+
+def _concat(parts: list[pa.Array | pd.Series], dtype: str) -> pd.Series:
+    """The parts of a column (see :func:`_column`), one after the other, as one column of ``dtype``
+    (through Arrow when every part is an Arrow array or text).
+
+    Examples
+    --------
+    >>> _concat([_text(["a"]), _column([None, "b"], "str", True)], "str").tolist()
+    ['a', nan, 'b']
+    >>> _concat([_column([1], "Int64", True), _masked([None], "Int64")], "Int64").tolist()
+    [1, <NA>]
+    """
+    arrow = all(isinstance(p, pa.Array) for p in parts)
+    if arrow or dtype == "str":
+        chunks = [
+            c for p in parts for c in ([p] if isinstance(p, pa.Array) else pa.chunked_array(pa.array(p.array)).chunks)
+        ]
+        return pd.Series(pa.concat_arrays(chunks) if chunks else pa.array([], _ARROW.get(dtype)), dtype=dtype)
+    series = [p if isinstance(p, pd.Series) else pd.Series(p, dtype=dtype) for p in parts]
+    return pd.concat(series, ignore_index=True)
+
+
 def _frame(
-    schema: TableSchema, lists: Mapping[str, list[Any]], runs: Mapping[str, list[tuple[Any, int]]]
+    schema: TableSchema, parts: Mapping[str, list[pa.Array | pd.Series]], runs: Mapping[str, list[tuple[Any, int]]]
 ) -> pd.DataFrame:
-    """One frame of the schema from whole columns (``runs`` for the time columns), dtypes as
-    :func:`~meta254lib.core.tableschema.frame_from_records` gives them."""
+    """One frame of the schema from the parts of each column (see :func:`_column`) and ``runs`` of
+    (value, row count) for the time columns and the other columns whose value is the same for every
+    row of a snapshot; dtypes as :func:`~meta254lib.core.tableschema.frame_from_records` gives them."""
     out = {}
     for col, dtype, _ in schema.spec:
-        if col in runs:
+        if col in runs and dtype == "str":
+            names = [v for v, _ in runs[col]]
+            out[col] = _take_text(names, np.repeat(np.arange(len(names)), [n for _, n in runs[col]]))
+        elif col in runs:
             out[col] = _times(runs[col])
-        elif dtype == "str":
-            out[col] = _text(lists[col])
         else:
-            out[col] = _masked(lists[col], dtype)
+            out[col] = _concat(parts[col], dtype)
     return pd.DataFrame(out)
 
 
@@ -219,6 +260,18 @@ def _ranks(values: list[str]) -> np.ndarray:
     return np.array(list(map(rank.__getitem__, values)), dtype=np.int64)
 
 
+def _text_ranks(texts: pd.Series) -> np.ndarray:
+    """:func:`_ranks` of a ``str`` column without missing values, by Arrow (UTF-8 byte order is code-point order).
+
+    Examples
+    --------
+    >>> _text_ranks(_text(["b#10", "b#2", "a", "b#10"])).tolist()
+    [1, 2, 0, 1]
+    """
+    ranks = pc.rank(pa.chunked_array(pa.array(texts.array)), sort_keys="ascending", tiebreaker="dense")
+    return ranks.to_numpy().astype(np.int64) - 1
+
+
 def _position_ranks(positions: list[int]) -> np.ndarray:
     """Per issue, the rank of ``"#<position>"`` among such texts: how ``source_issue`` sorts within a report.
 
@@ -234,37 +287,58 @@ def _position_ranks(positions: list[int]) -> np.ndarray:
     return rank[pos]
 
 
+def _source_issues(names: pa.Array, positions: np.ndarray) -> pd.Series:
+    """The ``str`` column ``"<report>#<position>"`` of each row, joined by Arrow (no Python string per row).
+
+    Examples
+    --------
+    >>> _source_issues(pa.array(["r.json", "r.json"], pa.large_string()), np.array([0, 12])).tolist()
+    ['r.json#0', 'r.json#12']
+    """
+    texts = pc.cast(pa.array(positions, type=pa.int64()), pa.large_string())
+    return pd.Series(pc.binary_join_element_wise(names, texts, pa.scalar("#", pa.large_string())), dtype="str")
+
+
 def _drift_frame(cols: DriftColumns) -> pd.DataFrame:
     """The drift-history frame of ``cols``, sorted stably by report time, report, source issue and service.
 
-    The order is computed once on integer keys (``numpy.lexsort``, the row position last so that
-    ties keep the reading order, as ``sort_values(kind="stable")`` does), and every column is built
-    directly in that order from its distinct values.
+    Rows are expanded from occurrences with integer arrays (an occurrence of issue ``code`` gives the
+    rows ``first[code]`` .. ``first[code] + count[code]`` of the issues' services and ids). The order
+    is computed once on integer keys (``numpy.lexsort``, the row position last so that ties keep the
+    reading order, as ``sort_values(kind="stable")`` does), and every column is built directly in
+    that order from its distinct values.
     """
     reports = [r for r in cols.reports if r[3]]
-    run = np.repeat(np.arange(len(reports)), [r[3] for r in reports])
+    occ_code = np.asarray(cols.occurrences, dtype=np.int64)
+    count = np.asarray(cols.count, dtype=np.int64)[occ_code]
+    row_occ = np.repeat(np.arange(len(occ_code)), count)
+    row_flat = np.asarray(cols.first, dtype=np.int64)[occ_code][row_occ] + (
+        np.arange(len(row_occ)) - (np.cumsum(count) - count)[row_occ]
+    )
+    run = np.repeat(np.arange(len(reports)), [r[4] for r in reports])[row_occ]
     times = pd.to_datetime(
         pd.Series([r[2] for r in reports], dtype=object), utc=True, errors="coerce", format="mixed"
     ).astype(UTC_TS)
-    row_issue = np.asarray(cols.row_issue, dtype=np.int64)
-    services = sorted(set(cols.row_service))
-    service_code = _ranks(cols.row_service)
+    services = sorted(set(cols.services))
+    service_code = _ranks(cols.services)[row_flat]
+    positions = np.asarray(cols.positions, dtype=np.int64)[row_occ]
     order = np.lexsort(
         (
             np.arange(len(run)),
             service_code,
-            _position_ranks(cols.positions)[row_issue],  # "<report>#<i>", within one report
+            _position_ranks(positions),  # "<report>#<i>", within one report
             _ranks([r[0] for r in reports])[run],
             times.array.asi8[run],
         )
     )
-    run, record = run[order], np.asarray(cols.row_record, dtype=np.int64)[order]
+    run, record = run[order], occ_code[row_occ[order]]
+    names = pa.array([r[0] for r in reports], type=pa.large_string()).take(pa.array(run))
     out = {
-        "report": _take_text([r[0] for r in reports], run),
+        "report": pd.Series(names, dtype="str"),
         "report_time": times.take(run).reset_index(drop=True),
         "source": _take_text([r[1] for r in reports], run),
-        "source_issue": _take_text(cols.issues, row_issue[order]),
-        "issue_id": _take_text(cols.row_id, order),
+        "source_issue": _source_issues(names, positions[order]),
+        "issue_id": _take_text(cols.ids, row_flat[order]),
         S.SERVICE: _take_text(services, service_code[order]),
     }
     for j, col in enumerate(RECORD_COLUMNS):
@@ -320,18 +394,19 @@ def _drift_history(io: WorkspaceFiles, aliases: Callable[[], Mapping[str, str]])
 
 def _read_snapshot(
     io: WorkspaceFiles, path: Path, is_latest: bool
-) -> tuple[pd.Timestamp | None, dict[str, list[Any]], pd.Timestamp | None] | None:
-    """The time, columns and catalog time of one quality snapshot; ``None`` when it is unusable (warned)."""
+) -> tuple[pd.Timestamp | None, dict[str, list[Any]], bool, pd.Timestamp | None] | None:
+    """The time, columns, whether they are clean (see :func:`_column`) and catalog time of one quality
+    snapshot; ``None`` when it is unusable (warned)."""
     rel = io.rel(path)
     doc = io.load(path, "quality_history" if not is_latest else "latest_quality")
     if doc is None:
         return None
     try:
-        when, cols = quality_snapshot_columns(doc, rel, io.warnings, snapshot_time=timestamp_from_filename(path.name))
+        when, cols, clean = snapshot_columns(doc, rel, io.warnings, snapshot_time=timestamp_from_filename(path.name))
     except InputError as err:
         io.warn(rel, err.field, str(err))
         return None
-    return when, cols, snapshot_catalog_time(doc)
+    return when, cols, clean, snapshot_catalog_time(doc)
 
 
 def _warn_shapes(io: WorkspaceFiles, shapes: dict[str, tuple[pd.Timestamp, list[str]]]) -> None:
@@ -371,8 +446,8 @@ def quality_history_table(io: WorkspaceFiles) -> pd.DataFrame:
 
 
 def _quality_history(io: WorkspaceFiles) -> pd.DataFrame:
-    lists: dict[str, list[Any]] = {}
-    runs: dict[str, list[tuple[Any, int]]] = {"snapshot_time": [], "catalog_time": []}
+    parts: dict[str, list[pa.Array | pd.Series]] = {}  # each snapshot's columns, converted as it is read
+    runs: dict[str, list[tuple[Any, int]]] = {"snapshot": [], "snapshot_time": [], "catalog_time": []}
     shapes: dict[str, tuple[pd.Timestamp, list[str]]] = {}
     seen_times: set[pd.Timestamp] = set()
     seen: list[Path] = []
@@ -388,7 +463,7 @@ def _quality_history(io: WorkspaceFiles) -> pd.DataFrame:
         got = _read_snapshot(io, path, path in latest)
         if got is None:
             continue
-        when, cols, catalog_time = got
+        when, cols, clean, catalog_time = got
         n = len(cols.get(S.SERVICE, ()))
         when = when if n else None
         if when is not None:
@@ -401,18 +476,20 @@ def _quality_history(io: WorkspaceFiles) -> pd.DataFrame:
         io.rows[rel] = n
         if n:
             for col, values in cols.items():
-                lists.setdefault(col, []).extend(values)
+                if col != "snapshot":  # the same for every row of a snapshot: a run
+                    parts.setdefault(col, []).append(_column(values, S.QUALITY_HISTORY.dtypes[col], clean))
+            runs["snapshot"].append((cols["snapshot"][0], n))
             runs["snapshot_time"].append((when, n))
             runs["catalog_time"].append((catalog_time, n))
             shapes[rel] = (when, sorted(set(cols["shape"])))
     _warn_shapes(io, shapes)
-    if not lists:
+    if not parts:
         return S.empty_frame(S.QUALITY_HISTORY)
-    df = _frame(S.QUALITY_HISTORY, lists, runs)
+    df = _frame(S.QUALITY_HISTORY, parts, runs)
     when = df["snapshot_time"]
     if when.isna().any():
         return df.sort_values(["snapshot_time", S.SERVICE], kind="stable").reset_index(drop=True)
-    order = np.lexsort((np.arange(len(df)), _ranks(lists[S.SERVICE]), when.array.asi8))  # as a stable sort
+    order = np.lexsort((np.arange(len(df)), _text_ranks(df[S.SERVICE]), when.array.asi8))  # as a stable sort
     if np.array_equal(order, np.arange(len(df))):
         return df  # already in order (snapshots are usually written sorted by service)
     return df.take(order).reset_index(drop=True)

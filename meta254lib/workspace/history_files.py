@@ -1,4 +1,4 @@
-"""History files: drift reports (including issues written as Python repr strings) and quality snapshots.
+"""History files: drift reports, including issues written as Python repr strings.
 
 Quirks of the real formats handled here (see the project README, "Workspace"):
 
@@ -7,8 +7,10 @@ Quirks of the real formats handled here (see the project README, "Workspace"):
   is ever evaluated, and anything that is not such a literal is refused;
 - a shared-dependency issue's comma-joined ``service`` is exploded to one row per service;
 - severity ``moderate`` becomes ``medium``; ``error`` is kept (an invalid-version marker);
-- a ``spec_lag`` issue is refined to its major/minor/patch kind (:func:`meta254lib.core.versions.lag_kind`);
-- the three quality-snapshot shapes and the three vulnerability-count spellings.
+- a ``spec_lag`` issue is refined to its major/minor/patch kind (:func:`meta254lib.core.versions.lag_kind`).
+
+Quality snapshots are read by :mod:`meta254lib.workspace.history_snapshots` (:func:`parse_quality_snapshot`
+is re-exported here for the package's imports).
 
 Examples
 --------
@@ -19,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import ast
+import itertools
 import keyword
 import re
 from collections.abc import Mapping
@@ -31,10 +34,10 @@ from ..core.errors import InputError
 from ..core.ids import DRIFT_TYPE_ALIASES, drift_issue_id, normalise_severity
 from ..core.settings import DEFAULT_EXTERNAL_ALIASES
 from ..core.versions import lag_kind
-from .coerce import parse_time_field, parse_timestamp, short, to_bool, to_count, to_fraction, to_number, to_str
+from .coerce import parse_time_field, short, to_str
 from .yamlio import WarnList, as_text
 
-__all__ = ["parse_drift_report", "parse_quality_snapshot", "parse_repr_issue"]
+__all__ = ["parse_drift_report", "parse_repr_issue"]
 
 
 def _literal(node: ast.AST) -> Any:
@@ -241,13 +244,14 @@ _HASHABLE_VALUES = {str, bool, type(None)}
 
 
 class DriftColumns:
-    """The drift-history rows of any number of reports, held as columns of codes.
+    """The drift-history rows of any number of reports, held as codes into what is distinct.
 
-    Each distinct issue (its :data:`RECORD_COLUMNS` values, its services and ids) is worked out once
-    and kept in :attr:`records`; a row holds the index of its record (:attr:`row_record`), of its
-    issue (:attr:`row_issue`, into :attr:`issues`, the ``source_issue`` texts, and :attr:`positions`,
-    the issue's index in its report), its service and issue id. Reports are runs of rows
-    (:attr:`reports`: name, source, time, row count).
+    Each distinct issue is worked out once: its :data:`RECORD_COLUMNS` values are :attr:`records`
+    (the issue's code is its record's index), its services and their issue ids are the run
+    ``first[code]`` .. ``first[code] + count[code]`` of :attr:`services` and :attr:`ids`. Each
+    occurrence of an issue in a report is its code (:attr:`occurrences`) and its index in the report
+    (:attr:`positions`); its rows are its issue's services, in order. Reports are runs of
+    occurrences (:attr:`reports`: name, source, time, row count, occurrence count).
 
     Examples
     --------
@@ -255,48 +259,48 @@ class DriftColumns:
     >>> drift_report_columns({"metadata": {"generated_at": "2025-10-10"}, "issues": [
     ...     {"type": "spec_lag", "severity": "low", "service": "a, b"}]}, "r.json", [], into=cols)
     2
-    >>> cols.row_service, cols.issues, cols.reports[0][3]
-    (['a', 'b'], ['r.json#0'], 2)
+    >>> cols.services, cols.occurrences, cols.positions, cols.reports[0][3:]
+    (['a', 'b'], [0], [0], (2, 1))
     """
 
-    __slots__ = ("issues", "positions", "records", "reports", "row_id", "row_issue", "row_record", "row_service")
+    __slots__ = ("count", "first", "ids", "n_rows", "occurrences", "positions", "records", "reports", "services")
 
     def __init__(self) -> None:
         self.records: list[tuple[Any, ...]] = []
-        self.issues: list[str] = []
+        self.first: list[int] = []
+        self.count: list[int] = []
+        self.services: list[str] = []
+        self.ids: list[str] = []
+        self.occurrences: list[int] = []
         self.positions: list[int] = []
-        self.reports: list[tuple[str, str, pd.Timestamp, int]] = []
-        self.row_record: list[int] = []
-        self.row_issue: list[int] = []
-        self.row_service: list[str] = []
-        self.row_id: list[str] = []
+        self.reports: list[tuple[str, str, pd.Timestamp, int, int]] = []
+        self.n_rows = 0
 
     def __len__(self) -> int:
-        return len(self.row_service)
+        return self.n_rows
+
+    def add_issue(self, record: tuple[Any, ...], services: list[str], ids: list[str]) -> int:
+        """Keep one distinct issue: its record, services and ids; its code."""
+        self.records.append(record)
+        self.first.append(len(self.services))
+        self.count.append(len(services))
+        self.services.extend(services)
+        self.ids.extend(ids)
+        return len(self.records) - 1
 
     def rows(self) -> list[dict[str, Any]]:
         """The rows as mappings in schema order, report by report, issue by issue."""
         out = []
-        runs = iter(self.reports)
-        report, source, when, left = "", "", None, 0
-        for k, svc in enumerate(self.row_service):
-            while not left:
-                report, source, when, left = next(runs)
-            left -= 1
-            row = {"report": report, "report_time": when, "source": source}
-            row |= {"source_issue": self.issues[self.row_issue[k]], "issue_id": self.row_id[k], S.SERVICE: svc}
-            row |= dict(zip(RECORD_COLUMNS, self.records[self.row_record[k]], strict=True))
-            out.append({c: row[c] for c in S.DRIFT_HISTORY.columns})
+        occurrences = iter(zip(self.occurrences, self.positions, strict=True))
+        for report, source, when, _, n_occ in self.reports:
+            for code, pos in itertools.islice(occurrences, n_occ):
+                shared = {"report": report, "report_time": when, "source": source, "source_issue": f"{report}#{pos}"}
+                shared |= dict(zip(RECORD_COLUMNS, self.records[code], strict=True))
+                start = self.first[code]
+                for k in range(start, start + self.count[code]):
+                    row = shared | {"issue_id": self.ids[k], S.SERVICE: self.services[k]}
+                    out.append({c: row[c] for c in S.DRIFT_HISTORY.columns})
         return out
-
-
-class _Issue:
-    """What an issue adds to every row of its own: record index, services and their ids."""
-
-    __slots__ = ("ids", "record", "services")
-
-    def __init__(self, record: int, services: list[str], ids: list[str]) -> None:
-        self.record, self.services, self.ids = record, services, ids
 
 
 def parse_drift_report(
@@ -366,44 +370,67 @@ def drift_report_columns(
         warnings.append((file, "issues", f"expected a list, found {short(issues)}; report skipped"))
         return 0
     source = "meta254" if str(meta.get("generator", "")).startswith("meta254") else "platform"
-    before = len(into)
     report = file.rsplit("/", 1)[-1]
     memo.begin(aliases, into)
-    for i, item in enumerate(issues):
-        key = _issue_key(item)
-        got = memo.done.get(key) if key is not None else None
-        if got is None:
-            n_warn = len(warnings)
-            issue = _read_issue(item, f"issues[{i}]", file, warnings, memo)
-            got = _work_out(issue, i, file, aliases, memo, into, warnings) if issue is not None else None
-            if key is not None and got is not None and len(warnings) == n_warn:
-                memo.done[key] = got  # what it gives depends on nothing but its content (and the aliases)
-            if got is None:
-                continue
-        n = len(got.services)
-        if not n:
-            continue
-        into.issues.append(f"{report}#{i}")
-        into.positions.append(i)
-        into.row_service.extend(got.services)
-        into.row_id.extend(got.ids)
-        into.row_record.extend([got.record] * n)
-        into.row_issue.extend([len(into.issues) - 1] * n)
-    added = len(into) - before
-    into.reports.append((report, source, when, added))
+    if set(map(type, issues)) == {str}:  # what the platform writes: each repr string is its own key
+        keys: list[Any] = issues
+    else:
+        keys = list(map(_issue_key, issues))
+    done = memo.done
+    codes = [done.get(key) if key is not None else None for key in keys]
+    for i in [i for i, code in enumerate(codes) if code is None]:  # in order: so are the warnings
+        codes[i] = _code(issues[i], keys[i], i, file, aliases, memo, into, warnings)
+    count = into.count
+    found = [(i, code) for i, code in enumerate(codes) if code is not None and count[code]]
+    into.positions.extend(i for i, _ in found)
+    into.occurrences.extend(code for _, code in found)
+    added = sum(count[code] for _, code in found)
+    into.n_rows += added
+    into.reports.append((report, source, when, added, len(found)))
     return added
+
+
+def _code(
+    item: Any,
+    key: Any,
+    i: int,
+    file: str,
+    aliases: Mapping[str, str],
+    memo: HistoryMemo,
+    into: DriftColumns,
+    warnings: WarnList,
+) -> int | None:
+    """The code of issue ``i`` (worked out unless an earlier one had the same key); ``None`` when skipped."""
+    code = memo.done.get(key) if key is not None else None
+    if code is not None:
+        return code
+    n_warn = len(warnings)
+    issue = _read_issue(item, f"issues[{i}]", file, warnings, memo)
+    code = _work_out(issue, i, file, aliases, memo, into, warnings) if issue is not None else None
+    if key is not None and code is not None and len(warnings) == n_warn:
+        memo.done[key] = code  # what it gives depends on nothing but its content (and the aliases)
+    return code
 
 
 def _issue_key(item: Any) -> Any:
     """A key equal only for issues that give the same rows (``None`` when there is no safe one).
 
     A repr string is its own key; a mapping whose values are all text, booleans or null is keyed
-    by its items (numbers are left out: ``1 == True`` would make two different issues one).
+    by its keys, then its values, in order, in one flat tuple (of ``2n`` items for ``n`` keys, so
+    keys and values cannot be confused; one tuple hashes ~3x faster than a tuple of pairs). Numbers
+    are left out: ``1 == True`` would make two different issues one.
+
+    Examples
+    --------
+    >>> _issue_key({"type": "t", "exempt": True}), _issue_key({"type": "t", "n": 1})
+    (('type', 'exempt', 't', True), None)
     """
     if item.__class__ is str:
         return item
-    if item.__class__ is dict and set(map(type, item.values())) <= _HASHABLE_VALUES:
-        return tuple(item.items())
+    if item.__class__ is dict:
+        values = tuple(item.values())
+        if set(map(type, values)) <= _HASHABLE_VALUES:
+            return (*item, *values)
     return None
 
 
@@ -428,9 +455,9 @@ def _work_out(
     memo: HistoryMemo,
     into: DriftColumns,
     warnings: WarnList,
-) -> _Issue | None:
-    """The record, services and ids of one issue (a shared-dependency issue names several, comma-joined);
-    ``None`` (warned) when it is skipped."""
+) -> int | None:
+    """Keep the record, services and ids of one issue (a shared-dependency issue names several,
+    comma-joined) in ``into``; its code, ``None`` (warned) when it is skipped."""
     where = f"issues[{i}]"
     raw_type = issue.get("type")
     if not isinstance(raw_type, str) or not raw_type:
@@ -465,357 +492,4 @@ def _work_out(
     exempt = issue.get("exempt")
     raw = as_text(raw_sev) if not isinstance(raw_sev, (dict, list)) else short(raw_sev)
     record = (kind, raw_type, severity, raw, subject, current, expected, description, remediation)
-    into.records.append((*record, exempt if isinstance(exempt, bool) else None))
-    return _Issue(len(into.records) - 1, names, ids)
-
-
-# --- quality snapshots -------------------------------------------------------------------------
-
-
-_METRIC_KEYS = {
-    "coverage": ("coverage",),
-    "lint_pass": ("lint_pass",),
-    "critical_vulns": ("critical_vulns", "open_critical_vulns", "vuln_critical"),
-    "high_vulns": ("high_vulns", "open_high_vulns", "vuln_high"),
-    "policy_failures": ("policy_failures",),
-    "policy_warnings": ("policy_warnings",),
-    "build_success_rate": ("build_success_rate",),
-    "signed_images": ("signed_images",),
-    "sbom_present": ("sbom_present",),
-    "deployment_freshness_days": ("deployment_freshness_days",),
-    "drift_issues": ("drift_issues",),
-    "unit_pass": ("unit_pass",),
-    "integration_pass": ("integration_pass",),
-    "contract_pass": ("contract_pass",),
-    "performance_pass": ("performance_pass",),
-}
-_BOOL_METRICS = {
-    "lint_pass",
-    "signed_images",
-    "sbom_present",
-    "unit_pass",
-    "integration_pass",
-    "contract_pass",
-    "performance_pass",
-}
-_COUNT_METRICS = {"critical_vulns", "high_vulns", "policy_failures", "policy_warnings", "drift_issues"}
-
-
-def parse_quality_snapshot(
-    doc: Any,
-    file: str,
-    warnings: WarnList,
-    *,
-    snapshot_time: pd.Timestamp | None = None,
-) -> list[dict]:
-    """Rows (one per service) of a quality snapshot in any of the three shapes.
-
-    Shapes: ``snapshot`` (what compute_quality writes: nested ``metrics``), ``readme`` (flat
-    ``coverage, lint_pass, vuln_critical, score``) and ``schema`` (flat ``open_critical_vulns`` ...).
-    Scores outside 0..100 are dropped with a warning.
-
-    Examples
-    --------
-    >>> rows = parse_quality_snapshot({"generated_at": "2025-01-01T00:00:00Z",
-    ...     "services": {"a": {"coverage": 0.8, "vuln_critical": 1, "score": 77}}}, "q.json", [])
-    >>> rows[0]["shape"], rows[0]["critical_vulns"], rows[0]["score"]
-    ('readme', 1, 77.0)
-    """
-    head = _snapshot_head(doc, file, warnings, snapshot_time)
-    if head is None:
-        return []
-    when, services, catalog_time = head
-    return _snapshot_rows(services, when, catalog_time, file, warnings)
-
-
-def quality_snapshot_columns(
-    doc: Any,
-    file: str,
-    warnings: WarnList,
-    *,
-    snapshot_time: pd.Timestamp | None = None,
-) -> tuple[pd.Timestamp | None, dict[str, list[Any]]]:
-    """The snapshot time and the columns of :func:`parse_quality_snapshot` (equal values, same warnings).
-
-    A snapshot whose every value is already clean (names, mappings, numbers in range, booleans,
-    counts, text) is read column by column; any other is read row by row, warning as it goes.
-    The time columns (``snapshot_time``, ``catalog_time``) are left out: every row of a snapshot
-    shares them (see :func:`snapshot_catalog_time`).
-
-    Examples
-    --------
-    >>> when, cols = quality_snapshot_columns({"generated_at": "2025-01-01",
-    ...     "services": {"a": {"score": 90, "metrics": {"coverage": 1, "lint_pass": True}}}}, "q.json", [])
-    >>> str(when), cols["shape"], cols["coverage"], cols["critical_vulns"]
-    ('2025-01-01 00:00:00+00:00', ['snapshot'], [1], [None])
-    """
-    head = _snapshot_head(doc, file, warnings, snapshot_time)
-    if head is None:
-        return None, {}
-    when, services, _catalog = head
-    cols = _clean_columns(services, file.rsplit("/", 1)[-1])
-    if cols is None:
-        rows = _snapshot_rows(services, when, None, file, warnings)
-        cols = {c: [r[c] for r in rows] for c in _SNAPSHOT_COLUMNS}
-    return when, cols
-
-
-def snapshot_catalog_time(doc: Any) -> pd.Timestamp | None:
-    """``metadata.catalog_timestamp`` of a snapshot (the catalog it was computed from), if readable."""
-    meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
-    return parse_timestamp(meta.get("catalog_timestamp"))
-
-
-def _snapshot_head(
-    doc: Any, file: str, warnings: WarnList, snapshot_time: pd.Timestamp | None
-) -> tuple[pd.Timestamp, dict, pd.Timestamp | None] | None:
-    """The time, services mapping and catalog time of a snapshot; ``None`` (warned) when it has no rows."""
-    if not isinstance(doc, dict):
-        raise InputError(file, "", "a quality snapshot mapping with `services`", short(doc))
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    when = (
-        parse_time_field(meta.get("generated_at"), file, "metadata.generated_at", warnings)
-        or parse_time_field(doc.get("generated_at"), file, "generated_at", warnings)
-        or parse_time_field(meta.get("computed_at"), file, "metadata.computed_at", warnings)
-        or snapshot_time
-    )
-    if when is None:
-        warnings.append((file, "metadata.generated_at", "no snapshot time in metadata or file name; skipped"))
-        return None
-    services = _services_by_name(doc.get("services"), file, warnings)
-    if not isinstance(services, dict):
-        warnings.append(
-            (file, "services", f"expected a mapping of service to scores, found {short(services)}; skipped")
-        )
-        return None
-    return when, services, snapshot_catalog_time(doc)
-
-
-def _snapshot_rows(
-    services: dict, when: pd.Timestamp, catalog_time: pd.Timestamp | None, file: str, warnings: WarnList
-) -> list[dict[str, Any]]:
-    """The rows of a snapshot's services, one by one, warning about each unusual value."""
-    rows = []
-    for name, body in services.items():
-        where = f"services.{name}"
-        if not isinstance(name, str) or not isinstance(body, dict):
-            warnings.append((file, where, "expected a service mapping; skipped"))
-            continue
-        rows.append(_snapshot_row(name, body, file.rsplit("/", 1)[-1], when, file, warnings))
-    if catalog_time is not None:
-        for row in rows:
-            row["catalog_time"] = catalog_time
-    return rows
-
-
-def _services_by_name(services: Any, file: str, warnings: WarnList) -> Any:
-    """A list-shaped ``services`` section as a mapping by name (entries whose name is a list or mapping warned)."""
-    if not isinstance(services, list):
-        return services
-    by_name: dict[Any, Any] = {}
-    for i, s in enumerate(services):
-        if not isinstance(s, dict):
-            continue
-        name = s.get("name", s.get("service"))
-        if isinstance(name, (list, dict, set)):  # not usable as a key, let alone as a service name
-            found = f"expected a service name, found {short(name)}; skipped"
-            warnings.append((file, f"services[{i}].name", found))
-            continue
-        by_name[name] = s
-    return by_name
-
-
-def _snapshot_row(
-    name: str, body: Mapping[str, Any], snapshot: str, when: pd.Timestamp, file: str, warnings: WarnList
-) -> dict[str, Any]:
-    """The row of one service of a snapshot: its shape, score, grade, status, maturity and metrics."""
-    where = f"services.{name}"
-    if isinstance(body.get("metrics"), dict):
-        shape, metrics = "snapshot", body["metrics"]
-        mwhere = f"{where}.metrics"
-    else:
-        shape = "readme" if ("vuln_critical" in body or "vuln_high" in body) else "schema"
-        metrics, mwhere = body, where
-    row: dict[str, Any] = {"snapshot": snapshot, "snapshot_time": when, "shape": shape, S.SERVICE: name}
-    if body.get("score") is None:
-        warnings.append((file, f"{where}.score", "no score recorded; the score is unknown for this snapshot"))
-    score = to_number(body.get("score"), file, f"{where}.score", warnings)
-    if score is not None and not 0 <= score <= 100:
-        warnings.append((file, f"{where}.score", f"score {score:g} outside 0..100; ignored"))
-        score = None
-    row[S.SCORE] = score
-    row[S.GRADE] = to_str(body.get("grade"), file, f"{where}.grade", warnings)
-    row[S.STATUS] = to_str(body.get("status"), file, f"{where}.status", warnings)
-    row[S.MATURITY] = to_str(body.get("maturity"), file, f"{where}.maturity", warnings)
-    if not any(k in metrics for keys in _METRIC_KEYS.values() for k in keys):
-        warnings.append((file, where, "no metrics recorded; every metric is unknown (never zero) for this snapshot"))
-    return row | _metric_values(metrics, mwhere, file, warnings)
-
-
-def _metric_values(metrics: Mapping[str, Any], mwhere: str, file: str, warnings: WarnList) -> dict[str, Any]:
-    """The metric columns of a snapshot row, each read under its first spelling present."""
-    row: dict[str, Any] = {}
-    for col, keys in _METRIC_KEYS.items():
-        key = next((k for k in keys if k in metrics), None)
-        value = metrics.get(key) if key else None
-        field = f"{mwhere}.{key or keys[0]}"
-        if col == "coverage":
-            row[col] = to_fraction(value, file, field, warnings)
-        elif col in _BOOL_METRICS:
-            row[col] = to_bool(value, file, field, warnings)
-        elif col in _COUNT_METRICS:
-            row[col] = to_count(value, file, field, warnings)
-        else:
-            row[col] = to_number(value, file, field, warnings)
-    return row
-
-
-# --- the column-by-column reading of clean snapshots ------------------------------------------------
-
-#: The columns :func:`quality_snapshot_columns` returns (all but the two time columns).
-_SNAPSHOT_COLUMNS = tuple(c for c in S.QUALITY_HISTORY.columns if c not in ("snapshot_time", "catalog_time"))
-_ALL_METRIC_KEYS = frozenset(k for keys in _METRIC_KEYS.values() for k in keys)
-#: Integers a float holds exactly (larger ones are left to the row-by-row reading).
-_EXACT_INT = 2**53
-_NONE = type(None)
-
-
-def _clean_values(values: list[Any], kind: str) -> list[Any] | None:
-    """``values`` when the row-by-row reading would accept each silently and unchanged; else ``None``.
-
-    (A whole number in a float column is kept as an ``int``: the column holds it as the same float.)
-
-    ``kind`` is ``text``, ``bool``, ``count``, ``fraction`` (0..1), ``number`` or ``score`` (0..100,
-    never missing). Types are checked exactly (``True`` is no number, a ``dict`` subclass no text),
-    then ranges; a NaN anywhere makes the sum NaN, and such a column is left to the row-by-row reading.
-
-    Examples
-    --------
-    >>> _clean_values([1, 0.5, None], "fraction"), _clean_values([True, 2], "count")
-    ([1, 0.5, None], None)
-    """
-    types = set(map(type, values))
-    if kind == "text":
-        return values if types <= {str, _NONE} else None
-    if kind == "bool":
-        return values if types <= {bool, _NONE} else None
-    if kind == "count":
-        ints = [v for v in values if v is not None] if _NONE in types else values
-        ok = types <= {int, _NONE} and (not ints or (min(ints) >= 0 and max(ints) <= 2**63 - 1))
-        return values if ok else None
-    if not types <= ({int, float} if kind == "score" else {int, float, _NONE}):
-        return None
-    present = [v for v in values if v is not None] if _NONE in types else values
-    if present:
-        low, high = {"score": (0, 100), "fraction": (0, 1)}.get(kind, (-_EXACT_INT, _EXACT_INT))
-        if min(present) < low or max(present) > high:  # (a NaN may slip through min and max ...)
-            return None
-        try:
-            total = sum(present)
-        except OverflowError:  # ... next to an integer too large for a float
-            return None
-        if total != total:  # ... but not through the sum
-            return None
-    return values  # ints stay ints: a Float64 column holds them as the same floats
-
-
-def _first_spelling(metrics: list[dict[str, Any]], keys: tuple[str, ...]) -> list[Any]:
-    """Per service, the value under the first of ``keys`` present (``None`` when none is)."""
-    values = [m.get(keys[-1]) for m in metrics]
-    for key in reversed(keys[:-1]):
-        values = [m[key] if key in m else v for m, v in zip(metrics, values, strict=True)]
-    return values
-
-
-_KINDS = {"coverage": "fraction"} | dict.fromkeys(_BOOL_METRICS, "bool") | dict.fromkeys(_COUNT_METRICS, "count")
-
-
-class _Fields:
-    """The values under each key of a list of mappings; transposed in one pass when every mapping has
-    the same keys in the same order (what a snapshot writer gives), else read mapping by mapping."""
-
-    __slots__ = ("by_key", "rows")
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = rows
-        shapes = set(map(tuple, rows))
-        self.by_key: dict[str, tuple[Any, ...]] | None = None
-        if len(shapes) == 1:
-            keys = shapes.pop()
-            self.by_key = dict(zip(keys, zip(*map(dict.values, rows), strict=True), strict=True)) if keys else {}
-
-    def keys_everywhere(self) -> frozenset[str] | None:
-        """The keys, when every mapping has the same ones (``None`` otherwise)."""
-        return frozenset(self.by_key) if self.by_key is not None else None
-
-    def get(self, key: str) -> list[Any]:
-        """Per mapping, its value under ``key`` (``None`` where absent)."""
-        if self.by_key is None:
-            return [r.get(key) for r in self.rows]
-        got = self.by_key.get(key)
-        return list(got) if got is not None else [None] * len(self.rows)
-
-    def first(self, keys: tuple[str, ...]) -> list[Any]:
-        """Per mapping, its value under the first of ``keys`` it has (``None`` when none)."""
-        if self.by_key is None:
-            return _first_spelling(self.rows, keys)
-        return self.get(next((k for k in keys if k in self.by_key), keys[0]))
-
-
-def _metric_fields(bodies: _Fields) -> tuple[_Fields, list[str]] | None:
-    """Where each service's metrics are (nested ``metrics``, else the body itself) and its shape;
-    ``None`` for what only the row-by-row reading handles (a dict subclass, a service without metrics)."""
-    nested = bodies.get("metrics")
-    kinds = set(map(type, nested))
-    n = len(nested)
-    if kinds == {dict}:
-        metrics = _Fields(nested)
-        shapes = ["snapshot"] * n
-    elif dict not in kinds and not any(isinstance(m, dict) for m in nested):
-        metrics = bodies
-        keys = bodies.keys_everywhere()
-        if keys is not None:
-            shapes = ["readme" if ("vuln_critical" in keys or "vuln_high" in keys) else "schema"] * n
-        else:
-            shapes = ["readme" if ("vuln_critical" in b or "vuln_high" in b) else "schema" for b in bodies.rows]
-    else:
-        if any(isinstance(m, dict) and type(m) is not dict for m in nested):
-            return None
-        rows = [m if m.__class__ is dict else b for m, b in zip(nested, bodies.rows, strict=True)]
-        metrics = _Fields(rows)
-        shapes = [
-            "snapshot" if m is not b else ("readme" if ("vuln_critical" in b or "vuln_high" in b) else "schema")
-            for m, b in zip(rows, bodies.rows, strict=True)
-        ]
-    keys = metrics.keys_everywhere()
-    if (keys is not None and n and keys.isdisjoint(_ALL_METRIC_KEYS)) or (
-        keys is None and any(_ALL_METRIC_KEYS.isdisjoint(m) for m in metrics.rows)
-    ):
-        return None
-    return metrics, shapes
-
-
-def _clean_columns(services: dict, snapshot: str) -> dict[str, list[Any]] | None:
-    """The columns of a snapshot none of whose values would be warned about; ``None`` for any other.
-
-    Each check is exactly the condition under which the row-by-row reading (:func:`_snapshot_row`)
-    accepts a value silently and unchanged (up to ``int`` -> ``float`` in float columns).
-    """
-    names = list(services)
-    rows = list(services.values())
-    if not set(map(type, names)) <= {str} or not set(map(type, rows)) <= {dict}:
-        return None
-    bodies = _Fields(rows)
-    got = _metric_fields(bodies)
-    if got is None:
-        return None
-    metrics, shapes = got
-    cols: dict[str, list[Any] | None] = {"snapshot": [snapshot] * len(names), S.SERVICE: names, "shape": shapes}
-    cols[S.SCORE] = _clean_values(bodies.get("score"), "score")
-    for col in (S.GRADE, S.STATUS, S.MATURITY):
-        cols[col] = _clean_values(bodies.get(col), "text")
-    for col, keys in _METRIC_KEYS.items():
-        cols[col] = _clean_values(metrics.first(keys), _KINDS.get(col, "number"))
-    if any(v is None for v in cols.values()):
-        return None
-    return {c: cols[c] for c in _SNAPSHOT_COLUMNS}  # type: ignore[misc]
+    return into.add_issue((*record, exempt if isinstance(exempt, bool) else None), names, ids)

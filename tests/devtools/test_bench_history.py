@@ -8,7 +8,7 @@ import pytest
 
 from meta254lib.devtools import bench
 from meta254lib.devtools.bench_format import format_table
-from meta254lib.devtools.bench_history import HISTORY_FLOOR, history_files, run_history_stage
+from meta254lib.devtools.bench_history import HISTORY_FLOOR, history_files, load_parser, run_history_stage
 from meta254lib.devtools.sample import generate_sample
 
 
@@ -33,6 +33,9 @@ def test_history_stage_times_the_floor_and_the_cold_load(tiny, tmp_path, monkeyp
     assert got["ours_s"] > 0 and got["baseline_s"] > 0 and got["baseline_label"] == HISTORY_FLOOR
     assert got["files"] == len(history_files(tiny)) and got["rows"]["drift_history"] > 0
     assert "miss" in got["note"] and got["peak_rss_mb"] >= got["floor_peak_rss_mb"] > 0
+    # the load's parser is named; the floor stays json.load whatever it is
+    assert got["parser"] == load_parser() and f"parsed with {load_parser()}" in got["note"]
+    assert "the floor parses the same files with json.load" in got["note"]
     json.dumps(got)  # what the child prints
 
 
@@ -44,3 +47,7 @@ def test_stage_row_shows_the_ratio_to_the_floor():
     assert "3.00x floor" in format_table([row])
     slow = bench._row("history_cold", {**got, "ours_s": 7.0}, 900.0, bench.TARGET_SERVICES)
     assert not slow["targets"][0]["met"]
+
+
+def test_the_load_parses_with_orjson_a_dependency():
+    assert load_parser() == "orjson"  # pyproject.toml lists orjson; json remains the fallback and the floor

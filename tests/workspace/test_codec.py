@@ -78,3 +78,60 @@ def test_text_tuples_are_stored_once_each_and_checked():
     bad[spec["columns"][0]["codes"]][:4] = np.array([7], dtype="<i4").tobytes()  # a code past the table
     with pytest.raises(CacheCorrupt, match="tuple codes out of range"):
         decode_frame(spec, bad)
+
+
+def _arrow_text_frame(n_distinct: int) -> pd.DataFrame:
+    values = [f"v{k}é" for k in range(n_distinct)] + [None, "", "v0é"]
+    return pd.DataFrame({"s": pd.Series(values, dtype="str"), "t": pd.Series(values[::-1], dtype="string[pyarrow]")})
+
+
+@pytest.mark.parametrize(("n_distinct", "cdtype"), [(0, "|i1"), (125, "|i1"), (127, "<i2"), (32767, "<i4")])
+def test_arrow_text_round_trips_with_the_narrowest_codes(n_distinct, cdtype):
+    df = _arrow_text_frame(n_distinct)
+    blobs = Blobs()
+    spec = encode_frame(df, blobs)
+    assert [c["enc"] for c in spec["columns"]] == ["arrowtext", "arrowtext"]
+    assert spec["columns"][0]["cdtype"] == cdtype
+    back = decode_frame(spec, [bytearray(b) for b in blobs.items])
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+    assert back.dtypes.tolist() == df.dtypes.tolist()
+
+
+def test_arrow_text_of_a_sliced_or_chunked_column_round_trips():
+    a = pd.Series(["a", "b", "c", "d"], dtype="str").iloc[1:3].reset_index(drop=True)
+    b = pd.concat([pd.Series(["x", None], dtype="str"), pd.Series(["y", "x"], dtype="str")], ignore_index=True)
+    for s in (a, b):
+        df = pd.DataFrame({"s": s})
+        blobs = Blobs()
+        back = decode_frame(encode_frame(df, blobs), [bytearray(x) for x in blobs.items])
+        pd.testing.assert_frame_equal(back, df, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("code", "text codes out of range"),
+        ("utf8", "text values"),
+        ("offsets", "text values"),
+        ("first_offset", "text offsets do not start at 0"),
+        ("cdtype", "bad text code type"),
+    ],
+)
+def test_damaged_arrow_text_is_corrupt(damage, message):
+    df = pd.DataFrame({"s": pd.Series(["ab", None, "cd"], dtype="str")})
+    blobs = Blobs()
+    spec = encode_frame(df, blobs)
+    col = spec["columns"][0]
+    bad = [bytearray(b) for b in blobs.items]
+    if damage == "code":
+        bad[col["codes"]][0] = 9  # a code past the two values
+    elif damage == "utf8":
+        bad[col["data"]][0] = 0xFF
+    elif damage == "offsets":
+        bad[col["offsets"]][8:16] = np.array([99], dtype="<i8").tobytes()  # past the data
+    elif damage == "first_offset":
+        bad[col["offsets"]][0:8] = np.array([1], dtype="<i8").tobytes()
+    else:
+        col["cdtype"] = "<f8"
+    with pytest.raises(CacheCorrupt, match=message):
+        decode_frame(spec, bad)

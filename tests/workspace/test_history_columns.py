@@ -18,6 +18,7 @@ import pytest
 
 from meta254lib.workspace import history as H
 from meta254lib.workspace import history_files as HF
+from meta254lib.workspace import history_snapshots as HS
 from meta254lib.workspace import yamlio
 from meta254lib.workspace.workspace import open_workspace
 
@@ -63,11 +64,11 @@ def test_frames_equal_the_row_by_row_reading(name):
 def _both_ways(doc: dict, monkeypatch) -> tuple[tuple, tuple]:
     """(when, columns, warnings) read with and without the column-by-column fast path."""
     w_fast: list = []
-    fast = HF.quality_snapshot_columns(doc, "q.json", w_fast)
+    fast = HS.quality_snapshot_columns(doc, "q.json", w_fast)
     with monkeypatch.context() as m:
-        m.setattr(HF, "_clean_columns", lambda services, snapshot: None)
+        m.setattr(HS, "_clean_columns", lambda services, snapshot: None)
         w_slow: list = []
-        slow = HF.quality_snapshot_columns(doc, "q.json", w_slow)
+        slow = HS.quality_snapshot_columns(doc, "q.json", w_slow)
     return (fast, w_fast), (slow, w_slow)
 
 
@@ -115,7 +116,7 @@ def test_odd_values_read_as_row_by_row(field, value, monkeypatch):
     doc = {"generated_at": "2025-01-01", "services": {"a": CLEAN_BODY, "b": body}}
     (fast, w_fast), (slow, w_slow) = _both_ways(doc, monkeypatch)
     assert fast[0] == slow[0] and w_fast == w_slow
-    for col in HF._SNAPSHOT_COLUMNS:
+    for col in HS._SNAPSHOT_COLUMNS:
         assert all(_same(x, y) for x, y in zip(fast[1][col], slow[1][col], strict=True)), col
 
 
@@ -138,15 +139,15 @@ def test_shapes_read_as_row_by_row(services, monkeypatch):
     assert {
         c: [float(v) if isinstance(v, int) and type(v) is not bool else v for v in fast[1][c]] for c in fast[1]
     } == {c: [float(v) if isinstance(v, int) and type(v) is not bool else v for v in slow[1][c]] for c in slow[1]}
-    rows = HF.parse_quality_snapshot(doc, "q.json", [])
+    rows = HS.parse_quality_snapshot(doc, "q.json", [])
     assert [r["service"] for r in rows] == fast[1].get("service", [])
 
 
 def test_clean_snapshot_takes_the_fast_path():
     services = {f"s{i}": CLEAN_BODY for i in range(3)}
-    cols = HF._clean_columns(services, "q.json")
+    cols = HS._clean_columns(services, "q.json")
     assert cols is not None and cols["shape"] == ["snapshot"] * 3 and cols["critical_vulns"] == [0, 0, 0]
-    assert HF._clean_columns({"a": CLEAN_BODY, "b": {**CLEAN_BODY, "score": None}}, "q.json") is None
+    assert HS._clean_columns({"a": CLEAN_BODY, "b": {**CLEAN_BODY, "score": None}}, "q.json") is None
 
 
 def test_quality_frame_sorted_like_sort_values(tmp_path):
@@ -309,3 +310,65 @@ def test_loads_json_errors_unchanged():
         yamlio.loads_json(b'{"a": ', "x.json")
     with pytest.raises(yamlio.InputError, match="byte 0xff"):
         yamlio.loads_json(b'{"a": "\xff"}', "x.json")
+
+
+# --- issue 16: codes, key order, Arrow ranks ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "services",
+    [
+        # the same keys in another order in one service: transposed by name, not by position
+        {
+            "a": CLEAN_BODY,
+            "b": {"metrics": CLEAN_BODY["metrics"], "maturity": "beta", "grade": "B", "status": "x", "score": 60},
+        },
+        {"a": CLEAN_BODY, "b": {**CLEAN_BODY, "metrics": dict(reversed(list(CLEAN_BODY["metrics"].items())))}},
+        # as many keys, not the same ones
+        {"a": CLEAN_BODY, "b": {"score": 60, "grade": "B", "status": "x", "extra": "beta", "metrics": {}}},
+    ],
+)
+def test_keys_in_any_order_read_as_row_by_row(services, monkeypatch):
+    doc = {"generated_at": "2025-01-01", "services": services}
+    (fast, w_fast), (slow, w_slow) = _both_ways(doc, monkeypatch)
+    assert w_fast == w_slow and fast[0] == slow[0]
+    for col in HS._SNAPSHOT_COLUMNS:
+        assert all(_same(x, y) for x, y in zip(fast[1][col], slow[1][col], strict=True)), col
+
+
+def test_text_ranks_sort_by_code_point_as_python_does():
+    texts = ["b", "é", "z", "\uffff", "\U0001f600", "B", "", "a b", "é"]
+    assert H._text_ranks(H._text(texts)).tolist() == H._ranks(texts).tolist()
+
+
+def test_issue_keys_keep_keys_and_values_apart():
+    one = {"type": "t", "service": "a"}
+    assert HF._issue_key(one) == ("type", "service", "t", "a")
+    assert HF._issue_key({"service": "a", "type": "t"}) != HF._issue_key(one)  # another order: worked out again
+    assert HF._issue_key({"type": "service", "t": "a"}) != HF._issue_key(one)
+    assert HF._issue_key({"type": "t", "n": 1}) is None and HF._issue_key(["x"]) is None
+
+
+def test_issues_seen_again_in_a_report_share_their_code():
+    same = {"type": "t", "severity": "low", "service": "a, b"}
+    doc = {"metadata": {"generated_at": "2025-01-01"}, "issues": [same, dict(same), PLAIN, {"type": "t"}, PLAIN]}
+    cols, memo, warnings = HF.DriftColumns(), HF.HistoryMemo(), []
+    assert HF.drift_report_columns(doc, "r.json", warnings, into=cols, memo=memo) == 8
+    assert cols.occurrences == [0, 0, 1, 1] and cols.positions == [0, 1, 2, 4]
+    assert [w[1] for w in warnings] == ["issues[3].severity", "issues[3].service"]
+    assert [r["source_issue"] for r in cols.rows()] == ["r.json#0"] * 2 + ["r.json#1"] * 2 + ["r.json#2"] * 2 + [
+        "r.json#4"
+    ] * 2
+
+
+def test_snapshot_column_is_built_from_runs(tmp_path):
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "service-index.yaml").write_text("services: []\n", encoding="utf-8")
+    qdir = tmp_path / "analysis" / "historical" / "quality"
+    qdir.mkdir(parents=True)
+    for stamp, names in (("20250101_000000", ["a", "b"]), ("20250108_000000", ["a"])):
+        doc = {"services": {n: {"score": 50, "coverage": 0.5} for n in names}}
+        (qdir / f"quality_{stamp}.json").write_text(json.dumps(doc), encoding="utf-8")
+    df = open_workspace(tmp_path, cache=False).quality_history
+    assert df["snapshot"].tolist() == ["quality_20250101_000000.json"] * 2 + ["quality_20250108_000000.json"]
+    assert str(df["snapshot"].dtype) == "str" and df["score"].tolist() == [50.0] * 3
