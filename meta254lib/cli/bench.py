@@ -69,6 +69,24 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 )
 @click.option("--skip-report", is_flag=True, help="Skip the weekly-report stage (it runs notebooks: minutes).")
 @click.option(
+    "--report",
+    "fleet_report",
+    is_flag=True,
+    help="Also time the main job at the largest size: the history load against its parse floor, and the weekly "
+    "report beside the data/sample report (cold caches, same run, peak RSS). Minutes.",
+)
+@click.option(
+    "--report-only",
+    is_flag=True,
+    help="Only the main job of --report: no per-size stages and no sample-report baseline.",
+)
+@click.option(
+    "--fleet-workspace",
+    default=None,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The workspace --report times (default: one generated with the largest size and --weeks).",
+)
+@click.option(
     "--workdir",
     default=None,
     type=click.Path(file_okay=False, path_type=Path),
@@ -92,6 +110,9 @@ def command(
     sample: int,
     out: Path,
     skip_report: bool,
+    fleet_report: bool,
+    report_only: bool,
+    fleet_workspace: Path | None,
     workdir: Path | None,
     seed: int,
     stage_timeout: int,
@@ -100,10 +121,11 @@ def command(
     """Generate synthetic workspaces and time each stage against its baseline.
 
     Prints one table per size (stage, our time, baseline time, ratio, peak RSS, targets met) and,
-    with several sizes, how each stage grows; writes everything to --out as JSON.
+    with several sizes, how each stage grows; with --report, the main job (history load against its
+    parse floor, and the fleet's weekly report against the sample's); writes everything to --out as JSON.
     """
     from ..devtools.bench import run_bench
-    from ..devtools.bench_format import format_scaling, format_table
+    from ..devtools.bench_format import format_scaling, format_table, main_job_text
 
     chosen = parse_sizes(sizes) if sizes else parse_sizes(str(services))
     if not 1 <= weeks <= 520:
@@ -124,6 +146,9 @@ def command(
         workdir=workdir,
         progress=progress,
         timeout=float(stage_timeout),
+        fleet_report=fleet_report,
+        fleet_workspace=fleet_workspace,
+        report_only=report_only,
     )
     m = result["machine"]
     click.echo(
@@ -148,6 +173,9 @@ def command(
         click.echo("")
         click.echo(format_table([result["report"]]))
         click.echo(f"  {result['report']['stage']}: {result['report']['note']}")
+    if result.get("main_job") is not None:
+        click.echo("")
+        click.echo(main_job_text(result["main_job"], m))
     if len(result["runs"]) > 1:
         click.echo("")
         click.echo(format_scaling(result["scaling"]))

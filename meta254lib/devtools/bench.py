@@ -59,7 +59,7 @@ from typing import Any
 
 from .bench_format import scaling_rows
 from .bench_history import FLOOR_RATIO_TARGET, HISTORY_STAGES, run_history_stage
-from .bench_report import bench_fleet_report
+from .bench_report import bench_main_job
 from .bench_stages import CHILD_STAGES, STAGES, run_stage
 
 __all__ = [
@@ -361,31 +361,45 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
     timeout: float = 900.0,
     fleet_report: bool = False,
+    fleet_workspace: Path | str | None = None,
+    report_only: bool = False,
 ) -> dict[str, Any]:
     """The whole benchmark: machine, one run per size, the weekly report, and the scaling table.
+
+    ``fleet_report`` adds the main job at the largest size (:func:`bench_main_job`: history load against
+    its parse floor, and the weekly report beside the sample's), on ``fleet_workspace`` when given;
+    ``report_only`` runs only that (no per-size stages, no sample-report baseline).
 
     Returns
     -------
     dict
         ``machine``, ``parameters``, ``runs`` (see :func:`bench_sizes`), ``report`` (a stage row or
-        None) and ``scaling`` (see :func:`scaling_rows`).
+        None), ``main_job`` (:func:`bench_main_job` or None), ``fleet_report`` (its report row or None)
+        and ``scaling`` (see :func:`scaling_rows`).
     """
     machine = machine_info()
-    runs = bench_sizes(
-        sizes,
-        weeks=weeks,
-        edges_per_service=edges_per_service,
-        seed=seed,
-        sample=sample,
-        workdir=workdir,
-        progress=progress,
-        timeout=timeout,
+    runs = (
+        []
+        if report_only
+        else bench_sizes(
+            sizes,
+            weeks=weeks,
+            edges_per_service=edges_per_service,
+            seed=seed,
+            sample=sample,
+            workdir=workdir,
+            progress=progress,
+            timeout=timeout,
+        )
     )
+    skip_report = skip_report or report_only
     report = None if skip_report else bench_weekly_report(workdir=workdir, progress=progress, timeout=timeout)
-    # opt-in (minutes): the 10,000-service report beside the sample's, cold caches (devtools.bench_report)
-    fleet = (
-        bench_fleet_report(services=max(sizes), weeks=weeks, workdir=workdir, progress=progress)
-        if fleet_report
+    # opt-in (minutes): the history load and the fleet's report beside the sample's, cold caches
+    main_job = (
+        bench_main_job(
+            fleet_workspace, services=max(sizes), weeks=weeks, workdir=workdir, progress=progress, timeout=2 * timeout
+        )
+        if fleet_report or report_only
         else None
     )
     try:
@@ -402,10 +416,12 @@ def run_bench(
             "baseline_sample": sample,
             "skip_report": skip_report,
             "stage_timeout_s": timeout,
+            "fleet_workspace": str(fleet_workspace) if fleet_workspace is not None else None,
         },
         "runs": runs,
         "report": report,
-        "fleet_report": fleet,
+        "main_job": main_job,
+        "fleet_report": main_job["fleet_report"] if main_job else None,
         "scaling": scaling_rows(runs),
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .bench_stages import STAGES
 
-__all__ = ["format_scaling", "format_table", "growth_exponent", "scaling_rows"]
+__all__ = ["format_scaling", "format_table", "growth_exponent", "main_job_text", "scaling_rows"]
 
 
 def growth_exponent(t1: float | None, t2: float | None, n1: int, n2: int) -> float | None:
@@ -71,7 +71,19 @@ def _fmt_s(x: float | None) -> str:
 
 
 def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
-    """The stage table as aligned text (stage, ours, baseline, ratio, peak RSS, targets)."""
+    """The stage table as aligned text (stage, ours, baseline, ratio, peak RSS, targets).
+
+    The ratio is baseline / ours, except for the cold loads (ours / the parse floor) and the fleet's
+    weekly report (ours / the sample's report).
+
+    Examples
+    --------
+    >>> row = {"key": "fleet_report", "stage": "fleet report", "ours_s": 98.0, "baseline": "sample report",
+    ...        "baseline_s": 14.0, "ratio_to_sample": 7.0, "peak_rss_mb": 2100.0,
+    ...        "targets": [{"target": "<= 8 x sample report", "met": True}]}
+    >>> print(format_table([row]).splitlines()[2])
+    fleet report  98.0    14.0        sample report  7.00x sample  2100         <= 8 x sample report: met
+    """
     header = ("stage", "ours s", "baseline s", "baseline", "ratio", "peak RSS MB", "targets")
     lines = []
     for r in rows:
@@ -79,6 +91,8 @@ def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
         ratio = "-" if not sp else (f"{sp:.2f}x" if sp < 10 else f"{sp:.0f}x")
         if r["key"] in ("cold_load", "history_cold") and r.get("ours_s") and r.get("baseline_s"):
             ratio = f"{r['ours_s'] / r['baseline_s']:.2f}x floor"
+        if r.get("ratio_to_sample") is not None:  # the fleet's report, against the sample's
+            ratio = f"{r['ratio_to_sample']:.2f}x sample"
         base = r.get("baseline", "") or ""
         if r.get("extrapolated"):
             base += f" (sampled {r.get('baseline_sample')}, extrapolated)"
@@ -93,6 +107,38 @@ def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
     for line in lines:
         out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     return "\n".join(out)
+
+
+def main_job_text(main_job: Mapping[str, Any], machine: Mapping[str, Any] | None = None) -> str:
+    """The main job's rows (history load against its parse floor, the fleet's report against the sample's) as text.
+
+    Examples
+    --------
+    >>> job = {"services": 10000, "workspace": "/w/fleet", "history": [], "fleet_report": {
+    ...     "key": "fleet_report", "stage": "weekly report, 10,000 services", "ours_s": 98.0, "baseline_s": 14.0,
+    ...     "ratio_to_sample": 7.0, "targets": [], "note": "", "fleet": {"folder_mb": 21.5, "largest_page_mb": 1.4,
+    ...     "largest_page": "plan.html", "peak_rss_mb": 2000.0, "kernels_peak_rss_mb": 1500.0},
+    ...     "sample": {"peak_rss_mb": 300.0, "kernels_peak_rss_mb": 400.0}}}
+    >>> print(main_job_text(job).splitlines()[0])
+    main job, 10,000 services (/w/fleet)
+    """
+    report = main_job.get("fleet_report") or {}
+    lines = [f"main job, {main_job.get('services', 0):,} services ({main_job.get('workspace', '')})"]
+    if machine:
+        lines.append(f"load average at start {machine.get('loadavg')}, at end {machine.get('loadavg_end')}")
+    lines.append(format_table([*main_job.get("history", []), *([report] if report else [])]))
+    fleet, sample = report.get("fleet", {}), report.get("sample", {})
+    if fleet:
+        lines.append(
+            f"  fleet report: folder {fleet.get('folder_mb')} MB, largest page {fleet.get('largest_page')} "
+            f"{fleet.get('largest_page_mb')} MB; peak RSS report process {fleet.get('peak_rss_mb')} MB, largest "
+            f"kernel {fleet.get('kernels_peak_rss_mb')} MB (sample: {sample.get('peak_rss_mb')} / "
+            f"{sample.get('kernels_peak_rss_mb')} MB)"
+        )
+    for row in [*main_job.get("history", []), report]:
+        if row and row.get("note"):
+            lines.append(f"  {row['stage']}: {row['note']}")
+    return "\n".join(lines)
 
 
 def format_scaling(scaling: Sequence[Mapping[str, Any]]) -> str:

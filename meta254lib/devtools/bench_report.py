@@ -6,7 +6,8 @@ in a child process (``python -m meta254lib.devtools.bench_report WORKSPACE OUT J
 rendered, the weekly folder's size, its largest page, and the peak RSS of the report process and of
 its kernels (``resource.getrusage``: ``RUSAGE_SELF`` and ``RUSAGE_CHILDREN``).
 
-It takes minutes at 10,000 services, so it is opt-in (:func:`bench_fleet_report`).
+It takes minutes at 10,000 services, so it is opt-in (:func:`bench_fleet_report`; ``meta254 bench --report`` runs
+:func:`bench_main_job`: the history load against its parse floor, then this stage).
 
 Examples
 --------
@@ -28,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FLEET_REPORT_TARGET", "bench_fleet_report", "measure_report", "report_row"]
+__all__ = ["FLEET_REPORT_TARGET", "bench_fleet_report", "bench_main_job", "measure_report", "report_row"]
 
 #: Issue 16: the fleet's report at most 8x the sample's; every page at most 2 MB, the folder at most 30 MB.
 FLEET_REPORT_TARGET: dict[str, float] = {"max_ratio_to_sample": 8.0, "max_page_mb": 2.0, "max_folder_mb": 30.0}
@@ -163,6 +164,63 @@ def bench_fleet_report(
         fleet = _child_report(Path(fleet_workspace).resolve(), base_dir / "out-fleet", jobs, timeout)
         return report_row(fleet, sample, n)
     finally:
+        if workdir is None:
+            shutil.rmtree(base_dir, ignore_errors=True)
+
+
+def bench_main_job(
+    fleet_workspace: Path | str | None = None,
+    *,
+    services: int = 10_000,
+    weeks: int = 52,
+    workdir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    timeout: float = 1800.0,
+) -> dict[str, Any]:
+    """The main job at fleet scale: the history load against its parse floor, then the weekly report.
+
+    The fleet workspace (generated with ``services`` and ``weeks`` unless given) gets the history
+    stages (cold, each against the bare ``json.load`` floor of the same files, then warm) in their
+    own processes with an empty cache, then :func:`~meta254lib.devtools.bench_report.bench_fleet_report`
+    (the sample's report and the fleet's, cold caches, one after the other in this run).
+
+    Returns
+    -------
+    dict
+        ``history``: the two history stage rows; ``fleet_report``: the report row.
+    """
+    from .bench import _child, _row  # the stage runner of meta254 bench (it imports this module)
+    from .sample import generate_sample
+
+    say = progress or (lambda _msg: None)
+    base_dir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="m254-bench-main-"))
+    base_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if fleet_workspace is None:
+            fleet_workspace = base_dir / "fleet"
+            say(f"[main job] generating {services:,} services ({weeks} weeks)...")
+            generate_sample(Path(fleet_workspace), services=services, weeks=weeks)
+        root = Path(fleet_workspace).resolve()
+        cache_dir = base_dir / "history-cache"
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        env = {**os.environ, "META254_CACHE_DIR": str(cache_dir), "META254_CACHE": "on"}
+        got = {}
+        for name in ("history_cold", "history_warm"):
+            say(f"[main job] {name.replace('_', ' ')}...")
+            got[name] = _child(name, root, {}, env, timeout)
+        if "error" not in got["history_warm"] and "error" not in got["history_cold"]:
+            cold = got["history_cold"]
+            got["history_warm"] = {
+                **got["history_warm"],
+                "baseline_s": cold.get("ours_s"),
+                "baseline_cpu_s": cold.get("ours_cpu_s"),
+            }
+        n = _catalog_size(root, services)
+        history = [_row(k, got[k], got[k].get("peak_rss_mb"), n) for k in ("history_cold", "history_warm")]
+        fleet = bench_fleet_report(root, services=n, weeks=weeks, workdir=base_dir, progress=say, timeout=timeout)
+        return {"services": n, "workspace": str(root), "history": history, "fleet_report": fleet}
+    finally:
+        shutil.rmtree(base_dir / "history-cache", ignore_errors=True)
         if workdir is None:
             shutil.rmtree(base_dir, ignore_errors=True)
 

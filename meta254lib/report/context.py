@@ -1,12 +1,15 @@
-"""What a report run learns beside its kernels: the workspace's as-of date, inputs and warnings, a warm exporter.
+"""What a report run learns beside its kernels: the workspace's as-of date, inputs and warnings, a warm exporter,
+and the facts its indexes show.
 
-Both run in background threads while the first notebooks execute (:func:`resolve_context`,
-:func:`warm`); pages wait for ``RunState.ready`` before they render.
+All run in background threads while the notebooks execute (:func:`resolve_context`, :func:`warm`); pages
+wait for ``RunState.ready`` before they render. Once ready, the context thread goes on to compute the
+indexes' first screen (:func:`prepare_indexes`), overlapped with the pages instead of after them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +20,11 @@ from ..workspace.workspace import Workspace, open_workspace
 from .asof import as_of_text
 from .assets import write_assets
 from .export import warm_up
+from .index_first import first_screen, weekly_facts
 from .page_model import STALE_LABEL
 from .run_model import RunState
 
-__all__ = ["data_as_of", "resolve_context", "stale_notice", "warm"]
+__all__ = ["data_as_of", "prepare_indexes", "resolve_context", "stale_notice", "warm"]
 
 
 def data_as_of(as_of: pd.Timestamp, inputs: pd.DataFrame | None) -> pd.Timestamp:
@@ -73,8 +77,13 @@ def resolve_context(
     shared: RunState,
     state: dict[str, Any],
     warm_thread: threading.Thread,
+    targets: Sequence[tuple[str | None, str]] = (),
 ) -> None:
-    """Background: open the workspace, resolve as_of, read ws.inputs/warnings, wait for nbconvert."""
+    """Background: open the workspace, resolve as_of, read ws.inputs/warnings, wait for nbconvert.
+
+    Then (pages may render from here on) compute the indexes' facts for ``targets``
+    (:func:`prepare_indexes`), unless something failed.
+    """
     try:
         if ws is None:
             ws = open_workspace(ws_path)
@@ -100,6 +109,27 @@ def resolve_context(
         shared.error = err
     finally:
         shared.ready.set()
+    if shared.error is None and not shared.cancel.is_set():
+        prepare_indexes(ws_path, state, targets)
+
+
+def prepare_indexes(ws_path: Path, state: dict[str, Any], targets: Sequence[tuple[str | None, str]]) -> None:
+    """Background, while the pages run: the week's facts (``state["weekly_facts"]``) and each target's first screen.
+
+    :func:`~meta254lib.report.index_first.weekly_facts` (the week's change, the remediation plan, the
+    analysis state) is stored for :func:`~meta254lib.report.index.write_indexes`; building each target's
+    first screen once fills the analysis state's caches it reads (SLO rows, trends, impacts), so the
+    indexes are written from them after the last page. A failure here is left for the index to report:
+    it computes again what is missing.
+    """
+    try:
+        facts = weekly_facts(ws_path, state)
+        state["weekly_facts"] = facts
+        if not isinstance(facts, str):
+            for team, _rel in targets:
+                first_screen(facts, team, ())
+    except Exception:  # the index computes it again and shows the error
+        return
 
 
 def warm(tmp: Path, state: dict[str, Any]) -> None:

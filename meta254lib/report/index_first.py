@@ -49,6 +49,8 @@ def weekly_facts(ws_arg: Path | str, state: Mapping[str, Any]) -> tuple[Any, Any
     state : mapping
         What the run found: ``workspace`` and ``as_of_ts`` are read.
     """
+    if "weekly_facts" in state:  # computed while the pages ran (report.context.prepare_indexes)
+        return state["weekly_facts"]
     try:
         ws = state.get("workspace") or open_workspace(ws_arg)
         st = analysis_state(ws, state.get("as_of_ts"))

@@ -8,12 +8,13 @@ import hashlib
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import ParameterError
 from ..views.escape import table_slug
 
-__all__ = ["install", "latest_link", "point_link", "publish_run", "team_folder"]
+__all__ = ["folder_name", "install", "latest_link", "point_link", "publish_run", "report_targets", "team_folder"]
 
 
 def team_folder(team: str) -> str:
@@ -110,3 +111,30 @@ def publish_run(tmp: Path, out: Path, folder_name: str, *, team: str | None, ok:
     if stale_failed.is_dir() and not stale_failed.is_symlink():
         shutil.rmtree(stale_failed, ignore_errors=True)
     return final, link
+
+
+def report_targets(team: str | None, teams: Sequence[str]) -> list[tuple[str | None, str]]:
+    """(team, folder) of every report of the run: the run's own, then ``teams/<slug>/`` per team.
+
+    Examples
+    --------
+    >>> report_targets(None, ["core", "Core"])
+    [(None, ''), ('core', 'teams/core/'), ('Core', 'teams/core-70ea1983/')]
+    """
+    return [(team, ""), *((t, f"teams/{team_folder(t)}/") for t in teams)]
+
+
+def folder_name(week: str, team: str | None, ok: bool, *, partial: bool = False) -> str:
+    """The run folder's name: ``<week>[-team-<team>][-partial][-failed]``.
+
+    Examples
+    --------
+    >>> folder_name("2025-W41", None, True), folder_name("2025-W41", "core", False, partial=True)
+    ('2025-W41', '2025-W41-team-core-partial-failed')
+    """
+    return (
+        week
+        + (f"-team-{team_folder(team)}" if team else "")
+        + ("-partial" if partial else "")
+        + ("" if ok else "-failed")
+    )

@@ -57,7 +57,7 @@ from ..core.errors import OutputError, ParameterError
 from ..core.schema import TEAM
 from ..core.settings import DEFAULT_MANIFEST_URL, DEFAULT_STALE_AFTER_DAYS
 from ..workspace.workspace import Workspace, open_workspace
-from .asof import as_of_param, iso_week, parse_as_of
+from .asof import iso_week, parse_as_of
 from .context import resolve_context, warm
 from .environment import jupyter_environment, shared_workspace_cache
 from .execute import collect_pages, previous_seconds, sigterm_as_interrupt, start_workers
@@ -66,8 +66,8 @@ from .kernels import kernel_manager_class, kill_kernels
 from .locks import RUN_PREFIX, hold_out_lock, run_folder, sweep_out
 from .merge import is_complete, merge_previous
 from .notebooks import NotebookSpec, default_notebooks_dir, discover_notebooks, select_notebooks
-from .publish import publish_run, team_folder
-from .run_model import Job, PageResult, ProgressEvent, ReportResult, RunState
+from .publish import folder_name, publish_run, report_targets, team_folder
+from .run_model import PageResult, ProgressEvent, ReportResult, RunState, job_list
 
 __all__ = ["CELL_TIMEOUT", "build_report"]
 
@@ -216,12 +216,12 @@ def _run_report(
     with hold_out_lock(out_dir, wait=o.wait):
         sweep_out(out_dir)  # we hold the lock: every build folder left in out_dir is a killed run's
         ws, teams = _team_scope(ws_path, o.team, o.all_teams)
-        targets = _targets(o.team, teams)
-        job_list = _job_list(specs, targets, ws_path, as_of_ts, o.manifest_url)
+        targets = report_targets(o.team, teams)
+        jobs = job_list(specs, targets, ws_path, as_of_ts, o.manifest_url)
         _import_execution_stack()
         shown = shown_workspace(workspace, ws_path)  # relative: pages show no absolute path
         shared = _new_run_state(out_dir, run_dir, specs, shown, o.team, o.timeout)
-        n_workers = max(1, min(o.jobs or os.cpu_count() or 1, len(job_list)))
+        n_workers = max(1, min(o.jobs or os.cpu_count() or 1, len(jobs)))
         workers: list[threading.Thread] = []
         with sigterm_as_interrupt():
             try:
@@ -233,10 +233,10 @@ def _run_report(
                     "cwd": Path.cwd(),  # before papermill changes the process's folder
                     "manifest_url": o.manifest_url if any("manifest_url" in s.parameters for s in specs) else None,
                 }
-                context = _start_background(ws_path, as_of_ts, ws, shared, state)
+                context = _start_background(ws_path, as_of_ts, ws, shared, state, targets)
                 seconds = previous_seconds(out_dir, o.team)
-                workers, results = start_workers(job_list, shared, n_workers, seconds)
-                pages = collect_pages(results, job_list, shared, o.progress)
+                workers, results = start_workers(jobs, shared, n_workers, seconds)
+                pages = collect_pages(results, jobs, shared, o.progress)
                 context.join()
                 if shared.error is not None:
                     raise shared.error
@@ -266,13 +266,13 @@ def _publish(
     order = [s.name for s in all_specs]
     merged = list(pages)
     if len(specs) < len(all_specs):
-        previous = out_dir / _folder_name(week, o.team, True)
+        previous = out_dir / folder_name(week, o.team, True)
         merged, targets = merge_previous(shared.tmp, previous, pages, targets, order)
     complete = is_complete(merged, order)
     ok = all(p.status == "ok" for p in merged)
     link_table_files(shared.tmp, pages)
     write_indexes(shared.tmp, week, shared, state, merged, targets, o.team, specs, jobs=n_workers, ws_arg=workspace)
-    name = _folder_name(week, o.team, ok, partial=not complete)
+    name = folder_name(week, o.team, ok, partial=not complete)
     final, latest = publish_run(shared.tmp, out_dir, name, team=o.team, ok=ok and complete)
     return ReportResult(
         folder=final,
@@ -320,48 +320,6 @@ def _team_scope(ws_path: Path, team: str | None, all_teams: bool) -> tuple[Works
     return ws, known_teams if all_teams else []
 
 
-def _targets(team: str | None, teams: Sequence[str]) -> list[tuple[str | None, str]]:
-    """(team, folder) of every report of the run: the run's own, then ``teams/<slug>/`` per team.
-
-    Examples
-    --------
-    >>> _targets(None, ["core", "Core"])
-    [(None, ''), ('core', 'teams/core/'), ('Core', 'teams/core-70ea1983/')]
-    """
-    return [(team, ""), *((t, f"teams/{team_folder(t)}/") for t in teams)]
-
-
-def _job_list(
-    specs: Sequence[NotebookSpec],
-    targets: Sequence[tuple[str | None, str]],
-    ws_path: Path,
-    as_of_ts: pd.Timestamp | None,
-    manifest_url: str = DEFAULT_MANIFEST_URL,
-) -> list[Job]:
-    """One job per notebook and target; each notebook gets the run parameters it declares.
-
-    Examples
-    --------
-    >>> spec = NotebookSpec("a", Path("a.ipynb"), "A", ("workspace", "manifest_url"))
-    >>> [j.params for j in _job_list([spec], [(None, "")], Path("/ws"), None, "{repo}/{path}")]
-    [{'workspace': '/ws', 'manifest_url': '{repo}/{path}'}]
-    >>> _job_list([NotebookSpec("b", Path("b.ipynb"), "B", ("team",))], [(None, "")], Path("/ws"), None)[0].params
-    {'team': None}
-    """
-    job_list: list[Job] = []
-    for t, rel in targets:
-        for spec in specs:
-            values = {
-                "workspace": str(ws_path),
-                "as_of": as_of_param(as_of_ts),
-                "team": t,
-                "manifest_url": manifest_url,
-            }
-            params = {k: values[k] for k in spec.parameters if k in values}
-            job_list.append(Job(len(job_list), spec, t, rel, params))
-    return job_list
-
-
 def _import_execution_stack() -> None:
     """Import papermill and nbclient once, here: importing them concurrently from several worker threads
     trips over jupyter_client's circular imports."""
@@ -384,35 +342,25 @@ def _new_run_state(
 
 
 def _start_background(
-    ws_path: Path, as_of_ts: pd.Timestamp | None, ws: Workspace | None, shared: RunState, state: dict[str, Any]
+    ws_path: Path,
+    as_of_ts: pd.Timestamp | None,
+    ws: Workspace | None,
+    shared: RunState,
+    state: dict[str, Any],
+    targets: Sequence[tuple[str | None, str]],
 ) -> threading.Thread:
-    """Start the threads that warm the exporter and resolve the run's context; return the context thread."""
+    """Start the threads that warm the exporter and resolve the run's context (then the indexes' facts of
+    ``targets``); return the context thread."""
     warm_thread = threading.Thread(target=warm, args=(shared.tmp, state), name="m254-warm", daemon=True)
     warm_thread.start()
     context = threading.Thread(
         target=resolve_context,
-        args=(ws_path, as_of_ts, ws, shared, state, warm_thread),
+        args=(ws_path, as_of_ts, ws, shared, state, warm_thread, targets),
         name="m254-context",
         daemon=True,
     )
     context.start()
     return context
-
-
-def _folder_name(week: str, team: str | None, ok: bool, *, partial: bool = False) -> str:
-    """The run folder's name: ``<week>[-team-<team>][-partial][-failed]``.
-
-    Examples
-    --------
-    >>> _folder_name("2025-W41", None, True), _folder_name("2025-W41", "core", False, partial=True)
-    ('2025-W41', '2025-W41-team-core-partial-failed')
-    """
-    return (
-        week
-        + (f"-team-{team_folder(team)}" if team else "")
-        + ("-partial" if partial else "")
-        + ("" if ok else "-failed")
-    )
 
 
 def _abort(shared: RunState, workers: Sequence[threading.Thread]) -> None:

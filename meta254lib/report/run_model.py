@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from ..core.settings import DEFAULT_MANIFEST_URL
+from .asof import as_of_param
 from .notebooks import NotebookSpec
 from .page_model import FailureInfo
 
-__all__ = ["Job", "PageResult", "ProgressEvent", "ReportResult", "RunState"]
+__all__ = ["Job", "PageResult", "ProgressEvent", "ReportResult", "RunState", "job_list"]
 
 
 @dataclass
@@ -157,3 +162,34 @@ class ReportResult:
             f"report {self.week}: {len(self.failed)} of {n} pages failed ({first.label}: {msg}); "
             "latest report left unchanged"
         )
+
+
+def job_list(
+    specs: Sequence[NotebookSpec],
+    targets: Sequence[tuple[str | None, str]],
+    ws_path: Path,
+    as_of_ts: pd.Timestamp | None,
+    manifest_url: str = DEFAULT_MANIFEST_URL,
+) -> list[Job]:
+    """One job per notebook and target; each notebook gets the run parameters it declares.
+
+    Examples
+    --------
+    >>> spec = NotebookSpec("a", Path("a.ipynb"), "A", ("workspace", "manifest_url"))
+    >>> [j.params for j in job_list([spec], [(None, "")], Path("/ws"), None, "{repo}/{path}")]
+    [{'workspace': '/ws', 'manifest_url': '{repo}/{path}'}]
+    >>> job_list([NotebookSpec("b", Path("b.ipynb"), "B", ("team",))], [(None, "")], Path("/ws"), None)[0].params
+    {'team': None}
+    """
+    job_list: list[Job] = []
+    for t, rel in targets:
+        for spec in specs:
+            values = {
+                "workspace": str(ws_path),
+                "as_of": as_of_param(as_of_ts),
+                "team": t,
+                "manifest_url": manifest_url,
+            }
+            params = {k: values[k] for k in spec.parameters if k in values}
+            job_list.append(Job(len(job_list), spec, t, rel, params))
+    return job_list

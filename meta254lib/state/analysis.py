@@ -70,6 +70,7 @@ class AnalysisState:
     policy: DriftPolicy
     scoring: ScoringParams
     _impacts: dict[tuple, ImpactResult] = field(default_factory=dict, repr=False)
+    _scores: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @cached_property
     def drift(self) -> DriftResult:
@@ -95,10 +96,14 @@ class AnalysisState:
         """Each catalog service's decomposed score at the bound snapshot (the quality page and CLI rows).
 
         Services no longer in the catalog are left out, so the platform mean is the one trends show.
+        Computed once per model (the index reads them for this week and last, and for the fix-first
+        rows); each call gets its own copy.
         """
-        scores = latest_scores(self.ws.quality_history, model, self.scoring, as_of=self.quality_as_of)
-        catalog = set(self.ws.services[SERVICE])
-        return scores[scores[SERVICE].isin(catalog)].reset_index(drop=True)
+        if model not in self._scores:
+            scores = latest_scores(self.ws.quality_history, model, self.scoring, as_of=self.quality_as_of)
+            catalog = set(self.ws.services[SERVICE])
+            self._scores[model] = scores[scores[SERVICE].isin(catalog)].reset_index(drop=True)
+        return self._scores[model].copy()
 
     @cached_property
     def drift_counts(self) -> pd.Series:

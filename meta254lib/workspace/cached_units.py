@@ -8,9 +8,11 @@ file records, row counts) and replays both on a warm open.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,10 @@ from .input_scan import scan_inputs
 if TYPE_CHECKING:
     from .files import WorkspaceFiles
 
-__all__ = ["TABLE_INPUTS", "cache_wanted", "cached_unit", "open_cache"]
+__all__ = ["LOCK_WAIT_S", "TABLE_INPUTS", "cache_wanted", "cached_unit", "open_cache", "unit_lock"]
+
+#: Seconds a process waits for another one computing the same unit before it computes it itself.
+LOCK_WAIT_S = 600.0
 
 #: Inputs of the catalog tables (services, contracts, dependencies, events); see :func:`cached_unit`.
 TABLE_INPUTS = ("catalog", "teams", "manifests", "names:lockfiles", "rules", "events_registry")
@@ -77,6 +82,54 @@ def open_cache(
             warnings.append((escaped_name(name), "", problem))
         return None
     return WorkspaceCache(root, folder)
+
+
+@contextlib.contextmanager
+def unit_lock(folder: Path, unit: str, wait_s: float = LOCK_WAIT_S) -> Iterator[bool]:
+    """Hold the lock of ``unit`` in the cache ``folder``; yield whether another process held it first.
+
+    ``True`` means this process waited while another computed the unit: read the cache again before
+    computing. Without a usable folder (absent, not writable, no ``flock``), or after ``wait_s``,
+    it yields ``False`` at once and the caller computes the unit as if there were no lock.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with unit_lock(folder, "catalog") as waited:
+    ...     waited, (folder / ".lock-catalog").is_file()
+    (False, True)
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield False
+        return
+    try:
+        fd = os.open(folder / f".lock-{unit}", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        yield False
+        return
+    waited, held = False, False
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+                break
+            except BlockingIOError:
+                waited = True
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
+            except OSError:
+                break
+        yield waited
+    finally:
+        if held:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def _replay(io: WorkspaceFiles, store: WorkspaceCache, unit: str, got: dict[str, Any]) -> Any:
@@ -151,12 +204,19 @@ def cached_unit(
             if rels is None:
                 return fn(self)
             got = store.load(unit, rels, mtimes)
-            if (
-                isinstance(got, dict)
-                and {"value", "warnings", "files", "rows"} <= got.keys()
-                and isinstance(got["files"], Deferred)
-            ):
+            if _stored(got):
                 return _replay(io, store, unit, got)
+            if not store.folder.is_dir():  # a cold cache's first unit: nothing to lock in yet
+                return _compute(self, io, store, unit, rels)
+            with unit_lock(store.folder, unit) as waited:
+                if waited:  # another process computed it meanwhile
+                    got = store.load(unit, rels, mtimes)
+                    if _stored(got):
+                        return _replay(io, store, unit, got)
+                return _compute(self, io, store, unit, rels)
+
+        def _compute(self: Any, io: WorkspaceFiles, store: WorkspaceCache, unit: str, rels: list[str]) -> Any:
+            """Compute the unit, store its value and effects, return the value."""
             states = store.states(rels)
             n_warn = len(io.warnings)
             files = {k: dict(v) for k, v in io.files.items()}
@@ -175,3 +235,9 @@ def cached_unit(
         return inner
 
     return wrap
+
+
+def _stored(got: Any) -> bool:
+    """Whether ``got`` (a :meth:`WorkspaceCache.load` result) is a stored unit with its effects."""
+    keys = {"value", "warnings", "files", "rows"}
+    return isinstance(got, dict) and keys <= got.keys() and isinstance(got["files"], Deferred)

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat.v4 as v4
 import pytest
 
-from meta254lib.report.execute import execute_job, iopub_timeout
+from meta254lib.report.execute import TYPICAL_SECONDS, execute_job, iopub_timeout, longest_first
 from meta254lib.report.notebooks import NotebookSpec
 from meta254lib.report.run_model import Job, RunState
 
@@ -19,6 +19,24 @@ LATE_OUTPUT_SECONDS = 5.0
 def test_iopub_wait_is_as_long_as_a_cell_may_run():
     assert iopub_timeout(900) == 900
     assert iopub_timeout(1) == 60
+
+
+def _jobs(*names: str) -> list[Job]:
+    return [Job(i, NotebookSpec(n, Path(f"{n}.ipynb"), n, ()), None, "", {}) for i, n in enumerate(names)]
+
+
+def test_a_first_run_starts_the_typically_long_pages_first():
+    """At 10,000 services page order left one worker idle for the last 50 s: the longest page ran last."""
+    jobs = _jobs("workspace_overview", "drift_overview", "impact_analysis", "quality_trends", "custom_page")
+    order = [j.label for j in longest_first(jobs, {})]
+    assert order == ["custom_page", "quality_trends", "drift_overview", "impact_analysis", "workspace_overview"]
+    assert TYPICAL_SECONDS["quality_trends"] > TYPICAL_SECONDS["workspace_overview"]
+
+
+def test_last_run_durations_win_over_typical_ones():
+    jobs = _jobs("quality_trends", "workspace_overview")
+    order = [j.label for j in longest_first(jobs, {"quality_trends": 1.0, "workspace_overview": 3.0})]
+    assert order == ["workspace_overview", "quality_trends"]
 
 
 def _one_cell_job(tmp_path: Path, source: str) -> tuple[Job, RunState]:
