@@ -22,16 +22,15 @@ Examples
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..core.settings import LAYOUT
 from ..workspace.history import LATEST_DRIFT_REPORT
+from .bench_stages import Clock
 
 __all__ = [
     "FLOOR_RATIO_TARGET",
@@ -108,25 +107,12 @@ def history_files(root: Path | str) -> list[Path]:
     return out
 
 
-class _Clock:
-    """Wall and CPU seconds of a block (after a full collection, as the other stages do)."""
-
-    def __enter__(self) -> _Clock:
-        gc.collect()
-        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.wall0
-        self.cpu = time.process_time() - self.cpu0
-
-
 def _stage_history_cold(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     """The history parse floor, then the cold history load, in this process (see the module docstring)."""
     from ..workspace.workspace import open_workspace
 
     files = history_files(root)
-    with _Clock() as floor:
+    with Clock() as floor:
         for path in files:
             with path.open("rb") as fh:
                 doc = json.load(fh)
@@ -134,7 +120,7 @@ def _stage_history_cold(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     floor_rss = _peak_mb()
     ws = open_workspace(root, cache=True)
     ws.services  # noqa: B018 - the catalog tables are not part of this stage
-    with _Clock() as ours:
+    with Clock() as ours:
         rows = {"quality_history": len(ws.quality_history), "drift_history": len(ws.drift_history)}
     units = (ws.cache_stats or {}).get("units", {})
     state = ", ".join(f"{u} {units.get(u, '-')}" for u in ("quality_history", "drift_history"))

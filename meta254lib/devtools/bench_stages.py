@@ -67,10 +67,10 @@ def _rss_mb() -> float:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
-class _Clock:
+class Clock:
     """Wall and CPU seconds of a block."""
 
-    def __enter__(self) -> _Clock:
+    def __enter__(self) -> Clock:
         gc.collect()
         self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
         return self
@@ -97,11 +97,11 @@ def _stage_cold(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     path = _catalog_path(root)
-    with _Clock() as floor:
+    with Clock() as floor:
         doc = yaml.load(path.read_bytes(), Loader=loader)  # noqa: S506 - CSafeLoader (or SafeLoader): safe
     n_floor = len(doc.get("services") or [])
     del doc
-    with _Clock() as ours:
+    with Clock() as ours:
         ws = open_workspace(root, cache=True)
         sizes = {t: len(getattr(ws, t)) for t in ("services", "contracts", "dependencies", "events")}
     stats = ws.cache_stats or {}
@@ -120,7 +120,7 @@ def _stage_cold(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 def _stage_warm(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     from ..workspace.workspace import open_workspace
 
-    with _Clock() as ours:
+    with Clock() as ours:
         ws = open_workspace(root, cache=True)
         sizes = {t: len(getattr(ws, t)) for t in ("services", "contracts", "dependencies", "events")}
     units = (ws.cache_stats or {}).get("units", {})
@@ -139,7 +139,7 @@ def _stage_history(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 
     ws = open_workspace(root, cache=True)
     ws.services  # noqa: B018 - the catalog tables are not part of this stage
-    with _Clock() as ours:
+    with Clock() as ours:
         rows = {"quality_history": len(ws.quality_history), "drift_history": len(ws.drift_history)}
     units = (ws.cache_stats or {}).get("units", {})
     state = {u: units.get(u, "-") for u in ("quality_history", "drift_history")}
@@ -162,15 +162,15 @@ def _stage_graph(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 
     ws = open_workspace(root, cache=True)
     ws.services  # noqa: B018 - load the tables before timing the graph
-    with _Clock() as build:
+    with Clock() as build:
         G = ws.graph
     view = relation_view(G, DEFAULT_RELATIONS)
-    with _Clock() as ours:
+    with Clock() as ours:
         radius = blast_radius_all(view)
     nodes = list(view.nodes)
     sample = min(int(opts.get("sample", 200)), len(nodes))
     chosen = random.Random(int(opts.get("seed", 254))).sample(nodes, sample)
-    with _Clock() as base:
+    with Clock() as base:
         ref = {n: len(nx.ancestors(view, n)) for n in chosen}
     scale = len(nodes) / max(sample, 1)
     agree = all(int(radius[n]) == ref[n] for n in chosen)
@@ -211,11 +211,11 @@ def _stage_drift(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 
     ws = open_workspace(root, cache=True)
     as_of = ws.resolve_as_of()
-    with _Clock() as prep:
+    with Clock() as prep:
         inputs = DriftInputs.from_workspace(ws)
-    with _Clock() as ours:
+    with Clock() as ours:
         result = detect_drift(inputs, as_of=as_of)
-    with _Clock() as detectors:
+    with Clock() as detectors:
         detect_drift(dataclasses.replace(inputs, history=None), as_of=as_of)
     # raw documents for the baseline (read outside the timing, as the baseline's caller would)
     catalog = {"services": list(ws.catalog_entries)}
@@ -230,7 +230,7 @@ def _stage_drift(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     for path in sorted((root / "manifests/collected").glob("*.specs.lock.json")):
         locks[path.name.removesuffix(".specs.lock.json")] = loads_json(path.read_bytes(), path.name)
     advisories = [loads_json(p.read_bytes(), p.name) for p in sorted((root / "advisories").glob("*.json"))]
-    with _Clock() as base:
+    with Clock() as base:
         ref = detect_drift_baseline(
             catalog,
             as_of=as_of,
@@ -265,14 +265,14 @@ def _stage_trends(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     from .baselines.trends import trends_baseline_polyfit
 
     ws = open_workspace(root, cache=True)
-    with _Clock() as prep:
+    with Clock() as prep:
         history = ws.quality_history
         services = ws.services
     weeks = int(opts.get("weeks", 52))
     as_of = ws.resolve_as_of()
-    with _Clock() as ours:
+    with Clock() as ours:
         report = quality_trends(history, as_of=as_of, weeks=weeks, services=services)
-    with _Clock() as base:
+    with Clock() as base:
         ref = trends_baseline_polyfit(history, as_of=as_of, weeks=weeks)
     sv = report.services.set_index("service")
     col = next((c for c in ("slope_per_week", "slope") if c in sv.columns), None)
@@ -302,7 +302,7 @@ def _stage_drift_flow(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     history = ws.drift_history
     as_of = ws.resolve_as_of()
     weeks = int(opts.get("weeks", 52))
-    with _Clock() as ours:
+    with Clock() as ours:
         weekly = drift_weekly(history, as_of=as_of, weeks=weeks)
         mttr = drift_mttr(history, as_of=as_of)
     return {
@@ -319,9 +319,9 @@ def _stage_plan(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
 
     ws = open_workspace(root, cache=True)
     as_of = ws.resolve_as_of()
-    with _Clock() as prep:
+    with Clock() as prep:
         inputs = PlanInputs.from_workspace(ws, as_of)
-    with _Clock() as ours:
+    with Clock() as ours:
         plan = build_plan(inputs, as_of=as_of)
     return {
         "ours_s": ours.wall,
@@ -347,7 +347,7 @@ def _stage_interactive(root: Path, opts: Mapping[str, Any]) -> dict[str, Any]:
     ws.history_heads()
     del ws, deps, internal, counts
     marks = [time.perf_counter()]
-    with _Clock() as ours:
+    with Clock() as ours:
         ws = open_workspace(root, cache=True)
         ws.services  # noqa: B018 - each step timed on its own below
         marks.append(time.perf_counter())
