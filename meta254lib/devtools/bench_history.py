@@ -160,5 +160,8 @@ def run_history_stage(name: str, root: Path | str, opts: Mapping[str, Any] | Non
     if name not in HISTORY_STAGES:
         raise ValueError(f"unknown history stage {name!r}")
     out = HISTORY_STAGES[name](Path(root), opts or {})
-    out["peak_rss_mb"] = _peak_mb()
+    # the kernel's RSS counters are per-CPU estimates, so a later VmHWM reading can come out a few hundred
+    # kB under an earlier one; the peak so far is the larger of the readings
+    readings = [r for r in (_peak_mb(), out.get("floor_peak_rss_mb")) if r is not None]
+    out["peak_rss_mb"] = max(readings) if readings else None
     return out
