@@ -39,11 +39,15 @@ def test_json_is_the_index_first_screen(facts):
     assert payload["change"]["new"] == change.new == 0
     assert payload["change"]["fixed"] == change.fixed == 5
     assert payload["change"]["worsened"] == change.worsened == 0
-    assert payload["attention"] == attention_counts(st) == {
-        "slo_overdue": 25,
-        "expired_exemptions": 1,
-        "quality_regressions": 0,
-    }
+    assert (
+        payload["attention"]
+        == attention_counts(st)
+        == {
+            "slo_overdue": 25,
+            "expired_exemptions": 1,
+            "quality_regressions": 0,
+        }
+    )
     rows = fix_first(st, plan.items, limit=10)
     assert [r["service"] for r in payload["fix_first"]] == list(rows["service"])
     assert [r["overdue"] for r in payload["fix_first"]] == [int(v) for v in rows["overdue"]]

@@ -182,6 +182,21 @@ def test_history_with_current_replaces_reports_from_as_of(history, make_ws):
     assert issue_spells(history_with_current(history, empty), "2025-10-06")["open"].sum() == 0
 
 
+def test_history_with_current_keeps_the_schema_dtypes(history, make_ws):
+    # every column leaves with the schema's dtype, whichever parts (history, run, marker) supplied it;
+    # an object column here is the slow path the per-part cast exists to avoid
+    from meta254lib.core.schema import DRIFT_HISTORY
+
+    r = run(make_ws, [svc("s9", api_contracts=["x@bad"])], as_of="2025-09-29")
+    for h in (history_with_current(history, r), history_with_current(None, r)):
+        assert list(h.columns) == list(DRIFT_HISTORY.columns)
+        assert {c: str(d) for c, d in h.dtypes.items()} == {
+            c: str(pd.Series(dtype=d).dtype) for c, d in DRIFT_HISTORY.dtypes.items()
+        }
+        assert h.index.tolist() == list(range(len(h)))
+    assert history_with_current(history, r)["exempt"].tolist()[-2:] == [False, pd.NA]
+
+
 # --- data/sample: KPI figures against a hand computation for three chosen issues -------------------
 
 _KV = re.compile(r"(\w+)=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
