@@ -21,6 +21,7 @@ from typing import Any
 
 from .escape import html_escape, is_missing, table_slug
 from .links import safe_href
+from .table_json import table_payload
 
 __all__ = [
     "INTERACTIVE_MIN_ROWS",
@@ -49,26 +50,6 @@ _table_ids = itertools.count(1)
 
 #: Severity words sorted by rank; ``critical`` (impact and advisory severities) ranks above ``high``.
 _SEVERITY_COLUMNS = ("severity", "worst_severity", "impact_severity", "max_severity")
-
-
-def _json_value(v: Any) -> Any:
-    """A JSON-safe value: None for missing, ISO text for timestamps, lists for tuples."""
-    if isinstance(v, (list, tuple, set, frozenset)):
-        items = sorted(v, key=str) if isinstance(v, (set, frozenset)) else v
-        return [_json_value(x) for x in items]
-    if isinstance(v, dict):
-        return {str(k): _json_value(x) for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))}
-    if is_missing(v):
-        return None
-    if isinstance(v, bool | int | str):
-        return v
-    if isinstance(v, float):
-        return v
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if hasattr(v, "item"):  # numpy scalars
-        return _json_value(v.item())
-    return str(v)
 
 
 def _cell_text(v: Any) -> str:
@@ -278,21 +259,6 @@ def sortable_script(element_id: str, *, assets: bool | None = None) -> str:
         raise ValueError(f"sortable_script: element id {element_id!r} must be letters, digits, - and _")
     style, js = _assets(assets)
     return f"{style}<script>{js}{_ELEMENT_CALL % element_id}</script>"
-
-
-def table_payload(df: Any, name: str, caption: str | None) -> dict[str, Any]:
-    """The table as the JSON payload exported beside the page (every row)."""
-    columns = [str(c) for c in df.columns]
-    data = [[_json_value(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    return {
-        "name": str(name),
-        "slug": table_slug(name),
-        "caption": caption,
-        "columns": columns,
-        "dtypes": [str(t) for t in df.dtypes],
-        "total_rows": len(df),
-        "data": data,
-    }
 
 
 Links = Mapping[str, Sequence[Any]]
