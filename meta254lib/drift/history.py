@@ -130,7 +130,11 @@ def history_with_current(history: pd.DataFrame | None, result: DriftResult) -> p
 def _markers(history: pd.DataFrame) -> pd.DataFrame:
     """One row per report with no issue (``issue_id`` NA): the report calendar survives filtering."""
     cols = [c for c in ("report", "report_time", "source") if c in history.columns]
-    return history[cols].drop_duplicates("report_time").reindex(columns=history.columns)
+    markers = history[cols].drop_duplicates("report_time").reindex(columns=history.columns)
+    # the history's own dtypes where they hold NA (numpy ints and bools do not): a concat of Arrow strings
+    # with all-NA object columns costs seconds
+    keep = {c: d for c, d in history.dtypes.items() if not (isinstance(d, np.dtype) and d.kind in "biu")}
+    return markers.astype(keep)
 
 
 def filter_history(
@@ -160,17 +164,18 @@ def filter_history(
     """
     if history is None:
         return None
-    out = history[history["issue_id"].notna()]
+    # one mask, one take: each boolean index copies every column of a history of half a million rows
+    keep = history["issue_id"].notna()
     if services is not None:
-        out = out[out["service"].isin(list(services))]
+        keep &= history["service"].isin(list(services))
     if issue_ids is not None:
-        out = out[out["issue_id"].isin(list(issue_ids))]
+        keep &= history["issue_id"].isin(list(issue_ids))
     if severity_floor:
         floor = str(severity_floor).strip().lower()
         if floor not in SEVERITY_RANK:
             raise ParameterError(f"severity_floor {severity_floor!r} is not one of {', '.join(SEVERITIES)}")
-        out = out[out["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES)) <= SEVERITY_RANK[floor]]
-    return pd.concat([out, _markers(history)], ignore_index=True)
+        keep &= history["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES)) <= SEVERITY_RANK[floor]
+    return pd.concat([history[keep.to_numpy(dtype=bool, na_value=False)], _markers(history)], ignore_index=True)
 
 
 def prepare_history(
@@ -195,15 +200,19 @@ def prepare_history(
             (resolve_as_of(as_of) if as_of is not None else None),
         )
     h = history.reindex(columns=cols)
+    times = h["report_time"]
+    keep = h["issue_id"].notna()  # report markers only carry the report calendar
     if as_of is not None:
         as_of = resolve_as_of(as_of)
-        h = h[h["report_time"] <= as_of]
-    reports = to_utc_index(sorted(h["report_time"].dropna().unique()))
+        in_window = times <= as_of
+        times, keep = times[in_window], keep & in_window
+    reports = to_utc_index(sorted(times.dropna().unique()))
     if as_of is None:
         as_of = reports[-1] if len(reports) else None
-    h = h[h["issue_id"].notna()]  # report markers only carry the report calendar
     if not include_exempt:
-        h = h[~h["exempt"].astype("boolean").fillna(False).astype(bool)]
+        keep &= ~h["exempt"].astype("boolean").fillna(False).astype(bool)
+    # one mask, one take: each boolean index copies every column of a history of a million rows
+    h = h[keep] if not keep.all() else h
     sev = h["severity"].astype("str")
     levels = {
         t: (policy.level(t) if policy.level(t) in SEVERITY_RANK else "medium") for t in h["type"].unique().tolist()

@@ -103,7 +103,8 @@ def compare_models(history: pd.DataFrame, params: ScoringParams | None = None, *
 def _ranks(scores: pd.DataFrame) -> pd.Series:
     """Rank within each snapshot by the unclamped score (1 = best; ties share the lower rank)."""
     key = scores["snapshot_time"] if scores["snapshot_time"].notna().any() else scores["snapshot"]
-    return scores["unclamped"].groupby(key.to_numpy(), dropna=False).rank(method="min", ascending=False)
+    # grouped by the column itself: its numpy copy would be an object array of Timestamps (seconds at 10k)
+    return scores["unclamped"].groupby(key, dropna=False).rank(method="min", ascending=False)
 
 
 def what_if(

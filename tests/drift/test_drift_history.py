@@ -372,3 +372,27 @@ def test_spells_of_one_history_are_computed_once_and_handed_out_as_copies(monkey
     longer = pd.concat([h, h.assign(report_time=pd.Timestamp("2025-01-20", tz="UTC"))], ignore_index=True)
     assert issue_spells(longer, "2025-01-27").loc[0, "duration_days"] == 21.0
     assert len(calls) == 3
+
+
+def test_filter_history_keeps_dtypes_and_never_fills_a_marker():
+    # markers take the history's dtypes (a concat with all-NA object columns was seconds at 10,000
+    # services); a numpy bool column cannot hold NA and stays as it was rather than turning NA into True
+    from meta254lib.core.schema import DRIFT_HISTORY
+
+    t = pd.to_datetime(["2025-01-06", "2025-01-13"], utc=True)
+    typed = pd.DataFrame(
+        {
+            "report": ["r0", "r1"],
+            "report_time": t,
+            "issue_id": ["A", "B"],
+            "service": ["a", "b"],
+            "severity": ["low", "high"],
+        }
+    ).reindex(columns=list(DRIFT_HISTORY.columns))
+    typed = typed.astype(dict(DRIFT_HISTORY.dtypes.items()))
+    f = filter_history(typed, services=["a"], severity_floor="low")
+    assert f.dtypes.to_dict() == typed.dtypes.to_dict()
+    assert f["issue_id"].tolist()[:1] == ["A"] and f["issue_id"].isna().tolist() == [False, True, True]
+    raw = pd.DataFrame({"report_time": t, "issue_id": ["A", "B"], "service": ["a", "b"], "exempt": [True, False]})
+    g = filter_history(raw, services=["b"])
+    assert g["issue_id"].tolist()[0] == "B" and g["exempt"].tolist()[0] is False and g["exempt"].isna().sum() == 2
