@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import total_ordering
+from functools import cached_property, lru_cache, total_ordering
 
 __all__ = [
     "INT64_MAX",
@@ -74,9 +74,9 @@ class SemVer:
         base = f"{self.major}.{self.minor}.{self.patch}"
         return f"{base}-{self.prerelease}" if self.prerelease else base
 
-    @property
+    @cached_property
     def key(self) -> tuple:
-        """Sort key following semver precedence."""
+        """Sort key following semver precedence (computed once per version)."""
         pre = (1,) if not self.prerelease else (0, _pre_key(self.prerelease))
         return (self.major, self.minor, self.patch, pre)
 
@@ -123,6 +123,12 @@ def parse_version(text: object) -> SemVer | None:
     """
     if not isinstance(text, str):
         return None
+    return _parse(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(text: str) -> SemVer | None:
+    """:func:`parse_version` of a string; versions repeat across a fleet, and a SemVer is immutable."""
     s = text.strip()
     m = _SEMVER.match(s)
     if not m:

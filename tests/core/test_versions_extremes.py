@@ -46,3 +46,17 @@ def test_thousands_of_digits_are_not_a_version_and_do_not_crash() -> None:
     assert parse_version("1" * 5000) is None
     assert parse_version("1.0.0-" + "1" * 5000) is not None
     assert parse_version("1.0.0-" + "1" * 5000) < parse_version("1.0.0")
+
+
+def test_parse_version_is_memoised_and_immutable():
+    # a fleet repeats its versions: the parse is cached, which is safe because a SemVer is frozen
+    from dataclasses import FrozenInstanceError
+
+    from meta254lib.core.versions import parse_version
+
+    a, b = parse_version("v1.2"), parse_version("v1.2")
+    assert a is b and a.text == "1.2.0" and a.note == "normalised v1.2 to 1.2.0"
+    assert parse_version(" 1.2.0 ") == a and parse_version(" 1.2.0 ").note == ""
+    assert a.key == (1, 2, 0, (1,)) and parse_version("1.2.0-rc.1").key == (1, 2, 0, (0, ((1, 0, "rc"), (0, 1, ""))))
+    with pytest.raises(FrozenInstanceError):
+        a.major = 3
