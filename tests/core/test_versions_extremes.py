@@ -52,6 +52,8 @@ def test_parse_version_is_memoised_and_immutable():
     # a fleet repeats its versions: the parse is cached, which is safe because a SemVer is frozen
     from dataclasses import FrozenInstanceError
 
+    import pytest
+
     from meta254lib.core.versions import parse_version
 
     a, b = parse_version("v1.2"), parse_version("v1.2")
