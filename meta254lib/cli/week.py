@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..core.errors import EXIT_OK
 from ..core.severity import SEVERITIES
-from ..remediation.plan import plan_workspace
+from ..remediation.shared_items import fleet_items
 from ..report.index_first import ATTENTION, FIX_FIRST_ROWS, attention_counts
 from ..state.fix_first import fix_first
 from ..state.weekly import weekly_change
@@ -127,9 +127,8 @@ def command(workspace: Path, as_of: str | None, team: str | None, limit: int, fm
     """
     st = open_state(workspace, as_of)
     change = weekly_change(st)
-    plan = plan_workspace(st.ws, st.as_of)
     counts = attention_counts(st, team)
-    rows = fix_first(st, plan.items, team=team, limit=limit or None)
+    rows = fix_first(st, fleet_items(st), team=team, limit=limit or None)
     payload: dict[str, Any] = {"change": change.to_dict(), "attention": counts, "fix_first": rows}
     title = "\n".join(change_lines(change, counts)) + f"\nFix first ({len(rows):,} services):"
     text = render(rows if fmt == "csv" else _table(rows), payload, fmt, title=title)

@@ -41,7 +41,15 @@ from .trains_gates import FAILED, NOT_ASSESSED, GateFacts, evaluate_gate
 if TYPE_CHECKING:
     from ..workspace.workspace import Workspace
 
-__all__ = ["MINUTES_PER_SERVICE", "SETUP_MINUTES", "TrainsResult", "release_trains", "ride_trains", "train_items"]
+__all__ = [
+    "MINUTES_PER_SERVICE",
+    "SETUP_MINUTES",
+    "TrainsResult",
+    "release_trains",
+    "ride_train_items",
+    "ride_trains",
+    "train_items",
+]
 
 #: Minutes of preparation per train and of deployment per participant (the platform planner's estimate).
 SETUP_MINUTES = 30
@@ -263,10 +271,9 @@ def _plan_items(state: AnalysisState, trains: Sequence[TrainSpec]) -> pd.DataFra
     """The plan's items, only when a planning train requires a spec (the plan is not built otherwise)."""
     if not any(t.status == "planning" and t.requirements for t in trains):
         return pd.DataFrame(columns=["id", SERVICE, "action", "subject"])
-    from .inputs import PlanInputs
-    from .plan import build_plan
+    from .shared_items import plan_items_at
 
-    return build_plan(PlanInputs.from_state(state), as_of=state.as_of).items
+    return plan_items_at(state)
 
 
 def release_trains(ws: Workspace | AnalysisState, as_of: Any = None, *, train: str | None = None) -> TrainsResult:
@@ -372,17 +379,26 @@ def ride_trains(plan: RemediationPlan, ws: Workspace) -> RemediationPlan:
     ``train``, ships in the train's batch (``batch`` = ``TRAIN:<name>``) and is escalated to at least L2
     (the platform team coordinates release trains, as the runbook says).
     """
-    if ws.release_trains is None or not len(plan.items):
-        return plan
+    items = ride_train_items(plan.items, ws)
+    return plan if items is plan.items else replace(plan, items=items)
+
+
+def ride_train_items(items: pd.DataFrame, ws: Workspace) -> pd.DataFrame:
+    """Plan items with those a ``planning`` release train carries marked (see :func:`ride_trains`).
+
+    Returns ``items`` itself when no train carries any of them.
+    """
+    if ws.release_trains is None or not len(items):
+        return items
     trains, _ = parse_trains(ws.release_trains, max_train_size_of(ws.rules))
     resolved = {
         t.name: [s for s in (resolve_participant(p, ws.services[SERVICE])[0] for p in t.participants) if s]
         for t in trains
     }
-    carried = train_items(trains, plan.items, resolved)
+    carried = train_items(trains, items, resolved)
     if not len(carried):
-        return plan
-    items = plan.items.copy()
+        return items
+    items = items.copy()
     # an item two trains want rides the first (in file order) whose requirement its target meets
     order = {t.name: t.index for t in trains}
     ranked = carried.assign(
@@ -398,4 +414,4 @@ def ride_trains(plan: RemediationPlan, ws: Workspace) -> RemediationPlan:
     items.loc[low, "escalation"] = "L2"
     items.loc[low, "escalation_name"] = str(escalation.get("L2", {}).get("name") or "")
     items.loc[low, "escalation_contact"] = str(escalation.get("L2", {}).get("contact") or "")
-    return replace(plan, items=items)
+    return items

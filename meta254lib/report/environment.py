@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["jupyter_environment", "shared_workspace_cache"]
+__all__ = ["jupyter_environment", "run_share", "shared_workspace_cache"]
 
 _JUPYTER_VARS = {
     "JUPYTER_CONFIG_DIR": "config",
@@ -79,4 +79,27 @@ def shared_workspace_cache(ws_path: Path, base: Path | None = None) -> Iterator[
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def run_share(base: Path) -> Iterator[None]:
+    """Give the report's processes one folder for what the run computes once (``$META254_RUN_SHARE``).
+
+    The fleet plan's items are built by the first process that needs them and read by the others
+    (:mod:`meta254lib.remediation.shared_items`). The folder is made in ``base`` (the run's locked temp
+    folder) and removed with it; the variable is restored afterwards.
+    """
+    from ..remediation.shared_items import ENV_SHARE
+
+    folder = tempfile.mkdtemp(prefix="m254-share-", dir=base)
+    saved = os.environ.get(ENV_SHARE)
+    os.environ[ENV_SHARE] = folder
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(ENV_SHARE, None)
+        else:
+            os.environ[ENV_SHARE] = saved
         shutil.rmtree(folder, ignore_errors=True)

@@ -16,7 +16,7 @@ from ..core.clock import to_utc_index
 from ..core.columns import SERVICE
 from ..core.schema_outputs import FIX_FIRST
 from ..core.tableschema import empty_frame
-from ..remediation.plan import plan_workspace
+from ..remediation.shared_items import fleet_items
 from ..state.analysis import analysis_state
 from ..state.fix_first import fix_first, rank_items, slo_rows, trend_report
 from ..state.weekly import weekly_change
@@ -54,7 +54,7 @@ def weekly_facts(ws_arg: Path | str, state: Mapping[str, Any]) -> tuple[Any, Any
     try:
         ws = state.get("workspace") or open_workspace(ws_arg)
         st = analysis_state(ws, state.get("as_of_ts"))
-        return weekly_change(st), plan_workspace(ws, st.as_of), st
+        return weekly_change(st), fleet_items(st), st
     except Exception as err:  # the index still lists the pages when the workspace cannot be analysed
         return f"{type(err).__name__}: {err}"
 
@@ -130,7 +130,7 @@ def first_screen(
     """
     if isinstance(weekly, str):
         return _failed(f"The change against last week could not be computed: {weekly}")
-    change, plan, st = weekly
+    change, items, st = weekly
     try:
         counts: dict[str, int] | str = attention_counts(st, team)
     except Exception as err:  # the rest of the first screen still shows
@@ -138,11 +138,11 @@ def first_screen(
     attention_html, attention_md = _attention_html(counts)
     failed = ("", "")
     try:
-        rows = fix_first(st, plan.items, team=team, limit=FIX_FIRST_ROWS)
+        rows = fix_first(st, items, team=team, limit=FIX_FIRST_ROWS)
     except Exception as err:  # the change and the counts still show
         rows = empty_frame(FIX_FIRST)
         failed = _failed(f"The fix-first table could not be computed: {type(err).__name__}: {err}")
-    total = int(rank_items(plan.items, team)[SERVICE].nunique())
+    total = int(rank_items(items, team)[SERVICE].nunique())
     plan_href = next((p["href"] for p in pages if p["name"] == "remediation_plan"), None)
     links = [(str(p["title"]), str(p["href"])) for p in pages]
     html = weekly_html(change, rows, plan_href=plan_href, total_services=total, team=team)

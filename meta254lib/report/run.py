@@ -59,7 +59,7 @@ from ..core.settings import DEFAULT_MANIFEST_URL, DEFAULT_STALE_AFTER_DAYS
 from ..workspace.workspace import Workspace, open_workspace
 from .asof import iso_week, parse_as_of
 from .context import resolve_context, warm
-from .environment import jupyter_environment, shared_workspace_cache
+from .environment import jupyter_environment, run_share, shared_workspace_cache
 from .execute import collect_pages, previous_seconds, sigterm_as_interrupt, start_workers
 from .index import link_table_files, shown_workspace, unusable_inputs, write_indexes
 from .kernels import kernel_manager_class, kill_kernels
@@ -154,7 +154,7 @@ def build_report(
     out_dir = Path(out).expanduser().resolve()
     cwd = os.getcwd()
     try:
-        with run_folder() as run_dir, shared_workspace_cache(ws_path, run_dir):
+        with run_folder() as run_dir, shared_workspace_cache(ws_path, run_dir), run_share(run_dir):
             opts = _Options(as_of, team, all_teams, only, jobs, notebooks_dir, timeout, progress, wait)
             opts = replace(opts, stale_after_days=stale_after_days, manifest_url=manifest_url, rendered=rendered)
             return _run_report(workspace, ws_path, out_dir, run_dir, started, opts)

@@ -467,6 +467,7 @@ def test_the_context_thread_goes_on_to_the_index_facts_once_pages_may_render(tmp
 
 
 def test_prepared_index_facts_are_the_ones_the_index_computes():
+    from meta254lib.remediation.plan import plan_workspace
     from meta254lib.report.context import prepare_indexes
     from meta254lib.report.index_first import weekly_facts
     from meta254lib.state.analysis import analysis_state
@@ -475,11 +476,11 @@ def test_prepared_index_facts_are_the_ones_the_index_computes():
     ws = open_workspace(tiny_ws())
     state = {"workspace": ws, "as_of_ts": ws.resolve_as_of(None)}
     prepare_indexes(tiny_ws(), state, [(None, "")])
-    change, plan, st = state["weekly_facts"]
+    change, items, st = state["weekly_facts"]
     assert st is analysis_state(ws, state["as_of_ts"])
-    again, plan_again, _ = weekly_facts(tiny_ws(), {"as_of_ts": state["as_of_ts"]})  # a fresh open of the workspace
+    again, items_again, _ = weekly_facts(tiny_ws(), {"as_of_ts": state["as_of_ts"]})  # a fresh open of the workspace
     assert change.to_dict() == again.to_dict()
-    assert plan.items.equals(plan_again.items)
+    assert items.equals(items_again) and items.equals(plan_workspace(ws, st.as_of).items)
 
 
 def test_index_facts_that_cannot_be_computed_are_left_to_the_index():
