@@ -29,7 +29,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FLEET_REPORT_TARGET", "bench_fleet_report", "bench_main_job", "measure_report", "report_row"]
+__all__ = [
+    "FLEET_REPORT_TARGET",
+    "HISTORY_COLD_RUNS",
+    "bench_fleet_report",
+    "bench_main_job",
+    "measure_report",
+    "median_run",
+    "report_row",
+]
 
 #: Issue 16: the fleet's report at most 8x the sample's; every page at most 2 MB, the folder at most 30 MB.
 FLEET_REPORT_TARGET: dict[str, float] = {"max_ratio_to_sample": 8.0, "max_page_mb": 2.0, "max_folder_mb": 30.0}
@@ -204,10 +212,14 @@ def bench_main_job(
         cache_dir = base_dir / "history-cache"
         shutil.rmtree(cache_dir, ignore_errors=True)
         env = {**os.environ, "META254_CACHE_DIR": str(cache_dir), "META254_CACHE": "on"}
-        got = {}
-        for name in ("history_cold", "history_warm"):
-            say(f"[main job] {name.replace('_', ' ')}...")
-            got[name] = _child(name, root, {}, env, timeout)
+        colds = []
+        for k in range(HISTORY_COLD_RUNS):  # each from an empty cache; the warm load reads the last one's
+            shutil.rmtree(cache_dir, ignore_errors=True)
+            say(f"[main job] history cold ({k + 1} of {HISTORY_COLD_RUNS})...")
+            colds.append(_child("history_cold", root, {}, env, timeout))
+        got = {"history_cold": median_run(colds)}
+        say("[main job] history warm...")
+        got["history_warm"] = _child("history_warm", root, {}, env, timeout)
         if "error" not in got["history_warm"] and "error" not in got["history_cold"]:
             cold = got["history_cold"]
             got["history_warm"] = {
@@ -223,6 +235,35 @@ def bench_main_job(
         shutil.rmtree(base_dir / "history-cache", ignore_errors=True)
         if workdir is None:
             shutil.rmtree(base_dir, ignore_errors=True)
+
+
+#: Cold history loads the main job runs (each against its own parse floor); the row is the median one.
+HISTORY_COLD_RUNS = 3
+
+
+def median_run(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The run with the median ratio of ``ours_s`` to ``baseline_s``, every ratio listed in its note.
+
+    One cold load on a shared 2-core machine moved between 2.7x and 4.2x its floor from run to run;
+    the median of three, each against the floor measured in the same process just before, is what the
+    row shows. A failed run is returned as it is.
+
+    Examples
+    --------
+    >>> runs = [{"ours_s": 9.0, "baseline_s": 2.0, "note": "a"}, {"ours_s": 6.0, "baseline_s": 2.0, "note": "b"},
+    ...         {"ours_s": 7.0, "baseline_s": 2.5, "note": "c"}]
+    >>> got = median_run(runs)
+    >>> got["ours_s"], got["note"], got["ratios"]
+    (6.0, 'b; median of 3 runs (ratios to the floor 4.50, 3.00, 2.80)', [4.5, 3.0, 2.8])
+    """
+    failed = [r for r in runs if "error" in r or not r.get("ours_s") or not r.get("baseline_s")]
+    if failed or not runs:
+        return dict(failed[0]) if failed else {"error": "no run"}
+    ratios = [r["ours_s"] / r["baseline_s"] for r in runs]
+    mid = sorted(range(len(runs)), key=ratios.__getitem__)[len(runs) // 2]
+    listed = ", ".join(f"{x:.2f}" for x in ratios)
+    note = f"{runs[mid].get('note', '')}; median of {len(runs)} runs (ratios to the floor {listed})"
+    return {**runs[mid], "note": note, "ratios": [round(x, 2) for x in ratios]}
 
 
 def _catalog_size(workspace: Path, default: int) -> int:

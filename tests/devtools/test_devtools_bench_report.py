@@ -42,3 +42,18 @@ def test_fleet_report_stage_at_tiny_scale(tmp_path):
     assert row["ours_s"] > 0 and row["baseline_s"] > 0 and row["ratio_to_sample"] is not None
     assert row["fleet"]["pages"] == row["sample"]["pages"] == 6
     assert row["peak_rss_mb"] >= row["fleet"]["peak_rss_mb"] > 0
+
+
+def test_the_history_row_is_the_median_of_the_cold_runs():
+    from meta254lib.devtools.bench_report import median_run
+
+    runs = [
+        {"ours_s": 8.4, "baseline_s": 2.0, "note": "slow"},
+        {"ours_s": 5.0, "baseline_s": 2.0, "note": "fast"},
+        {"ours_s": 6.6, "baseline_s": 2.2, "note": "middle"},
+    ]
+    got = median_run(runs)
+    assert got["note"].startswith("middle; median of 3 runs (ratios to the floor 4.20, 2.50, 3.00)")
+    assert (got["ours_s"], got["baseline_s"], got["ratios"]) == (6.6, 2.2, [4.2, 2.5, 3.0])
+    broken = {"error": "stage history_cold failed (exit 1): boom"}
+    assert median_run([runs[0], broken, runs[1]]) == broken and median_run([]) == {"error": "no run"}
