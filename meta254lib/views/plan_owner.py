@@ -85,10 +85,24 @@ def _worst(items: pd.DataFrame) -> str:
 
 
 def _order(items: pd.DataFrame, key: str) -> list[str]:
-    """Values of ``key`` by worst severity, first due date, then name."""
-    groups = items.groupby(key, sort=False)
-    facts = [(severity_rank(_worst(g)), g["due"].min(), str(name)) for name, g in groups]
-    return [name for _, _, name in sorted(facts)]
+    """Values of ``key`` by worst severity, first due date, then name.
+
+    Computed column-wise (a group-by of the two columns, not of every item column): at 10,000 services
+    iterating the groups of the whole item frame took 9.5 s of the plan page.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"service": ["b", "a", "c", "b"], "severity": ["low", "medium", "medium", "high"],
+    ...                       "due": pd.to_datetime(["2025-10-20", "2025-10-13", "2025-10-06", "2025-11-03"])})
+    >>> _order(items, "service")
+    ['b', 'c', 'a']
+    """
+    sev = items["severity"].astype(str)
+    ranks = sev.map({v: severity_rank(v) for v in sev.unique()})
+    facts = pd.DataFrame({"k": items[key], "r": ranks, "d": items["due"]}).groupby("k", sort=False)
+    worst = facts.agg(r=("r", "min"), d=("d", "min"))
+    rows = zip(worst["r"].tolist(), worst["d"].tolist(), (str(k) for k in worst.index), strict=True)
+    return [name for _, _, name in sorted(rows)]
 
 
 def shown_services(items: pd.DataFrame, keep: Iterable[str] = ()) -> set[str] | None:
@@ -238,11 +252,11 @@ def plan_by_owner_html(
             f"{' · ' + html_escape(contact) if contact else ''} {_summary(t_items)}"
             f'<span class="m254-meta"> · {n_svc:,} service{"s" if n_svc != 1 else ""}</span></summary>'
         )
-        by_service = dict(tuple(t_items.groupby("service", sort=False)))
+        rows_of = t_items.groupby("service", sort=False).indices  # row positions: only shown services are cut out
         hidden = []
         for service in _order(t_items, "service"):
             if shown is None or service in shown:
-                parts.append(_service_html(plan, service, by_service[service], with_cards, svc_open))
+                parts.append(_service_html(plan, service, t_items.iloc[rows_of[service]], with_cards, svc_open))
             else:
                 hidden.append(service)
         if hidden:
