@@ -330,23 +330,42 @@ def _no_spells() -> pd.DataFrame:
 
 
 def _spell_runs(h: pd.DataFrame, reports: pd.DatetimeIndex) -> pd.DataFrame:
-    """One row per spell: its issue's last attributes and the first (``_s``) and last (``_e``) report index."""
-    g = h.assign(_r=reports.get_indexer(h["report_time"]))
-    g = g.sort_values(["issue_id", "_r"], kind="mergesort").drop_duplicates(["issue_id", "_r"], keep="last")
-    iid = g["issue_id"].to_numpy()
-    r = g["_r"].to_numpy()
-    start = np.ones(len(g), dtype=bool)
-    start[1:] = (iid[1:] != iid[:-1]) | (r[1:] != r[:-1] + 1)
-    g = g.assign(_spell=np.cumsum(start))
-    return g.groupby("_spell", sort=True).agg(
-        issue_id=("issue_id", "first"),
-        service=("service", "last"),
-        type=("type", "last"),
-        severity=("severity", "last"),
-        subject=("subject", "last"),
-        _s=("_r", "min"),
-        _e=("_r", "max"),
-    )
+    """One row per spell: its issue's last attributes and the first (``_s``) and last (``_e``) report index.
+
+    Spells are ordered by issue id, then report; an issue listed twice in one report counts once (its
+    later row). The attributes are each column's last non-missing value within the spell. Worked out on
+    row positions (one sort of two integer keys), so only the rows that end a spell are copied: the
+    frame-wide sort and group-by took 0.7 s per call on a history of a million rows.
+    """
+    r_all = reports.get_indexer(h["report_time"]).astype(np.int64)
+    codes, _ = pd.factorize(h["issue_id"], sort=True)  # code order is the ids' sorted order
+    order = np.lexsort((r_all, codes))  # stable: rows of one issue and report keep their order
+    c, r = codes[order], r_all[order]
+    last = np.ones(len(order), dtype=bool)  # drop_duplicates(keep="last") on (issue, report)
+    last[:-1] = (c[1:] != c[:-1]) | (r[1:] != r[:-1])
+    order, c, r = order[last], c[last], r[last]
+    start = np.ones(len(order), dtype=bool)
+    start[1:] = (c[1:] != c[:-1]) | (r[1:] != r[:-1] + 1)
+    first_at = np.flatnonzero(start)
+    end_at = np.append(first_at[1:] - 1, len(order) - 1) if len(order) else first_at
+    index = pd.RangeIndex(1, len(first_at) + 1, name="_spell")
+    out = {"issue_id": h["issue_id"].iloc[order[first_at]].set_axis(index)}
+    for col in ("service", "type", "severity", "subject"):
+        out[col] = _last_present(h[col], order, first_at, end_at).set_axis(index)
+    out["_s"], out["_e"] = r[first_at], r[end_at]
+    return pd.DataFrame(out, index=index)
+
+
+def _last_present(col: pd.Series, order: np.ndarray, first_at: np.ndarray, end_at: np.ndarray) -> pd.Series:
+    """Per spell, the last non-missing value of ``col`` over its rows (``order``), else missing."""
+    present = col.notna().to_numpy()[order]
+    pos = np.where(present, np.arange(len(order)), -1)
+    latest = np.maximum.accumulate(pos) if len(pos) else pos  # the last present row up to each row
+    at_end = latest[end_at]
+    ok = at_end >= first_at  # a present row inside the spell
+    rows = order[np.where(ok, at_end, end_at)]
+    vals = col.iloc[rows]
+    return vals.where(ok) if not ok.all() else vals
 
 
 def _spell_frame(

@@ -396,3 +396,59 @@ def test_filter_history_keeps_dtypes_and_never_fills_a_marker():
     raw = pd.DataFrame({"report_time": t, "issue_id": ["A", "B"], "service": ["a", "b"], "exempt": [True, False]})
     g = filter_history(raw, services=["b"])
     assert g["issue_id"].tolist()[0] == "B" and g["exempt"].tolist()[0] is False and g["exempt"].isna().sum() == 2
+
+
+def _spell_runs_by_groupby(h, reports):
+    """The frame-wide sort and group-by _spell_runs replaced: the reference it must agree with."""
+    g = h.assign(_r=reports.get_indexer(h["report_time"]))
+    g = g.sort_values(["issue_id", "_r"], kind="mergesort").drop_duplicates(["issue_id", "_r"], keep="last")
+    iid, r = g["issue_id"].to_numpy(), g["_r"].to_numpy()
+    start = np.ones(len(g), dtype=bool)
+    start[1:] = (iid[1:] != iid[:-1]) | (r[1:] != r[:-1] + 1)
+    g = g.assign(_spell=np.cumsum(start))
+    return g.groupby("_spell", sort=True).agg(
+        issue_id=("issue_id", "first"),
+        service=("service", "last"),
+        type=("type", "last"),
+        severity=("severity", "last"),
+        subject=("subject", "last"),
+        _s=("_r", "min"),
+        _e=("_r", "max"),
+    )
+
+
+_cell = st.one_of(st.none(), st.sampled_from(["x", "y", "zz"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["A", "B", "C10", "C9", "é"]), _cell, _cell, _cell, _cell),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_spell_runs_agree_with_the_groupby_reference(rows_):
+    from meta254lib.drift.history import _spell_runs
+
+    h = pd.DataFrame(
+        [
+            {
+                "report_time": WEEKS[0] + pd.Timedelta(weeks=w),
+                "issue_id": i,
+                "service": a,
+                "type": b,
+                "severity": c,
+                "subject": d,
+            }
+            for w, i, a, b, c, d in rows_
+        ]
+    ).astype({c: "str" for c in ("issue_id", "service", "type", "severity", "subject")})
+    reports = pd.DatetimeIndex(sorted(h["report_time"].unique()))
+    got, want = _spell_runs(h, reports), _spell_runs_by_groupby(h, reports)
+    assert got.index.tolist() == want.index.tolist()
+    for col in want.columns:
+        assert (
+            got[col].tolist() == want[col].tolist()
+            or got[col].astype(object).fillna("NA").tolist() == want[col].astype(object).fillna("NA").tolist()
+        ), col
