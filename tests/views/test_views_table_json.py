@@ -59,7 +59,7 @@ def test_a_long_table_converts_like_a_short_one():
         {
             "when": pd.Series(pd.date_range("2025-01-01", periods=52, freq="W", tz="UTC"))
             .sample(n, replace=True, random_state=1)
-            .values,
+            .array,
             "service": [f"svc-{i % 997}" for i in range(n)],
             "score": np.linspace(-1, 1, n),
         }
