@@ -175,9 +175,14 @@ class WorkspaceCache:
             self._known = known
         return self._known
 
-    def note_read(self, rel: str, st: os.stat_result | None, data: bytes, when_ns: int | None = None) -> str:
-        """Record the digest of bytes the workspace has just read (``st``: stat taken before reading)."""
-        digest = file_digest(data)
+    def note_read(
+        self, rel: str, st: os.stat_result | None, data: bytes, when_ns: int | None = None, digest: str | None = None
+    ) -> str:
+        """Record the digest of bytes the workspace has just read (``st``: stat taken before reading).
+
+        ``digest`` is that of ``data`` when the caller already has it (read ahead and hashed in a thread).
+        """
+        digest = digest or file_digest(data)
         if self._digests.get(rel) != digest:
             self._keys.clear()
         self._digests[rel] = digest

@@ -24,8 +24,9 @@ from ..core.errors import InputError
 from ..core.settings import LAYOUT
 from .cache import WorkspaceCache
 from .cachefs import escaped_name
-from .codec import Deferred
+from .codec import Deferred, file_digest
 from .coerce import parse_timestamp
+from .read_ahead import Fetched, ReadAhead
 from .yamlio import WarnList, file_kind, loads_json, loads_yaml, read_bytes
 
 __all__ = ["WorkspaceFiles"]
@@ -113,14 +114,21 @@ class WorkspaceFiles:
         self._pending_files.append((self._seq, stat_of, records))
 
     def record(
-        self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None
+        self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None, stat: Any = None
     ) -> os.stat_result | None:
-        """Record that the file ``rel`` of input ``input_name`` was read; its stat result (``None`` if gone)."""
+        """Record that the file ``rel`` of input ``input_name`` was read; its stat result (``None`` if gone).
+
+        ``stat`` is a :data:`~meta254lib.workspace.read_ahead.Fetched` stat taken when the file was read
+        ahead (a one-item tuple, its item ``None`` when the file was gone); by default the file is stat-ed now.
+        """
         st: os.stat_result | None
-        try:
-            st = os.stat(self.root / rel)
-        except OSError:
-            st = None
+        if stat is not None:
+            (st,) = stat
+        else:
+            try:
+                st = os.stat(self.root / rel)
+            except OSError:
+                st = None
         self._seq += 1
         self._written[rel] = self._seq
         self._files_dict[rel] = {
@@ -234,14 +242,40 @@ class WorkspaceFiles:
         """The bytes of a workspace file (:class:`~meta254lib.core.errors.InputError` when unusable)."""
         return read_bytes(path, self.rel(path), self.root_real, root_is_real=True)
 
-    def load(self, path: Path, input_name: str) -> Any:
-        """Read and parse one optional file; an unusable file becomes a warning and ``None``."""
-        rel = self.rel(path)
-        st = self.record(rel, input_name)
+    def read_ahead(self, paths: list[Path]) -> ReadAhead:
+        """A :class:`~meta254lib.workspace.read_ahead.ReadAhead` of ``paths`` for :meth:`load` (``ahead=``)."""
+        return ReadAhead(paths, self._fetch)
+
+    def _fetch(self, path: Path) -> Fetched:
+        """Stat, read and hash one file (in the read-ahead thread: nothing shared is touched)."""
         try:
-            data = read_bytes(path, rel, self.root_real, root_is_real=True)
+            st: os.stat_result | None = os.stat(path)
+        except OSError:
+            st = None
+        try:
+            data = read_bytes(path, self.rel(path), self.root_real, root_is_real=True)
+        except InputError as err:
+            return st, err, None
+        return st, data, file_digest(data) if self.cache is not None else None
+
+    def load(self, path: Path, input_name: str, ahead: ReadAhead | None = None) -> Any:
+        """Read and parse one optional file; an unusable file becomes a warning and ``None``.
+
+        With ``ahead``, the file's bytes (and digest) come from it when it read them.
+        """
+        rel = self.rel(path)
+        got = ahead.take(path) if ahead is not None else None
+        st = self.record(rel, input_name, stat=(got[0],) if got is not None else None)
+        try:
+            digest = None
+            if got is None:
+                data = read_bytes(path, rel, self.root_real, root_is_real=True)
+            elif isinstance(got[1], InputError):
+                raise got[1]
+            else:
+                data, digest = got[1], got[2]
             if self.cache is not None:
-                self.cache.note_read(rel, st, data)  # the digest of what is parsed, for the cache key
+                self.cache.note_read(rel, st, data, digest=digest)  # the digest of what is parsed, for the cache key
             if path.suffix in (".yaml", ".yml"):
                 doc = loads_yaml(data, rel, self.warnings)
             else:

@@ -28,6 +28,7 @@ from .coerce import parse_timestamp, timestamp_from_filename
 from .files import WorkspaceFiles
 from .history_files import RECORD_COLUMNS, DriftColumns, HistoryMemo, drift_report_columns
 from .history_snapshots import snapshot_catalog_time, snapshot_columns
+from .read_ahead import ReadAhead
 
 __all__ = [
     "LATEST_DRIFT_REPORT",
@@ -366,39 +367,55 @@ def drift_history_table(io: WorkspaceFiles, aliases: Callable[[], Mapping[str, s
 def _drift_history(io: WorkspaceFiles, aliases: Callable[[], Mapping[str, str]]) -> pd.DataFrame:
     cols = DriftColumns()
     memo = HistoryMemo()
-    for path in _drift_reports(io):
-        rel = io.rel(path)
-        doc = io.load(path, "drift_reports")
-        if doc is None:
-            continue
-        try:
-            got = drift_report_columns(
-                doc,
-                rel,
-                io.warnings,
-                into=cols,
-                report_time=timestamp_from_filename(path.name),
-                aliases=aliases(),
-                memo=memo,
-            )
-        except InputError as err:
-            io.warn(rel, err.field, str(err))
-            continue
-        meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
-        io.stamp(rel, parse_timestamp(meta.get("generated_at")) or timestamp_from_filename(path.name))
-        io.rows[rel] = got
+    reports = _drift_reports(io)
+    with io.read_ahead(reports) as ahead:
+        for path in reports:
+            got = _drift_report(io, path, ahead, cols, memo, aliases)
+            if got is not None:
+                io.rows[io.rel(path)] = got
     if not len(cols):
         return S.empty_frame(S.DRIFT_HISTORY)
     return _drift_frame(cols)
 
 
+def _drift_report(
+    io: WorkspaceFiles,
+    path: Path,
+    ahead: ReadAhead,
+    cols: DriftColumns,
+    memo: HistoryMemo,
+    aliases: Callable[[], Mapping[str, str]],
+) -> int | None:
+    """Read one drift report into ``cols``: its rows, ``None`` when it is unusable (warned)."""
+    rel = io.rel(path)
+    doc = io.load(path, "drift_reports", ahead)
+    if doc is None:
+        return None
+    try:
+        got = drift_report_columns(
+            doc,
+            rel,
+            io.warnings,
+            into=cols,
+            report_time=timestamp_from_filename(path.name),
+            aliases=aliases(),
+            memo=memo,
+        )
+    except InputError as err:
+        io.warn(rel, err.field, str(err))
+        return None
+    meta = doc.get("metadata") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else {}
+    io.stamp(rel, parse_timestamp(meta.get("generated_at")) or timestamp_from_filename(path.name))
+    return got
+
+
 def _read_snapshot(
-    io: WorkspaceFiles, path: Path, is_latest: bool
+    io: WorkspaceFiles, path: Path, is_latest: bool, ahead: ReadAhead | None = None
 ) -> tuple[pd.Timestamp | None, dict[str, list[Any]], bool, pd.Timestamp | None] | None:
     """The time, columns, whether they are clean (see :func:`_column`) and catalog time of one quality
     snapshot; ``None`` when it is unusable (warned)."""
     rel = io.rel(path)
-    doc = io.load(path, "quality_history" if not is_latest else "latest_quality")
+    doc = io.load(path, "quality_history" if not is_latest else "latest_quality", ahead)
     if doc is None:
         return None
     try:
@@ -453,35 +470,36 @@ def _quality_history(io: WorkspaceFiles) -> pd.DataFrame:
     seen: list[Path] = []
     paths = io.find("quality_history")
     latest = io.find("latest_quality")
-    for path in paths + latest:
-        rel = io.rel(path)
-        if path in latest and _copy_among(io, path, seen, unreadable_match=True):
-            io.record(rel, "latest_quality")
-            io.note(rel, "a copy of a historical snapshot; not counted twice")
-            continue
-        seen.append(path)
-        got = _read_snapshot(io, path, path in latest)
-        if got is None:
-            continue
-        when, cols, clean, catalog_time = got
-        n = len(cols.get(S.SERVICE, ()))
-        when = when if n else None
-        if when is not None:
-            io.stamp(rel, when)
-        if path in latest and when in seen_times:
-            io.note(rel, "same snapshot time as a historical snapshot; not counted twice")
-            continue
-        if when is not None:
-            seen_times.add(when)
-        io.rows[rel] = n
-        if n:
-            for col, values in cols.items():
-                if col != "snapshot":  # the same for every row of a snapshot: a run
-                    parts.setdefault(col, []).append(_column(values, S.QUALITY_HISTORY.dtypes[col], clean))
-            runs["snapshot"].append((cols["snapshot"][0], n))
-            runs["snapshot_time"].append((when, n))
-            runs["catalog_time"].append((catalog_time, n))
-            shapes[rel] = (when, sorted(set(cols["shape"])))
+    with io.read_ahead(paths) as ahead:  # the next snapshots are read and hashed while this one parses
+        for path in paths + latest:
+            rel = io.rel(path)
+            if path in latest and _copy_among(io, path, seen, unreadable_match=True):
+                io.record(rel, "latest_quality")
+                io.note(rel, "a copy of a historical snapshot; not counted twice")
+                continue
+            seen.append(path)
+            got = _read_snapshot(io, path, path in latest, ahead)
+            if got is None:
+                continue
+            when, cols, clean, catalog_time = got
+            n = len(cols.get(S.SERVICE, ()))
+            when = when if n else None
+            if when is not None:
+                io.stamp(rel, when)
+            if path in latest and when in seen_times:
+                io.note(rel, "same snapshot time as a historical snapshot; not counted twice")
+                continue
+            if when is not None:
+                seen_times.add(when)
+            io.rows[rel] = n
+            if n:
+                for col, values in cols.items():
+                    if col != "snapshot":  # the same for every row of a snapshot: a run
+                        parts.setdefault(col, []).append(_column(values, S.QUALITY_HISTORY.dtypes[col], clean))
+                runs["snapshot"].append((cols["snapshot"][0], n))
+                runs["snapshot_time"].append((when, n))
+                runs["catalog_time"].append((catalog_time, n))
+                shapes[rel] = (when, sorted(set(cols["shape"])))
     _warn_shapes(io, shapes)
     if not parts:
         return S.empty_frame(S.QUALITY_HISTORY)
