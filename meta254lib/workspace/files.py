@@ -114,12 +114,18 @@ class WorkspaceFiles:
         self._pending_files.append((self._seq, stat_of, records))
 
     def record(
-        self, rel: str, input_name: str, *, required: bool = False, timestamp: Any = None, stat: Any = None
+        self,
+        rel: str,
+        input_name: str,
+        *,
+        required: bool = False,
+        timestamp: Any = None,
+        stat: tuple[os.stat_result | None] | None = None,
     ) -> os.stat_result | None:
         """Record that the file ``rel`` of input ``input_name`` was read; its stat result (``None`` if gone).
 
-        ``stat`` is a :data:`~meta254lib.workspace.read_ahead.Fetched` stat taken when the file was read
-        ahead (a one-item tuple, its item ``None`` when the file was gone); by default the file is stat-ed now.
+        ``stat`` is ``(st,)``, the stat taken when the file was read ahead (``st`` is ``None`` when the file
+        was gone; see :data:`~meta254lib.workspace.read_ahead.Fetched`); by default the file is stat-ed now.
         """
         st: os.stat_result | None
         if stat is not None:
