@@ -81,7 +81,7 @@ class CacheCorrupt(Exception):
     """A unit file that fails a check; it is ignored and rewritten."""
 
 
-def file_digest(data: bytes) -> str:
+def file_digest(data: bytes | memoryview) -> str:
     """The digest used for inputs and buffers (SHA-256, hex).
 
     Examples

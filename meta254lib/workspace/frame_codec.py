@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,20 +32,32 @@ import pyarrow.compute as pc
 
 from ..core.clock import to_utc_index, to_zone
 from .codec import PLAIN_TYPES, CacheCorrupt, Uncacheable, decode_value, encode_value
+from .column_jobs import run_jobs
 
 __all__ = ["Blobs", "decode_frame", "encode_frame", "read_array"]
 
 
 class Blobs:
-    """Raw buffers of one unit file, in order."""
+    """Raw buffers of one unit file, in order.
+
+    An array is kept as a byte view of itself (contiguous, not copied): the buffers are only
+    digested and written.
+
+    Examples
+    --------
+    >>> blobs = Blobs()
+    >>> blobs.add(np.array([1, 2], dtype="<i4")), len(blobs.items[0]), bytes(blobs.items[0])[:4]
+    (0, 8, b'\\x01\\x00\\x00\\x00')
+    """
 
     def __init__(self) -> None:
-        self.items: list[bytes] = []
+        self.items: list[bytes | memoryview] = []
 
     def add(self, data: bytes | np.ndarray) -> int:
-        """Append a buffer (an array is stored as its contiguous bytes); its index."""
+        """Append a buffer (an array as its contiguous bytes); its index."""
         if isinstance(data, np.ndarray):
-            data = np.ascontiguousarray(data).tobytes()
+            flat = np.ascontiguousarray(data).reshape(-1)
+            data = memoryview(flat.view(np.uint8))
         self.items.append(data)
         return len(self.items) - 1
 
@@ -81,6 +94,13 @@ def encode_frame(df: pd.DataFrame, blobs: Blobs) -> dict[str, Any]:
     names = list(df.columns)
     if len(set(names)) != len(names) or not all(type(c) is str for c in names):
         raise Uncacheable("column names must be unique text")
+    texts = run_jobs(  # dictionary-encoding releases the GIL: the text columns are encoded side by side
+        {
+            str(j): partial(_arrow_text_parts, df.iloc[:, j].array)
+            for j, dtype in enumerate(df.dtypes)
+            if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+        }
+    )
     cols = []
     for j, name in enumerate(names):
         s = df.iloc[:, j]
@@ -92,7 +112,7 @@ def encode_frame(df: pd.DataFrame, blobs: Blobs) -> dict[str, Any]:
             spec["storage"] = dtype.storage
             spec["kind"] = "str" if dtype.na_value is np.nan else "string"
             if dtype.storage == "pyarrow":
-                spec |= _encode_arrow_text(s.array, blobs)
+                spec |= _add_arrow_text(texts[str(j)], blobs)
             else:
                 spec["enc"] = "text"
                 codes, uniques = pd.factorize(s, use_na_sentinel=True)
@@ -158,6 +178,11 @@ def _encode_arrow_text(values: Any, blobs: Blobs) -> dict[str, Any]:
     >>> bytes(blobs.items[spec["data"]]).decode()
     'bé'
     """
+    return _add_arrow_text(_arrow_text_parts(values), blobs)
+
+
+def _arrow_text_parts(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The codes, offsets and UTF-8 bytes :func:`_encode_arrow_text` stores (computed without the GIL)."""
     arrow = pa.array(values)
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks()
@@ -172,6 +197,12 @@ def _encode_arrow_text(values: Any, blobs: Blobs) -> dict[str, Any]:
         offsets = np.frombuffer(offsets_buf, dtype="<i8")[distinct.offset : distinct.offset + len(distinct) + 1]
         data = np.frombuffer(data_buf, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
         offsets = offsets - offsets[0]
+    return codes, offsets, data
+
+
+def _add_arrow_text(parts: tuple[np.ndarray, np.ndarray, np.ndarray], blobs: Blobs) -> dict[str, Any]:
+    """The column spec of :func:`_arrow_text_parts`' ``parts``, adding them to ``blobs``."""
+    codes, offsets, data = parts
     return {
         "enc": "arrowtext",
         "cdtype": codes.dtype.str,

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..core.columns import UTC_TS
 from ..core.errors import InputError
 from ..core.tableschema import TableSchema
 from .coerce import parse_timestamp, timestamp_from_filename
+from .column_jobs import run_jobs
 from .files import WorkspaceFiles
 from .history_files import RECORD_COLUMNS, DriftColumns, HistoryMemo, drift_report_columns
 from .history_snapshots import snapshot_catalog_time, snapshot_columns
@@ -201,16 +203,16 @@ def _frame(
     """One frame of the schema from the parts of each column (see :func:`_column`) and ``runs`` of
     (value, row count) for the time columns and the other columns whose value is the same for every
     row of a snapshot; dtypes as :func:`~meta254lib.core.tableschema.frame_from_records` gives them."""
-    out = {}
+    jobs: dict[str, Callable[[], pd.Series]] = {}
     for col, dtype, _ in schema.spec:
         if col in runs and dtype == "str":
             names = [v for v, _ in runs[col]]
-            out[col] = _take_text(names, np.repeat(np.arange(len(names)), [n for _, n in runs[col]]))
+            jobs[col] = partial(_take_text, names, np.repeat(np.arange(len(names)), [n for _, n in runs[col]]))
         elif col in runs:
-            out[col] = _times(runs[col])
+            jobs[col] = partial(_times, runs[col])
         else:
-            out[col] = _concat(parts[col], dtype)
-    return pd.DataFrame(out)
+            jobs[col] = partial(_concat, parts[col], dtype)
+    return pd.DataFrame(run_jobs(jobs))  # Arrow's concatenations release the GIL: side by side
 
 
 _NONE = type(None)
@@ -247,6 +249,17 @@ def _take_text(values: list[Any], codes: np.ndarray) -> pd.Series:
     except (pa.ArrowException, UnicodeError):
         return _text([values[k] for k in codes.tolist()])
     return pd.Series(distinct.take(pa.array(codes)), dtype="str")
+
+
+def _take(values: list[Any], dtype: str, codes: np.ndarray) -> pd.Series:
+    """The column ``values[codes]`` of ``dtype``, each distinct value converted as pandas converts it.
+
+    Examples
+    --------
+    >>> _take([True, None], "boolean", np.array([1, 0, 0])).tolist()
+    [<NA>, True, True]
+    """
+    return pd.Series(values, dtype=object).astype(dtype).take(codes).reset_index(drop=True)
 
 
 def _ranks(values: list[str]) -> np.ndarray:
@@ -334,21 +347,19 @@ def _drift_frame(cols: DriftColumns) -> pd.DataFrame:
     )
     run, record = run[order], occ_code[row_occ[order]]
     names = pa.array([r[0] for r in reports], type=pa.large_string()).take(pa.array(run))
-    out = {
-        "report": pd.Series(names, dtype="str"),
-        "report_time": times.take(run).reset_index(drop=True),
-        "source": _take_text([r[1] for r in reports], run),
-        "source_issue": _source_issues(names, positions[order]),
-        "issue_id": _take_text(cols.ids, row_flat[order]),
-        S.SERVICE: _take_text(services, service_code[order]),
+    jobs: dict[str, Callable[[], pd.Series]] = {
+        "report": partial(pd.Series, names, dtype="str"),
+        "report_time": lambda: times.take(run).reset_index(drop=True),
+        "source": partial(_take_text, [r[1] for r in reports], run),
+        "source_issue": partial(_source_issues, names, positions[order]),
+        "issue_id": partial(_take_text, cols.ids, row_flat[order]),
+        S.SERVICE: partial(_take_text, services, service_code[order]),
     }
     for j, col in enumerate(RECORD_COLUMNS):
         values = [rec[j] for rec in cols.records]
-        if S.DRIFT_HISTORY.dtypes[col] == "str":
-            out[col] = _take_text(values, record)
-        else:
-            dtype = S.DRIFT_HISTORY.dtypes[col]
-            out[col] = pd.Series(values, dtype=object).astype(dtype).take(record).reset_index(drop=True)
+        dtype = S.DRIFT_HISTORY.dtypes[col]
+        jobs[col] = partial(_take_text, values, record) if dtype == "str" else partial(_take, values, dtype, record)
+    out = run_jobs(jobs)  # the takes release the GIL: columns are built side by side
     return pd.DataFrame({c: out[c] for c in S.DRIFT_HISTORY.columns})
 
 

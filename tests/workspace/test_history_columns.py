@@ -58,6 +58,14 @@ def test_frames_equal_the_row_by_row_reading(name):
     assert isinstance(ws.drift_history.index, pd.RangeIndex) and isinstance(ws.quality_history.index, pd.RangeIndex)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_frames_do_not_depend_on_the_threads(workers, monkeypatch):
+    # the columns are built on worker threads; one thread (or three) gives the very same frames
+    monkeypatch.setattr("meta254lib.workspace.column_jobs.worker_count", lambda: workers)
+    ws = open_workspace(ROOT / "data" / "sample", cache=False)
+    assert (_fingerprint(ws.drift_history), _fingerprint(ws.quality_history)) == FROZEN["sample"][:2]
+
+
 # --- quality snapshots: column by column vs row by row ---------------------------------------------
 
 

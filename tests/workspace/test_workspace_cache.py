@@ -18,7 +18,7 @@ from meta254lib.devtools.sample import generate_sample
 from meta254lib.graph.attrs import omitted_relations
 from meta254lib.graph.build import build_graph, relation_view
 from meta254lib.workspace import cache as C
-from meta254lib.workspace.codec import decode_value, encode_value
+from meta254lib.workspace.codec import CacheCorrupt, decode_value, encode_value
 from meta254lib.workspace.frame_codec import Blobs, decode_frame, encode_frame
 from meta254lib.workspace.unitfile import MAGIC, pack_unit, unpack_unit
 from meta254lib.workspace.workspace import open_workspace
@@ -295,3 +295,17 @@ def test_the_cache_defaults_to_the_user_cache_folder_and_leaves_the_checkout_cle
     folder = Path(ws.cache_stats["folder"])
     assert folder.parent == tmp_path / "xdg" / "meta254" and (folder / "tables.m254").is_file()
     assert not (ws_root / ".meta254-cache").exists()
+
+
+def test_big_buffers_digested_side_by_side_round_trip():
+    # buffers past the threshold are digested on worker threads: each keeps its own digest and place
+    big = [np.arange(n, dtype="<i8") for n in (700_000, 5, 400_000)]
+    blobs = Blobs()
+    spec = [blobs.add(a) for a in big] + [blobs.add(b"tail")]
+    data = bytearray(b"".join(pack_unit({"format": 1}, blobs.items)))
+    header, back = unpack_unit(data)
+    assert [np.frombuffer(back[k], "<i8").tolist() for k in spec[:3]] == [a.tolist() for a in big]
+    assert bytes(back[spec[3]]) == b"tail" and header["format"] == 1
+    data[-1] ^= 1  # a flipped byte in the last buffer is still caught
+    with pytest.raises(CacheCorrupt):
+        unpack_unit(data)

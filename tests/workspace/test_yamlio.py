@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from meta254lib.core.errors import InputError
-from meta254lib.workspace.yamlio import YamlFloat, loads_json, loads_yaml
+from meta254lib.workspace.yamlio import YamlFloat, _orjson_safe, loads_json, loads_yaml
 
 BOMB = b"""a: &a ["x","x","x","x","x","x","x","x","x","x"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
@@ -68,3 +68,23 @@ def test_json_errors():
         loads_json(b"{nope", "lock.json")
     with pytest.raises(InputError, match="expected UTF-8 text"):
         loads_json(b'{"a": "\xc3"}', "lock.json")
+
+
+def _has_long_digit_run(data: bytes) -> bool:
+    return any(data[i : i + 19].isdigit() and len(data[i : i + 19]) == 19 for i in range(len(data)))
+
+
+@pytest.mark.parametrize("offset", range(8))
+@pytest.mark.parametrize("length", [18, 19, 20, 23])
+def test_orjson_safe_finds_every_long_digit_run(offset, length):
+    # the quick look at every 4th byte must never miss a run of 19 digits, wherever it starts
+    data = b'{"t": "2025-10-10T17:39:11Z", "v": "1.2.3", ' + b"x" * offset + b'"n": ' + b"7" * length + b"}"
+    assert _orjson_safe(data) is not _has_long_digit_run(data)
+    assert _orjson_safe(data) is (length < 19)
+
+
+def test_big_integers_read_exactly():
+    assert loads_json(b'{"n": 18446744073709551616, "m": 1234567890123456789}', "q.json") == {
+        "n": 18446744073709551616,
+        "m": 1234567890123456789,
+    }
