@@ -184,12 +184,17 @@ def _encode_arrow_text(values: Any, blobs: Blobs) -> dict[str, Any]:
 def _arrow_text_parts(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The codes, offsets and UTF-8 bytes :func:`_encode_arrow_text` stores (computed without the GIL)."""
     arrow = pa.array(values)
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks()
-    encoded = arrow.cast(pa.large_string()).dictionary_encode()
-    distinct = encoded.dictionary
+    if not isinstance(arrow, pa.ChunkedArray):
+        arrow = pa.chunked_array([arrow])
+    encoded = arrow.cast(pa.large_string()).dictionary_encode()  # one dictionary for every chunk
+    if encoded.num_chunks and all(c.dictionary.equals(encoded.chunk(0).dictionary) for c in encoded.chunks):
+        distinct = encoded.chunk(0).dictionary
+        indices = pa.chunked_array([c.indices for c in encoded.chunks])
+    else:  # no chunk, or (should Arrow ever do so) a dictionary per chunk
+        flat = arrow.combine_chunks().cast(pa.large_string()).dictionary_encode()
+        distinct, indices = flat.dictionary, pa.chunked_array([flat.indices])
     width = next(t for t in _CODE_TYPES if len(distinct) <= np.iinfo(t).max)  # the narrowest that holds them
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(width)
+    codes = pc.fill_null(indices, -1).to_numpy().astype(width)
     _, offsets_buf, data_buf = distinct.buffers()
     if not len(distinct) or offsets_buf is None or data_buf is None:
         offsets, data = np.zeros(len(distinct) + 1, dtype="<i8"), np.zeros(0, dtype=np.uint8)

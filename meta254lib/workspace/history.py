@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..core import schema as S
 from ..core.columns import UTC_TS
@@ -28,7 +27,8 @@ from ..core.tableschema import TableSchema
 from .coerce import parse_timestamp, timestamp_from_filename
 from .column_jobs import run_jobs
 from .files import WorkspaceFiles
-from .history_files import RECORD_COLUMNS, DriftColumns, HistoryMemo, drift_report_columns
+from .history_drift import drift_frame, take_text, text_column, text_ranks
+from .history_files import DriftColumns, HistoryMemo, drift_report_columns
 from .history_snapshots import snapshot_catalog_time, snapshot_columns
 from .read_ahead import ReadAhead
 
@@ -140,20 +140,6 @@ def _times(runs: list[tuple[Any, int]]) -> pd.Series:
     return distinct.repeat([n for _, n in runs]).reset_index(drop=True)
 
 
-def _text(values: list[Any]) -> pd.Series:
-    """A ``str`` column of texts and ``None``; through Arrow directly (2-3x faster), else as pandas converts it.
-
-    Examples
-    --------
-    >>> _text(["a", None]).equals(pd.Series(["a", None], dtype="str")), _text([1]).tolist()
-    (True, ['1'])
-    """
-    try:
-        return pd.Series(pa.array(values, type=pa.large_string()), dtype="str")
-    except (pa.ArrowException, UnicodeError):  # not all text (pandas converts it), or unencodable
-        return pd.Series(values, dtype="str")
-
-
 #: The Arrow type of each column dtype a clean snapshot column is converted to directly.
 _ARROW = {"str": pa.large_string(), "Float64": pa.float64(), "Int64": pa.int64(), "boolean": pa.bool_()}
 
@@ -161,7 +147,7 @@ _ARROW = {"str": pa.large_string(), "Float64": pa.float64(), "Int64": pa.int64()
 def _column(values: list[Any], dtype: str, clean: bool) -> pa.Array | pd.Series:
     """One snapshot's part of a column: an Arrow array when ``clean`` (its values are known to be of the
     dtype's Python types, see :func:`~meta254lib.workspace.history_snapshots.snapshot_columns`), else the
-    column :func:`_text` or :func:`_masked` gives (which check them).
+    column :func:`~meta254lib.workspace.history_drift.text_column` or :func:`_masked` gives (which check them).
 
     Examples
     --------
@@ -173,7 +159,7 @@ def _column(values: list[Any], dtype: str, clean: bool) -> pa.Array | pd.Series:
             return pa.array(values, type=_ARROW[dtype])
         except (pa.ArrowException, UnicodeError, OverflowError):  # e.g. a lone surrogate: as pandas converts it
             pass
-    return _text(values) if dtype == "str" else _masked(values, dtype)
+    return text_column(values) if dtype == "str" else _masked(values, dtype)
 
 
 def _concat(parts: list[pa.Array | pd.Series], dtype: str) -> pd.Series:
@@ -182,7 +168,7 @@ def _concat(parts: list[pa.Array | pd.Series], dtype: str) -> pd.Series:
 
     Examples
     --------
-    >>> _concat([_text(["a"]), _column([None, "b"], "str", True)], "str").tolist()
+    >>> _concat([text_column(["a"]), _column([None, "b"], "str", True)], "str").tolist()
     ['a', nan, 'b']
     >>> _concat([_column([1], "Int64", True), _masked([None], "Int64")], "Int64").tolist()
     [1, <NA>]
@@ -207,7 +193,7 @@ def _frame(
     for col, dtype, _ in schema.spec:
         if col in runs and dtype == "str":
             names = [v for v, _ in runs[col]]
-            jobs[col] = partial(_take_text, names, np.repeat(np.arange(len(names)), [n for _, n in runs[col]]))
+            jobs[col] = partial(take_text, names, np.repeat(np.arange(len(names)), [n for _, n in runs[col]]))
         elif col in runs:
             jobs[col] = partial(_times, runs[col])
         else:
@@ -242,127 +228,6 @@ def _masked(values: list[Any], dtype: str) -> pd.Series:
     return pd.Series(values, dtype=object).astype(dtype)
 
 
-def _take_text(values: list[Any], codes: np.ndarray) -> pd.Series:
-    """The ``str`` column ``values[codes]`` (each distinct value converted once)."""
-    try:
-        distinct = pa.array(values, type=pa.large_string())
-    except (pa.ArrowException, UnicodeError):
-        return _text([values[k] for k in codes.tolist()])
-    return pd.Series(distinct.take(pa.array(codes)), dtype="str")
-
-
-def _take(values: list[Any], dtype: str, codes: np.ndarray) -> pd.Series:
-    """The column ``values[codes]`` of ``dtype``, each distinct value converted as pandas converts it.
-
-    Examples
-    --------
-    >>> _take([True, None], "boolean", np.array([1, 0, 0])).tolist()
-    [<NA>, True, True]
-    """
-    return pd.Series(values, dtype=object).astype(dtype).take(codes).reset_index(drop=True)
-
-
-def _ranks(values: list[str]) -> np.ndarray:
-    """The rank of each text among the distinct ones, in code-point order (the order pandas sorts ``str`` by).
-
-    Examples
-    --------
-    >>> _ranks(["b#10", "b#2", "a", "b#10"]).tolist()
-    [1, 2, 0, 1]
-    """
-    rank = {v: k for k, v in enumerate(sorted(set(values)))}
-    return np.array(list(map(rank.__getitem__, values)), dtype=np.int64)
-
-
-def _text_ranks(texts: pd.Series) -> np.ndarray:
-    """:func:`_ranks` of a ``str`` column without missing values, by Arrow (UTF-8 byte order is code-point order).
-
-    Examples
-    --------
-    >>> _text_ranks(_text(["b#10", "b#2", "a", "b#10"])).tolist()
-    [1, 2, 0, 1]
-    """
-    ranks = pc.rank(pa.chunked_array(pa.array(texts.array)), sort_keys="ascending", tiebreaker="dense")
-    return ranks.to_numpy().astype(np.int64) - 1
-
-
-def _position_ranks(positions: list[int]) -> np.ndarray:
-    """Per issue, the rank of ``"#<position>"`` among such texts: how ``source_issue`` sorts within a report.
-
-    Examples
-    --------
-    >>> _position_ranks([0, 1, 2, 10]).tolist()
-    [0, 1, 3, 2]
-    """
-    pos = np.asarray(positions, dtype=np.int64)
-    top = int(pos.max()) + 1 if len(pos) else 0
-    rank = np.empty(top, dtype=np.int64)
-    rank[sorted(range(top), key=str)] = np.arange(top)
-    return rank[pos]
-
-
-def _source_issues(names: pa.Array, positions: np.ndarray) -> pd.Series:
-    """The ``str`` column ``"<report>#<position>"`` of each row, joined by Arrow (no Python string per row).
-
-    Examples
-    --------
-    >>> _source_issues(pa.array(["r.json", "r.json"], pa.large_string()), np.array([0, 12])).tolist()
-    ['r.json#0', 'r.json#12']
-    """
-    texts = pc.cast(pa.array(positions, type=pa.int64()), pa.large_string())
-    return pd.Series(pc.binary_join_element_wise(names, texts, pa.scalar("#", pa.large_string())), dtype="str")
-
-
-def _drift_frame(cols: DriftColumns) -> pd.DataFrame:
-    """The drift-history frame of ``cols``, sorted stably by report time, report, source issue and service.
-
-    Rows are expanded from occurrences with integer arrays (an occurrence of issue ``code`` gives the
-    rows ``first[code]`` .. ``first[code] + count[code]`` of the issues' services and ids). The order
-    is computed once on integer keys (``numpy.lexsort``, the row position last so that ties keep the
-    reading order, as ``sort_values(kind="stable")`` does), and every column is built directly in
-    that order from its distinct values.
-    """
-    reports = [r for r in cols.reports if r[3]]
-    occ_code = np.asarray(cols.occurrences, dtype=np.int64)
-    count = np.asarray(cols.count, dtype=np.int64)[occ_code]
-    row_occ = np.repeat(np.arange(len(occ_code)), count)
-    row_flat = np.asarray(cols.first, dtype=np.int64)[occ_code][row_occ] + (
-        np.arange(len(row_occ)) - (np.cumsum(count) - count)[row_occ]
-    )
-    run = np.repeat(np.arange(len(reports)), [r[4] for r in reports])[row_occ]
-    times = pd.to_datetime(
-        pd.Series([r[2] for r in reports], dtype=object), utc=True, errors="coerce", format="mixed"
-    ).astype(UTC_TS)
-    services = sorted(set(cols.services))
-    service_code = _ranks(cols.services)[row_flat]
-    positions = np.asarray(cols.positions, dtype=np.int64)[row_occ]
-    order = np.lexsort(
-        (
-            np.arange(len(run)),
-            service_code,
-            _position_ranks(positions),  # "<report>#<i>", within one report
-            _ranks([r[0] for r in reports])[run],
-            times.array.asi8[run],
-        )
-    )
-    run, record = run[order], occ_code[row_occ[order]]
-    names = pa.array([r[0] for r in reports], type=pa.large_string()).take(pa.array(run))
-    jobs: dict[str, Callable[[], pd.Series]] = {
-        "report": partial(pd.Series, names, dtype="str"),
-        "report_time": lambda: times.take(run).reset_index(drop=True),
-        "source": partial(_take_text, [r[1] for r in reports], run),
-        "source_issue": partial(_source_issues, names, positions[order]),
-        "issue_id": partial(_take_text, cols.ids, row_flat[order]),
-        S.SERVICE: partial(_take_text, services, service_code[order]),
-    }
-    for j, col in enumerate(RECORD_COLUMNS):
-        values = [rec[j] for rec in cols.records]
-        dtype = S.DRIFT_HISTORY.dtypes[col]
-        jobs[col] = partial(_take_text, values, record) if dtype == "str" else partial(_take, values, dtype, record)
-    out = run_jobs(jobs)  # the takes release the GIL: columns are built side by side
-    return pd.DataFrame({c: out[c] for c in S.DRIFT_HISTORY.columns})
-
-
 def drift_history_table(io: WorkspaceFiles, aliases: Callable[[], Mapping[str, str]]) -> pd.DataFrame:
     """Every issue of every drift report (schema :data:`~meta254lib.core.schema.DRIFT_HISTORY`).
 
@@ -386,7 +251,7 @@ def _drift_history(io: WorkspaceFiles, aliases: Callable[[], Mapping[str, str]])
                 io.rows[io.rel(path)] = got
     if not len(cols):
         return S.empty_frame(S.DRIFT_HISTORY)
-    return _drift_frame(cols)
+    return drift_frame(cols)
 
 
 def _drift_report(
@@ -518,7 +383,7 @@ def _quality_history(io: WorkspaceFiles) -> pd.DataFrame:
     when = df["snapshot_time"]
     if when.isna().any():
         return df.sort_values(["snapshot_time", S.SERVICE], kind="stable").reset_index(drop=True)
-    order = np.lexsort((np.arange(len(df)), _text_ranks(df[S.SERVICE]), when.array.asi8))  # as a stable sort
+    order = np.lexsort((np.arange(len(df)), text_ranks(df[S.SERVICE]), when.array.asi8))  # as a stable sort
     if np.array_equal(order, np.arange(len(df))):
         return df  # already in order (snapshots are usually written sorted by service)
     return df.take(order).reset_index(drop=True)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from meta254lib.workspace.codec import CacheCorrupt, Uncacheable, decode_value, encode_value
@@ -55,6 +56,19 @@ def test_text_columns_keep_their_string_storage(storage):
     spec["columns"][0]["storage"] = "numpy"
     with pytest.raises(CacheCorrupt, match="unknown string storage 'numpy'"):
         decode_frame(spec, [bytearray(b) for b in blobs.items])
+
+
+def test_text_in_several_arrow_chunks_is_stored_once_per_distinct_value():
+    # a column made of chunks (a filtered or concatenated frame) is encoded without joining them first
+    chunks = pa.chunked_array([pa.array(["b", None], pa.large_string()), pa.array(["é", "b"], pa.large_string())])
+    df = pd.DataFrame({"s": pd.Series(chunks, dtype="str")})
+    assert df["s"].array._pa_array.num_chunks == 2
+    blobs = Blobs()
+    spec = encode_frame(df, blobs)
+    col = spec["columns"][0]
+    assert np.frombuffer(blobs.items[col["codes"]], col["cdtype"]).tolist() == [0, -1, 1, 0]
+    assert bytes(blobs.items[col["data"]]).decode() == "bé"
+    pd.testing.assert_frame_equal(decode_frame(spec, [bytearray(b) for b in blobs.items]), df, check_exact=True)
 
 
 def test_values_that_cannot_be_stored_exactly_are_not_cached():

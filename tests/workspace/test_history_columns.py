@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from meta254lib.workspace import history as H
+from meta254lib.workspace import history_drift as HD
 from meta254lib.workspace import history_files as HF
 from meta254lib.workspace import history_snapshots as HS
 from meta254lib.workspace import yamlio
@@ -285,9 +286,9 @@ def test_drift_frame_sorts_source_issues_as_text(tmp_path):
 
 def test_position_ranks_and_text_columns():
     positions = [0, 1, 2, 10, 11, 100]
-    ranks = H._position_ranks(positions).tolist()
+    ranks = HD.position_ranks(positions).tolist()
     assert sorted(positions, key=lambda p: ranks[positions.index(p)]) == sorted(positions, key=str)
-    assert H._text(["a", None, 3]).equals(pd.Series(["a", None, 3], dtype="str"))
+    assert HD.text_column(["a", None, 3]).equals(pd.Series(["a", None, 3], dtype="str"))
     got = H._masked([1, None, 2**60], "Int64")
     assert got.equals(pd.Series([1, None, 2**60], dtype=object).astype("Int64"))
     assert H._masked([True, None], "boolean").equals(pd.Series([True, None], dtype=object).astype("boolean"))
@@ -346,7 +347,7 @@ def test_keys_in_any_order_read_as_row_by_row(services, monkeypatch):
 
 def test_text_ranks_sort_by_code_point_as_python_does():
     texts = ["b", "é", "z", "\uffff", "\U0001f600", "B", "", "a b", "é"]
-    assert H._text_ranks(H._text(texts)).tolist() == H._ranks(texts).tolist()
+    assert HD.text_ranks(HD.text_column(texts)).tolist() == HD.ranks(texts).tolist()
 
 
 def test_issue_keys_keep_keys_and_values_apart():
