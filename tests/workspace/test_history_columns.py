@@ -13,7 +13,9 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from meta254lib.workspace import history as H
@@ -381,3 +383,29 @@ def test_snapshot_column_is_built_from_runs(tmp_path):
     df = open_workspace(tmp_path, cache=False).quality_history
     assert df["snapshot"].tolist() == ["quality_20250101_000000.json"] * 2 + ["quality_20250108_000000.json"]
     assert str(df["snapshot"].dtype) == "str" and df["score"].tolist() == [50.0] * 3
+
+
+@pytest.mark.parametrize(
+    "values,dtype",
+    [
+        ([1, 0.5, None, 2**53, -3], "Float64"),
+        ([0.25, 1.0], "Float64"),
+        ([None, None], "Float64"),
+        ([0, 7, 2**63 - 1], "Int64"),
+        ([3, None], "Int64"),
+        ([True, False, True], "boolean"),
+        ([True, None], "boolean"),
+        ([], "Float64"),
+        ([], "boolean"),
+    ],
+)
+def test_clean_masked_columns_equal_the_arrow_conversion(values, dtype):
+    # clean numbers and booleans go straight to numpy: the same values, mask and data under the mask
+    got = H._column(values, dtype, True)  # an Arrow array when numpy refuses a None among integers
+    got = pd.Series(got, dtype=dtype) if isinstance(got, pa.Array) else got
+    want = pd.Series(pa.array(values, type=H._ARROW[dtype]), dtype=dtype)
+    assert str(got.dtype) == dtype
+    assert got.array._mask.tolist() == want.array._mask.tolist()
+    assert np.array_equal(got.array._data, want.array._data, equal_nan=dtype == "Float64")
+    both = H._concat([got, H._masked([None], dtype)], dtype)
+    assert both.tolist() == [*want.tolist(), pd.NA]
