@@ -42,6 +42,7 @@ from ..core.clock import resolve_as_of
 from ..core.errors import ParameterError
 from ..core.names import check_name
 from ..core.settings import LAYOUT
+from .arrow_memory import on_c_heap
 from .cached_units import TABLE_INPUTS, cached_unit, open_cache
 from .catalog import parse_catalog, parse_exemptions
 from .catalog_tables import services_tables
@@ -294,6 +295,7 @@ class Workspace:
 
     @cached_property
     @cached_unit("drift_reports", LATEST_DRIFT_REPORT, "rules", deps=("aliases",))
+    @on_c_heap
     def drift_history(self) -> pd.DataFrame:
         """Every issue of every drift report (schema :data:`~meta254lib.core.schema.DRIFT_HISTORY`).
 
@@ -303,6 +305,7 @@ class Workspace:
 
     @cached_property
     @cached_unit("quality_history", "latest_quality", *TABLE_INPUTS, deps=("_tables",))
+    @on_c_heap
     def quality_history(self) -> pd.DataFrame:
         """Every service of every quality snapshot (schema :data:`~meta254lib.core.schema.QUALITY_HISTORY`).
 
