@@ -188,7 +188,7 @@ def _row(key: str, got: Mapping[str, Any], rss: float | None, n_services: int) -
         "peak_rss_mb": rss,
         "note": got.get("note", got.get("error", "")),
     }
-    for k in ("agree", "extrapolated", "baseline_sample", "prep_s", "error", "floor_peak_rss_mb"):
+    for k in ("agree", "extrapolated", "baseline_sample", "prep_s", "error", "floor_peak_rss_mb", "ours_sys_s"):
         if k in got:
             row[k] = got[k] if not isinstance(got[k], float) else rounded(got[k])
     row["targets"] = _check_targets(key, row, n_services)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pandas as pd
 import pytest
@@ -38,6 +39,11 @@ def test_bench_smoke_at_a_thousand_services(tmp_path):
     assert rows["blast_radius"]["agree"] is True and rows["blast_radius"]["extrapolated"] is True
     assert rows["drift"]["agree"] is True and rows["trends"]["agree"] is True
     assert "hit" in rows["history_warm"]["note"] and "miss" in rows["history_cold"]["note"]
+    for key in ("history_cold", "history_warm"):  # the kernel's share, to tell page faults from code
+        row = rows[key]
+        assert 0 <= row["ours_sys_s"] <= row["ours_cpu_s"] + 0.02, row
+        said = re.search(r"; (\d+\.\d\d) s in the kernel", row["note"])
+        assert said and abs(float(said.group(1)) - row["ours_sys_s"]) <= 0.006, row["note"]
     assert doc["report"] is None
     assert "blast radius, all services" in result.output and "per-node nx.ancestors" in result.output
 

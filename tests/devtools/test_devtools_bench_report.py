@@ -57,3 +57,22 @@ def test_the_history_row_is_the_median_of_the_cold_runs():
     assert (got["ours_s"], got["baseline_s"], got["ratios"]) == (6.6, 2.2, [4.2, 2.5, 3.0])
     broken = {"error": "stage history_cold failed (exit 1): boom"}
     assert median_run([runs[0], broken, runs[1]]) == broken and median_run([]) == {"error": "no run"}
+
+
+def test_the_warm_row_is_the_median_of_the_warm_runs_by_time():
+    from meta254lib.devtools.bench_report import median_run
+
+    runs = [{"ours_s": 1.57, "note": "faulted"}, {"ours_s": 0.64, "note": "a"}, {"ours_s": 0.66, "note": "b"}]
+    got = median_run(runs, against_floor=False)
+    assert got["note"] == "b; median of 3 runs (1.57, 0.64, 0.66 s)"
+    assert (got["ours_s"], got["ratios"]) == (0.66, [1.57, 0.64, 0.66])
+    assert median_run([runs[0], {"ours_s": None}], against_floor=False) == {"ours_s": None}
+
+
+def test_the_history_stages_say_how_long_the_kernel_took(tmp_path):
+    from meta254lib.devtools.bench_stages import Clock
+
+    with Clock() as c:
+        (tmp_path / "x").write_bytes(b"\0" * 4_000_000)
+        _ = bytearray(8_000_000)
+    assert 0.0 <= c.sys <= c.cpu + 0.02 and c.wall > 0
