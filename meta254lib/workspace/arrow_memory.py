@@ -1,4 +1,4 @@
-"""Where Arrow's buffers come from while a history table is built or read from the cache.
+"""Where Arrow's buffers come from while a history table is built on a cache miss.
 
 pyarrow takes its buffers from its own allocator (mimalloc or jemalloc), which keeps its memory apart
 from the C heap that Python's objects live in. A cold history load parses hundreds of MB of JSON into
@@ -8,7 +8,8 @@ is a fault the host serves (2-4 ms per MB measured on the 2-core machines). Taki
 the C heap (:func:`pyarrow.system_memory_pool`) reuses the pages the parsed documents gave back.
 
 Measured on 10,000 services and 52 weeks (``meta254 bench --report-only``, 2-core VM): the cold
-history load took 6.2-6.5 s with mimalloc and 5.4-6.0 s with the C heap, alternating runs.
+history load took 5.95-6.32 s with mimalloc and 5.27-5.47 s with the C heap, alternating runs. The
+warm load (reading the cache) keeps Arrow's pool: there the C heap was slower (0.65 -> 0.89 s).
 
 The choice holds only inside :func:`c_heap`; a buffer keeps the pool it came from, so it is freed
 by the right allocator whenever that happens. Setting ``ARROW_DEFAULT_MEMORY_POOL`` leaves Arrow's
